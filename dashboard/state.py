@@ -1,0 +1,290 @@
+"""Dashboard filters and their round trip through the URL query string.
+
+``Filters`` is the single description of "what the analyst is looking at". The
+sidebar builds one from its widgets; ``to_query_params`` writes it into
+``st.query_params`` so a copied link reproduces the view; ``from_query_params``
+reads it back and never raises: any missing, malformed or out-of-range value
+falls back to its default.
+
+This module has no Streamlit import, so it is unit-testable on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+
+from geo.schema import SEVEN_FORCES
+
+__all__ = [
+    "ALL_SEASONS",
+    "DEFAULT_EPS_M",
+    "DEFAULT_MIN_SAMPLES",
+    "EPS_RANGE_M",
+    "MIN_SAMPLES_RANGE",
+    "SEVEN",
+    "Filters",
+]
+
+#: Names of the seven forces, canonical order.
+SEVEN: tuple[str, ...] = tuple(SEVEN_FORCES.values())
+#: Query-string value for "no season filter".
+ALL_SEASONS = "all"
+DEFAULT_EPS_M = 1500.0
+DEFAULT_MIN_SAMPLES = 6
+EPS_RANGE_M: tuple[float, float] = (100.0, 10_000.0)
+MIN_SAMPLES_RANGE: tuple[int, int] = (2, 50)
+
+_SEASON_RE = re.compile(r"^\d{4}(-\d{2})?$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_MAX_PARAM_LEN = 2_000  # longer values are garbage, not filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Current dashboard filters (hashable: usable as a cache key).
+
+    Attributes
+    ----------
+    season : str or None
+        Season label (``"2021-22"``; ``"2021"`` when seasons start in January);
+        None means every season.
+    start_month : int
+        Month (1..12) a coursing season starts in.
+    forces : tuple of str
+        Force names to show (the seven by default).
+    date_from, date_to : datetime.date or None
+        Inclusive London calendar days; None = unbounded.
+    hours : (int, int)
+        Inclusive range of London hours of the day, 0..23.
+    eps_m : float
+        DBSCAN radius in metres.
+    min_samples : int
+        Minimum incidents per hotspot (DBSCAN ``min_samples``).
+    briefing : bool
+        Large, high-contrast presentation for a projector.
+    redact : bool
+        Mask plates and nominal ids everywhere.
+    tiles : bool
+        Draw online map tiles under the vectors.
+    """
+
+    season: str | None = None
+    start_month: int = 9
+    forces: tuple[str, ...] = field(default=SEVEN)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    hours: tuple[int, int] = (0, 23)
+    eps_m: float = DEFAULT_EPS_M
+    min_samples: int = DEFAULT_MIN_SAMPLES
+    briefing: bool = False
+    redact: bool = False
+    tiles: bool = False
+
+    # ------------------------------------------------------------------ URL
+    def to_query_params(self) -> dict[str, str]:
+        """Every field as a plain string, ready for ``st.query_params.from_dict``."""
+        return {
+            "season": self.season if self.season else ALL_SEASONS,
+            "start_month": str(self.start_month),
+            "forces": ",".join(self.forces),
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "hours": f"{self.hours[0]}-{self.hours[1]}",
+            "eps_m": _fmt_float(self.eps_m),
+            "min_samples": str(self.min_samples),
+            "briefing": "1" if self.briefing else "0",
+            "redact": "1" if self.redact else "0",
+            "tiles": "1" if self.tiles else "0",
+        }
+
+    @classmethod
+    def from_query_params(
+        cls,
+        params: Mapping[str, object],
+        *,
+        force_names: Iterable[str] = SEVEN,
+        seasons: Iterable[str] | None = None,
+        default_season: str | None = None,
+    ) -> Filters:
+        """Filters from a query-string mapping; bad values fall back to defaults.
+
+        Parameters
+        ----------
+        params : mapping
+            ``st.query_params`` or any ``dict``; values are strings (a list
+            value uses its last item, as ``st.query_params[key]`` does).
+        force_names : iterable of str
+            Forces the user may pick; unknown names are dropped.
+        seasons : iterable of str, optional
+            Seasons present in the data; a season not in it falls back to
+            ``default_season``. Without it, any well-formed label is kept.
+        default_season : str, optional
+            Season used when the URL has none or a bad one (``"all"`` in the
+            URL still means every season).
+
+        Returns
+        -------
+        Filters
+            Never raises.
+        """
+        get = _getter(params)
+        base = cls()
+        allowed = tuple(force_names)
+
+        start_month = _parse_int(get("start_month"), 1, 12, base.start_month)
+
+        raw_season = get("season")
+        season = default_season
+        if raw_season is not None:
+            if raw_season.strip().lower() == ALL_SEASONS:
+                season = None
+            elif _SEASON_RE.match(raw_season.strip()) and (
+                seasons is None or raw_season.strip() in set(seasons)
+            ):
+                season = raw_season.strip()
+
+        forces = allowed if allowed else base.forces
+        raw_forces = get("forces")
+        if raw_forces is not None:
+            wanted = [f.strip() for f in raw_forces.split(",") if f.strip()]
+            picked = tuple(f for f in allowed if f in wanted)  # canonical order, no duplicates
+            if picked:
+                forces = picked
+            elif raw_forces.strip() == "":
+                forces = ()  # an explicit empty selection is a valid (empty) view
+
+        date_from = _parse_date(get("from"))
+        date_to = _parse_date(get("to"))
+        if date_from and date_to and date_from > date_to:
+            date_from, date_to = None, None
+
+        hours = _parse_hours(get("hours"), base.hours)
+        eps_m = _parse_float(get("eps_m"), *EPS_RANGE_M, base.eps_m)
+        min_samples = _parse_int(get("min_samples"), *MIN_SAMPLES_RANGE, base.min_samples)
+        briefing = _parse_bool(get("briefing"), base.briefing)
+        # Masking defaults ON in briefing mode; an explicit value always wins.
+        redact = _parse_bool(get("redact"), briefing)
+        tiles = _parse_bool(get("tiles"), base.tiles)
+        return cls(
+            season=season,
+            start_month=start_month,
+            forces=forces,
+            date_from=date_from,
+            date_to=date_to,
+            hours=hours,
+            eps_m=eps_m,
+            min_samples=min_samples,
+            briefing=briefing,
+            redact=redact,
+            tiles=tiles,
+        )
+
+    # ------------------------------------------------------------ helpers
+    def with_(self, **changes: object) -> Filters:
+        """A copy with some fields changed (``dataclasses.replace``)."""
+        return replace(self, **changes)
+
+    @property
+    def all_hours(self) -> bool:
+        """True when the hours filter keeps the whole day."""
+        return self.hours == (0, 23)
+
+    def analysis_key(self) -> tuple:
+        """The fields that change which incidents are analysed (not presentation)."""
+        return (
+            self.season,
+            self.start_month,
+            self.forces,
+            self.date_from,
+            self.date_to,
+            self.hours,
+        )
+
+
+def field_names() -> list[str]:
+    """Names of the ``Filters`` fields (for tests and documentation)."""
+    return [f.name for f in fields(Filters)]
+
+
+# ---------------------------------------------------------------- parsing
+def _getter(params: Mapping[str, object]):
+    def get(key: str) -> str | None:
+        try:
+            value = params.get(key)  # type: ignore[union-attr]
+        except Exception:  # a hostile mapping must not crash the app
+            return None
+        if isinstance(value, list | tuple):
+            value = value[-1] if value else None
+        if value is None:
+            return None
+        text = str(value)
+        return text if len(text) <= _MAX_PARAM_LEN else None
+
+    return get
+
+
+def _parse_int(text: str | None, lo: int, hi: int, default: int) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return default
+    return value if lo <= value <= hi else default
+
+
+def _parse_float(text: str | None, lo: float, hi: float, default: float) -> float:
+    if text is None:
+        return default
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return default
+    if not math.isfinite(value) or not lo <= value <= hi:
+        return default
+    return value
+
+
+def _parse_bool(text: str | None, default: bool) -> bool:
+    if text is None:
+        return default
+    t = text.strip().lower()
+    if t in _TRUE:
+        return True
+    if t in _FALSE:
+        return False
+    return default
+
+
+def _parse_date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        value = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return value if 1990 <= value.year <= 2100 else None
+
+
+def _parse_hours(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    if text is None:
+        return default
+    parts = text.strip().split("-")
+    if len(parts) != 2:
+        return default
+    try:
+        h0, h1 = int(parts[0]), int(parts[1])
+    except ValueError:
+        return default
+    if not (0 <= h0 <= 23 and 0 <= h1 <= 23) or h0 > h1:
+        return default
+    return h0, h1
+
+
+def _fmt_float(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

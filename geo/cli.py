@@ -1,0 +1,336 @@
+"""The ``harewatch`` command line.
+
+Sub-commands: ``validate``, ``ingest``, ``hotspots``, ``offenders``, ``demo``,
+``boundaries fetch``, ``dashboard``. Machine-readable output goes to stdout;
+messages for people go to stderr. Exit codes: 0 ok, 1 rows were rejected (for
+``validate``), 2 the input could not be read or was misconfigured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from geo import __version__
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_REJECTS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def guess_kind(columns) -> str:
+    """``"incidents"`` or ``"sightings"`` from a file's column names.
+
+    A file with an incident reference column is incidents; one with a plate
+    and a read time or camera but no reference is sightings (ANPR reads).
+    """
+    cols = {_norm(c) for c in columns}
+    if cols & {"incidentid", "incidentref", "reference", "ref", "id"}:
+        return "incidents"
+    if cols & {"readat", "cameraid", "site", "camera"} and cols & {"vrm", "registration", "vehicle", "vrms"}:
+        return "sightings"
+    return "incidents"
+
+
+def _areas(args):
+    from geo.boundaries import load_boundaries
+
+    return load_boundaries(getattr(args, "boundaries", None), log=_err)
+
+
+def _validate_file(path: str, kind: str | None, areas):
+    """Read and validate a file; returns (kind, ValidationResult)."""
+    from geo.readers import read_table
+
+    raw = read_table(path)
+    kind = kind or guess_kind(raw.columns)
+    if kind == "incidents":
+        from geo.incidents import validate_incidents
+
+        return kind, validate_incidents(raw, areas)
+    from geo.sightings import validate_sightings
+
+    return kind, validate_sightings(raw, areas)
+
+
+def _load_accepted(path: str, kind: str, areas, label: str):
+    """Validated accepted rows of a file; rejected rows are counted on stderr."""
+    _, result = _validate_file(path, kind, areas)
+    if result.n_rejected:
+        _err(f"{label}: skipped {result.n_rejected} rejected row(s) of {result.rows} in {path} "
+             f"(run 'harewatch validate {path}' for the reasons)")
+    return result.accepted
+
+
+def _incidents_source(args, areas):
+    if args.incidents:
+        return _load_accepted(args.incidents, "incidents", areas, "incidents")
+    from geo.store import read_incidents
+
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    from geo.store import default_data_dir
+
+    gdf = read_incidents(data_dir or default_data_dir())
+    if gdf is None or gdf.empty:
+        raise FileNotFoundError("no incidents: pass --incidents FILE or ingest a file into the store first")
+    return gdf
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_validate(args) -> int:
+    areas = _areas(args)
+    kind, result = _validate_file(args.file, args.kind, areas)
+    report = result.to_report()
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(f"{args.file} ({kind}): {report['rows']} rows, {report['accepted']} accepted, "
+              f"{report['rejected']} rejected")
+        for r in report["rejects"]:
+            print(f"  row {r['row']}" + (f" [{r['id']}]" if r["id"] else "") + f": {r['reason']}")
+        for force, n in report["by_force"].items():
+            print(f"  {force}: {n}")
+    return EXIT_REJECTS if result.n_rejected else EXIT_OK
+
+
+def cmd_ingest(args) -> int:
+    from geo.store import default_data_dir, ingest
+
+    areas = _areas(args)
+    _, result = _validate_file(args.file, args.kind, areas)
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    report = ingest(result, data_dir)
+    print(json.dumps({"rows": result.rows, "accepted": result.n_accepted, "rejected": result.n_rejected,
+                      **_asdict(report)}, default=str, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _asdict(obj) -> dict:
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(obj):
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(obj).items()}
+    return dict(obj) if isinstance(obj, dict) else {"report": str(obj)}
+
+
+def cmd_hotspots(args) -> int:
+    from geo.hotspots import find_hotspots, hotspots_to_frame, hotspots_to_geojson, hotspots_to_json
+    from geo.seasons import filter_incidents, previous_season
+
+    areas = _areas(args)
+    incidents = _incidents_source(args, areas)
+    forces = _check_forces(args.force, areas)
+    current = filter_incidents(incidents, season=args.season, forces=forces, start_month=args.season_start_month)
+    previous = None
+    if args.season:
+        previous = filter_incidents(incidents, season=previous_season(args.season), forces=forces,
+                                    start_month=args.season_start_month)
+    result = find_hotspots(current, eps_m=args.eps_m, min_samples=args.min_samples, areas=areas,
+                           previous=previous, start_month=args.season_start_month)
+    if args.format == "json":
+        print(json.dumps(hotspots_to_json(result), ensure_ascii=False))
+    elif args.format == "geojson":
+        print(json.dumps(hotspots_to_geojson(result), ensure_ascii=False))
+    else:
+        from geo.export import to_safe_csv
+
+        sys.stdout.write(to_safe_csv(hotspots_to_frame(result)).decode("utf-8-sig"))
+    return EXIT_OK
+
+
+def _check_forces(names, areas):
+    if not names:
+        return None
+    known = {n.lower(): n for n in areas.gdf["force"]}
+    bad = [n for n in names if n.lower() not in known]
+    if bad:
+        raise ValueError(f"unknown force(s) {bad}; known: {', '.join(areas.gdf['force'])}")
+    return [known[n.lower()] for n in names]
+
+
+def cmd_offenders(args) -> int:
+    from geo.movements import border_crossings, crossings_near_incidents, trips, vehicle_points
+    from geo.offenders import ladder, offenders_to_frame, offenders_to_json
+    from geo.seasons import filter_incidents
+
+    areas = _areas(args)
+    incidents = _incidents_source(args, areas)
+    crossings = None
+    if args.sightings:
+        sightings = _load_accepted(args.sightings, "sightings", areas, "sightings")
+        points = trips(vehicle_points(incidents, sightings), max_gap_h=args.max_gap_h)
+        crossings = crossings_near_incidents(border_crossings(points, max_gap_h=args.max_gap_h), incidents,
+                                             window_h=args.window_h)
+    if args.season:
+        incidents = filter_incidents(incidents, season=args.season, start_month=args.season_start_month)
+    table = ladder(incidents, start_month=args.season_start_month, crossings=crossings)
+    if args.season:
+        table = table[table["season"] == args.season]
+    if args.format == "json":
+        print(json.dumps(offenders_to_json(table), ensure_ascii=False, default=str))
+    else:
+        from geo.export import to_safe_csv
+
+        sys.stdout.write(to_safe_csv(offenders_to_frame(table)).decode("utf-8-sig"))
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from geo.demo import DEMO_NOTICE, write_demo
+
+    areas = _areas(args)
+    paths = write_demo(Path(args.out), areas, seed=args.seed)
+    _err(DEMO_NOTICE)
+    for name, path in paths.items():
+        _err(f"  {name}: {path}")
+    _err(f"Ingest with: harewatch ingest incidents {paths.get('incidents', '')}")
+    print(json.dumps({k: str(v) for k, v in paths.items()}))
+    return EXIT_OK
+
+
+def cmd_boundaries_fetch(args) -> int:
+    from geo.boundaries import DEFAULT_BOUNDARIES_DIR, DEFAULT_URL, fetch_boundaries
+
+    dest = Path(args.dest) if args.dest else DEFAULT_BOUNDARIES_DIR
+    path = fetch_boundaries(dest, url=args.url or DEFAULT_URL, timeout_s=args.timeout_s)
+    _err(f"saved ONS police force areas to {path}")
+    print(str(path))
+    return EXIT_OK
+
+
+def cmd_boundaries_show(args) -> int:
+    areas = _areas(args)
+    rows = areas.gdf.assign(area_km2=(areas.gdf.geometry.area / 1e6).round(1)).drop(columns="geometry")
+    print(f"source: {areas.source}")
+    print(rows.to_string(index=False))
+    print(areas.attribution)
+    return EXIT_OK
+
+
+def cmd_dashboard(args) -> int:
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    env = dict(os.environ)
+    if args.data_dir:
+        env["HAREWATCH_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    if args.boundaries:
+        env["HAREWATCH_BOUNDARIES"] = str(Path(args.boundaries).resolve())
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.address", args.address, "--browser.gatherUsageStats", "false"]
+    if args.headless:
+        cmd += ["--server.headless", "true"]
+    _err(f"Harewatch dashboard on http://{args.address}:{args.port}")
+    return subprocess.call(cmd, env=env, cwd=app.parent.parent)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harewatch", description="Hare coursing across seven police forces.")
+    p.add_argument("--version", action="version", version=f"harewatch {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def boundaries_opt(sp):
+        sp.add_argument("--boundaries", metavar="FILE",
+                        help="ONS police force areas file (else $HAREWATCH_BOUNDARIES, else data/boundaries/)")
+
+    v = sub.add_parser("validate", help="check an incidents or ANPR file; every row accepted or rejected")
+    v.add_argument("file")
+    v.add_argument("--kind", choices=["incidents", "sightings"], help="default: guessed from the columns")
+    v.add_argument("--format", choices=["json", "text"], default="text")
+    boundaries_opt(v)
+    v.set_defaults(func=cmd_validate)
+
+    i = sub.add_parser("ingest", help="validate a file and append its accepted rows to the store")
+    i.add_argument("kind", choices=["incidents", "sightings"])
+    i.add_argument("file")
+    i.add_argument("--data-dir", metavar="DIR", help="store folder (else $HAREWATCH_DATA_DIR, else data/incidents/)")
+    boundaries_opt(i)
+    i.set_defaults(func=cmd_ingest)
+
+    def season_opts(sp):
+        sp.add_argument("--incidents", metavar="FILE", help="incidents file (default: the store)")
+        sp.add_argument("--data-dir", metavar="DIR")
+        sp.add_argument("--season", help='e.g. "2021-22"')
+        sp.add_argument("--season-start-month", type=int, default=9, choices=range(1, 13), metavar="1-12")
+        boundaries_opt(sp)
+
+    h = sub.add_parser("hotspots", help="DBSCAN hotspots ranked for patrol planning")
+    season_opts(h)
+    h.add_argument("--force", nargs="+", metavar="NAME")
+    h.add_argument("--eps-m", type=float, default=1500.0)
+    h.add_argument("--min-samples", type=int, default=6)
+    h.add_argument("--format", choices=["json", "geojson", "csv"], default="json")
+    h.set_defaults(func=cmd_hotspots)
+
+    o = sub.add_parser("offenders", help="subjects on the agreement's ladder, border hoppers and crossings")
+    season_opts(o)
+    o.add_argument("--sightings", metavar="FILE", help="ANPR reads file for border crossings")
+    o.add_argument("--max-gap-h", type=float, default=6.0)
+    o.add_argument("--window-h", type=float, default=3.0)
+    o.add_argument("--format", choices=["json", "csv"], default="json")
+    o.set_defaults(func=cmd_offenders)
+
+    d = sub.add_parser("demo", help="write the synthetic demo scenario's files")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--out", default="harewatch-demo", metavar="DIR")
+    boundaries_opt(d)
+    d.set_defaults(func=cmd_demo)
+
+    b = sub.add_parser("boundaries", help="police force area boundaries")
+    bsub = b.add_subparsers(dest="action", required=True)
+    bf = bsub.add_parser("fetch", help="download the ONS file (needs internet)")
+    bf.add_argument("--dest", metavar="DIR", help="default: data/boundaries/")
+    bf.add_argument("--url")
+    bf.add_argument("--timeout-s", type=float, default=60.0)
+    bf.set_defaults(func=cmd_boundaries_fetch)
+    bs = bsub.add_parser("show", help="which file is used and the forces in it")
+    boundaries_opt(bs)
+    bs.set_defaults(func=cmd_boundaries_show)
+
+    s = sub.add_parser("dashboard", help="start the Streamlit dashboard")
+    s.add_argument("--data-dir", metavar="DIR")
+    boundaries_opt(s)
+    s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--address", default="127.0.0.1")
+    s.add_argument("--headless", action="store_true", help="do not open a browser")
+    s.set_defaults(func=cmd_dashboard)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from geo.boundaries import BoundariesNotFound
+
+    try:
+        return args.func(args)
+    except BoundariesNotFound as exc:
+        _err(f"harewatch: {exc}")
+        return EXIT_UNREADABLE
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        _err(f"harewatch: {exc}")
+        return EXIT_UNREADABLE
+    except Exception as exc:  # unreadable file formats raise library-specific errors
+        if type(exc).__name__ in {"UnreadableFile", "BoundaryFetchError"}:
+            _err(f"harewatch: {exc}")
+            return EXIT_UNREADABLE
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
