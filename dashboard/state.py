@@ -27,6 +27,7 @@ __all__ = [
     "MIN_SAMPLES_RANGE",
     "SEVEN",
     "Filters",
+    "field_names",
 ]
 
 #: Names of the seven forces, canonical order.

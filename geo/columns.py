@@ -14,12 +14,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
 __all__ = [
     "ALIASES",
     "INCIDENT_FIELDS",
     "SIGHTING_FIELDS",
     "normalise_name",
     "match_columns",
+    "as_arrow",
+    "from_arrow",
 ]
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -120,3 +127,28 @@ def match_columns(
             used.add(best)
             found[field] = cols[best]
     return found
+
+
+# --- fast text helpers (pyarrow compute on the arrow storage of str columns) ---
+
+
+def as_arrow(values: pd.Series) -> pa.Array:
+    """The text of ``values`` as a pyarrow string array (nulls -> ``""``; zero-copy if possible)."""
+    if values.dtype != "str":
+        values = values.astype(object).where(values.notna(), "").astype("str")
+    arr = pa.array(values.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    return arr
+
+
+def from_arrow(arr: pa.Array | pa.ChunkedArray, index: pd.Index | None = None) -> pd.Series:
+    """A pyarrow string array as a pandas ``str`` Series (no Python objects)."""
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = pc.cast(arr, pa.large_string())
+    return pd.Series(pd.array(arr, dtype=_STR), index=index)
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)

@@ -267,7 +267,9 @@ def filter_incidents(
     """
     start_month = _check_start_month(start_month)
     keep = np.ones(len(gdf), dtype=bool)
-    need_time = season is not None or date_from is not None or date_to is not None or hours is not None
+    need_time = (
+        season is not None or date_from is not None or date_to is not None or hours is not None
+    )
     if need_time:
         if time_col not in gdf.columns:
             raise KeyError(f"no time column {time_col!r} in the incidents")

@@ -1,0 +1,186 @@
+"""Benchmark: DBSCAN hotspots on seeded synthetic incidents (prints figures, asserts nothing).
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_hotspots.py            # 100k and 1M
+    .venv/bin/python benchmarks/bench_hotspots.py --sizes 100000 --no-sklearn
+
+Incidents: ``n_clusters`` gaussian clusters (sigma 800 m) with centres spread
+over East Anglia and Kent plus 20 % uniform noise, EPSG:27700, times spread
+over one season. Every measurement runs in its own subprocess so that its peak
+resident memory (``ru_maxrss``) is its own. Parameters are the CLI defaults
+(``eps_m=1500``, ``min_samples=6``). Targets: full ``find_hotspots`` <= 1.5x
+the bare ``dbscan`` call at 100k; 1M in < 5 s and < 2 GB peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["make_incidents", "main"]
+
+EPS_M = 1500.0
+MIN_SAMPLES = 6
+REGION = (480_000.0, 150_000.0, 650_000.0, 340_000.0)  # xmin, ymin, xmax, ymax (m)
+
+
+def make_xy(n: int, *, seed: int = 0, n_clusters: int = 200, sigma_m: float = 800.0, noise: float = 0.2):
+    """Seeded clustered coordinates (n, 2) in EPSG:27700 metres."""
+    rng = np.random.default_rng(seed)
+    xmin, ymin, xmax, ymax = REGION
+    n_noise = int(n * noise)
+    centres = np.column_stack(
+        [rng.uniform(xmin, xmax, n_clusters), rng.uniform(ymin, ymax, n_clusters)]
+    )
+    weights = rng.pareto(1.5, n_clusters) + 1.0  # a few big hotspots, many small
+    which = rng.choice(n_clusters, size=n - n_noise, p=weights / weights.sum())
+    clustered = centres[which] + rng.normal(scale=sigma_m, size=(n - n_noise, 2))
+    scattered = np.column_stack([rng.uniform(xmin, xmax, n_noise), rng.uniform(ymin, ymax, n_noise)])
+    xy = np.vstack([clustered, scattered])
+    return xy[rng.permutation(n)]
+
+
+def make_incidents(n: int, *, seed: int = 0, areas=None):
+    """Seeded synthetic incidents GeoDataFrame (INCIDENT_COLUMNS + geometry, EPSG:27700)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.boundaries import assign_force
+    from geo.schema import BNG, INCIDENT_COLUMNS
+
+    rng = np.random.default_rng(seed + 1)
+    xy = make_xy(n, seed=seed)
+    start = pd.Timestamp("2021-08-31 23:00", tz="UTC")
+    times = start + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s")
+    if areas is not None:
+        idx = assign_force(areas, xy[:, 0], xy[:, 1])
+        names = areas.gdf["force"].to_numpy(dtype=object)
+        force = np.where(idx >= 0, names[np.maximum(idx, 0)], "")
+    else:
+        force = np.full(n, "Cambridgeshire", dtype=object)
+    frame = pd.DataFrame(
+        {
+            "incident_id": pd.Series(np.arange(n)).map("INC{:07d}".format),
+            "occurred_at": times,
+            "easting": xy[:, 0],
+            "northing": xy[:, 1],
+            "force": force,
+            "force_code": "",
+            "in_agreement": True,
+            "reported_force": "",
+            "force_mismatch": False,
+            "vrms": "",
+            "nominals": "",
+            "dogs": "",
+            "outcome": "",
+            "notes": "",
+            "source_row": np.arange(1, n + 1),
+        }
+    )[INCIDENT_COLUMNS]
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=BNG)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _worker(mode: str, n: int, seed: int) -> dict:
+    """One measurement in this process: 'bare', 'sklearn' or 'full'."""
+    out: dict = {"mode": mode, "n": n}
+    if mode == "full":
+        from geo.boundaries import BoundariesNotFound, read_boundaries, resolve_boundaries_path
+        from geo.hotspots import find_hotspots
+
+        try:  # $HAREWATCH_BOUNDARIES or data/boundaries; without them, no areas
+            areas = read_boundaries(resolve_boundaries_path())
+        except BoundariesNotFound:
+            areas = None
+        incidents = make_incidents(n, seed=seed, areas=areas)
+        out["rss_before_mb"] = _rss_mb()
+        t0 = time.perf_counter()
+        result = find_hotspots(incidents, eps_m=EPS_M, min_samples=MIN_SAMPLES, areas=areas)
+        out["seconds"] = time.perf_counter() - t0
+        out["hotspots"] = len(result.hotspots)
+        out["noise"] = result.noise
+        out["with_areas"] = areas is not None
+    else:
+        xy = make_xy(n, seed=seed)
+        out["rss_before_mb"] = _rss_mb()
+        t0 = time.perf_counter()
+        if mode == "bare":
+            import dbscan
+
+            labels, _ = dbscan.DBSCAN(xy, eps=EPS_M, min_samples=MIN_SAMPLES)
+        else:
+            from sklearn.cluster import DBSCAN
+
+            labels = DBSCAN(eps=EPS_M, min_samples=MIN_SAMPLES).fit(xy).labels_
+        out["seconds"] = time.perf_counter() - t0
+        out["hotspots"] = int(labels.max()) + 1
+    out["peak_rss_mb"] = _rss_mb()
+    return out
+
+
+def _run(mode: str, n: int, seed: int, repeat: int) -> dict:
+    """Best of ``repeat`` subprocess runs (time), with the peak memory of that run."""
+    best = None
+    for _ in range(repeat):
+        proc = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--worker", mode, "--n", str(n), "--seed", str(seed)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        if best is None or res["seconds"] < best["seconds"]:
+            best = res
+    return best
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print bare DBSCAN, full find_hotspots and sklearn timings."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeat", type=int, default=2, help="runs per measurement (best time kept)")
+    p.add_argument("--no-sklearn", action="store_true", help="skip the sklearn reference")
+    p.add_argument("--worker", choices=["bare", "full", "sklearn"], help=argparse.SUPPRESS)
+    p.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        print(json.dumps(_worker(args.worker, args.n, args.seed)))
+        return
+
+    print(f"eps_m={EPS_M:g} min_samples={MIN_SAMPLES} seed={args.seed} (best of {args.repeat})")
+    for n in args.sizes:
+        bare = _run("bare", n, args.seed, args.repeat)
+        full = _run("full", n, args.seed, args.repeat)
+        ratio = full["seconds"] / bare["seconds"]
+        print(f"\nn = {n:,}  ({full['hotspots']} hotspots, {full['noise']:,} noise, areas={full['with_areas']})")
+        print(f"  dbscan package (bare call) : {bare['seconds']:7.3f} s")
+        print(f"  find_hotspots (full)       : {full['seconds']:7.3f} s   ratio {ratio:4.2f}x (target <= 1.5x at 100k)")
+        print(
+            f"  find_hotspots peak RSS     : {full['peak_rss_mb']:7.0f} MB "
+            f"(data alone {full['rss_before_mb']:.0f} MB; target < 2048 MB at 1M)"
+        )
+        if n >= 1_000_000:
+            status = "OK" if full["seconds"] < 5 else "MISSED"
+            print(f"  1M target < 5 s            : {status}")
+        if not args.no_sklearn and n <= 200_000:
+            sk = _run("sklearn", n, args.seed, 1)
+            print(
+                f"  sklearn DBSCAN (reference) : {sk['seconds']:7.3f} s   "
+                f"({sk['seconds'] / bare['seconds']:.1f}x the dbscan package; peak {sk['peak_rss_mb']:.0f} MB)"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Briefing: the morning briefing on a projector (large type, masked by default)."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import cache, views
+
+ctx = views.get_context()
+f = ctx.filters
+inc = ctx.incidents()
+hs = ctx.hotspots()
+every = ctx.all_seasons_incidents()
+hoppers = views.hoppers_view(ctx.ladder(), season=f.season, forces=f.forces, only_hoppers=True, min_stage=2)
+figures = views.briefing_figures(inc, hs, hoppers, views.season_totals(every, f.start_month), f.season)
+
+st.title(f"Hare coursing briefing · {views.md_escape(ctx.season_label)}")
+if not f.briefing:
+    st.info("Tip: turn on **Briefing mode** in the sidebar for large type and masked plates on a projector.")
+if not f.redact:
+    st.warning("Plates and ids are NOT masked. Turn on **Mask plates and ids** before sharing the screen.")
+
+views.metric_row([(label, value, delta) for label, value, delta in figures])
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    fmap = cache.overview_map(
+        ctx.dkey, f.season, f.start_month, f.forces, f.date_from, f.date_to, f.hours,
+        f.eps_m, f.min_samples, (), f.redact, True, f.tiles, False,
+    )
+    st_folium(fmap, key="briefing_map", height=600, use_container_width=True, returned_objects=[])
+    st.caption(views.md_escape(ctx.areas.attribution))
+with right:
+    st.subheader("Top 5 hotspots")
+    top = views.hotspot_table(hs.hotspots, ctx.areas, season_selected=f.season is not None).head(5)
+    views.show_table(top[views.BRIEFING_HOTSPOT_COLUMNS], redact=f.redact, key="briefing_hotspots")
+    st.subheader("Border-hoppers (stage 2 and 3)")
+    table = views.hoppers_table(hoppers)
+    views.show_table(table[views.BRIEFING_HOPPER_COLUMNS], redact=f.redact, key="briefing_hoppers")
+
+st.download_button(
+    "Download briefing pack",
+    data=lambda: views.briefing_pack_bytes(ctx, figures, top, table),
+    file_name=f"harewatch_briefing_{views.slug(ctx.season_label)}.zip",
+    mime="application/zip",
+    type="primary",
+    help="Zip made on the server: map, figures, top hotspots and border-hoppers"
+    + (" (plates and ids masked)" if f.redact else " (NOT masked)"),
+)

@@ -1,0 +1,69 @@
+"""Data: check an incidents or ANPR file, add it to the store, download what is shown."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import cache, views
+
+ctx = views.get_context()
+f = ctx.filters
+
+st.title("Data")
+st.subheader("Check a file")
+c1, c2 = st.columns([3, 1])
+upload = c1.file_uploader("Upload incidents or sightings", type=["csv", "xlsx", "geojson", "parquet"],
+                          key="data_upload",
+                          help="CSV (UTF-8 or Windows-1252), Excel, GeoJSON or GeoParquet")
+kind = c2.radio("Kind", ["Incidents", "Sightings"], key="data_kind",
+                help="Incidents: one row per incident. Sightings: ANPR reads, one row per read")
+
+if upload is not None:
+    data = upload.getvalue()
+    outcome = cache.validate_upload(data, upload.name, kind.lower(), ctx.bkey)
+    if not outcome.ok:
+        st.error(outcome.error or "The file could not be read.")
+    else:
+        counts = outcome.counts()
+        views.metric_row([
+            ("Rows", views.fmt_int(counts["rows"]), None),
+            ("Accepted", views.fmt_int(counts["accepted"]), None),
+            ("Rejected", views.fmt_int(counts["rejected"]), None),
+        ])
+        rejects = outcome.rejects()
+        if len(rejects):
+            st.markdown("**Rejected rows** (row = data row number in the file, 1 = first row after the header)")
+            views.show_table(rejects, redact=f.redact, key="rejects_table")
+            st.download_button("Download rejected rows (CSV)", data=lambda: views.safe_csv(rejects),
+                               file_name="harewatch_rejects.csv", mime="text/csv")
+        else:
+            st.success("Every row was accepted.")
+        by_force = views.by_force_table(outcome)
+        if len(by_force):
+            st.markdown("**Accepted rows by force**")
+            views.show_table(by_force, redact=False, key="by_force_table")
+        token = views.upload_token(data, upload.name, outcome.kind)
+        done = st.session_state.get("data_ingested", {}).get(token)
+        if done is not None:
+            st.success(done)
+        elif st.button("Add accepted rows to the store", type="primary", disabled=not counts["accepted"]):
+            msg = views.ingest_outcome(outcome, cache.data_dir())
+            st.session_state.setdefault("data_ingested", {})[token] = msg
+            cache.clear_store_caches()
+            st.rerun()
+
+st.divider()
+st.subheader("Download the incidents in view")
+inc = ctx.incidents()
+st.caption(f"{views.fmt_int(len(inc))} incidents · season {views.md_escape(ctx.season_label)}"
+           + (" · plates and ids masked, notes left out" if f.redact else ""))
+d1, d2 = st.columns(2)
+d1.download_button("Download incidents (CSV)", data=lambda: views.incidents_csv(inc, redact=f.redact),
+                   file_name=f"harewatch_incidents_{views.slug(ctx.season_label)}.csv", mime="text/csv",
+                   disabled=not len(inc))
+d2.download_button("Download incidents (GeoJSON)", data=lambda: views.incidents_geojson(inc, redact=f.redact),
+                   file_name=f"harewatch_incidents_{views.slug(ctx.season_label)}.geojson",
+                   mime="application/geo+json", disabled=not len(inc))
+with st.expander("Preview (first 200 rows)"):
+    views.show_table(inc.head(200), redact=f.redact, key="incidents_preview")
+st.caption("Store: " + ("empty, showing the synthetic demo" if ctx.demo else "incidents loaded from the store"))

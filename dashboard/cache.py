@@ -1,0 +1,436 @@
+"""The only module with Streamlit caching.
+
+Every cached function is keyed on small hashable arguments only: paths as
+strings plus file modification times (so a changed file is re-read), filter
+tuples, ``eps_m``, ``min_samples``, ``start_month`` and the demo ``seed``.
+Heavy objects are never arguments: a cached function fetches what it needs
+from the cached function one level up (a cache hit), so a filter change only
+recomputes the layers below it:
+
+    boundaries(bkey) -> dataset(dkey) -> incidents(dkey, filters...) -> hotspots(..., eps, n)
+                                      -> crossings(dkey) -> ladder(dkey, start_month)
+                                      -> trails(dkey, plates)
+
+Objects from ``st.cache_resource`` are shared between sessions: callers must
+treat them as read-only (every ``geo`` function returns new frames).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+__all__ = [
+    "BoundaryKey",
+    "DataKey",
+    "Dataset",
+    "boundary_key",
+    "data_key",
+    "boundaries",
+    "display_boundaries",
+    "dataset",
+    "seasons",
+    "incidents",
+    "hotspots",
+    "vehicle_points",
+    "crossings",
+    "ladder",
+    "trails",
+    "clear_store_caches",
+    "overview_map",
+    "subject_map",
+    "validate_upload",
+    "DEMO_SEED",
+]
+
+#: Seed of the demo scenario shown when the store is empty.
+DEMO_SEED = int(os.environ.get("HAREWATCH_DEMO_SEED", "0") or 0)
+_TTL = dt.timedelta(hours=12)
+
+
+class BoundaryKey(NamedTuple):
+    """Where the boundary file is and when it last changed."""
+
+    path: str
+    mtime_ns: int
+
+
+class DataKey(NamedTuple):
+    """Identity of the analysed data: store folder + its files' state, boundaries, seed."""
+
+    data_dir: str
+    store_sig: tuple[tuple[str, int, int], ...]
+    boundaries: BoundaryKey
+    seed: int
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything loaded from the store (or the demo scenario)."""
+
+    incidents: gpd.GeoDataFrame
+    sightings: gpd.GeoDataFrame | None
+    cameras: pd.DataFrame
+    demo: bool
+
+
+# ------------------------------------------------------------------ keys
+def boundary_key(allow_fetch: bool = True) -> BoundaryKey:
+    """Resolve (and on first run, maybe fetch) the boundary file; key it by mtime.
+
+    Raises
+    ------
+    geo.boundaries.BoundariesNotFound
+        With the how-to message, when there is no file and none can be fetched.
+    """
+    from geo import boundaries as gb
+
+    try:
+        path = gb.resolve_boundaries_path()
+    except gb.BoundariesNotFound:
+        if not allow_fetch:
+            raise
+        # load_boundaries fetches into the default folder, then we resolve again.
+        areas = _fetch_once(allow_fetch)
+        path = Path(areas.source)
+        if not path.is_file():
+            path = gb.resolve_boundaries_path()
+    path = path.resolve()
+    return BoundaryKey(str(path), path.stat().st_mtime_ns)
+
+
+@st.cache_resource(max_entries=1, ttl=_TTL, show_spinner="Fetching police force boundaries…")
+def _fetch_once(allow_fetch: bool):
+    from geo.boundaries import load_boundaries
+
+    return load_boundaries(None, allow_fetch=allow_fetch, log=lambda *_: None)
+
+
+def store_signature(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """(relative path, mtime_ns, size) of every stored parquet file: changes when data does."""
+    from geo.store import incidents_paths, sightings_paths
+
+    if not data_dir.is_dir():
+        return ()
+    out = []
+    for p in [*incidents_paths(data_dir), *sightings_paths(data_dir)]:
+        s = p.stat()
+        out.append((str(p.relative_to(data_dir)), s.st_mtime_ns, s.st_size))
+    return tuple(out)
+
+
+def data_dir() -> Path:
+    """The store folder (``HAREWATCH_DATA_DIR``, else the default)."""
+    from geo.store import default_data_dir
+
+    return Path(default_data_dir())
+
+
+def data_key(bkey: BoundaryKey, seed: int = DEMO_SEED) -> DataKey:
+    """Key of the current store state."""
+    d = data_dir()
+    return DataKey(str(d.resolve()), store_signature(d), bkey, int(seed))
+
+
+# ------------------------------------------------------------ boundaries
+@st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Reading police force boundaries…")
+def boundaries(bkey: BoundaryKey):
+    """``geo.boundaries.ForceAreas`` for the file at ``bkey.path``."""
+    from geo.boundaries import load_boundaries
+
+    return load_boundaries(bkey.path, allow_fetch=False, log=lambda *_: None)
+
+
+@st.cache_resource(max_entries=4, ttl=_TTL, show_spinner=False)
+def display_boundaries(bkey: BoundaryKey) -> gpd.GeoDataFrame:
+    """Simplified boundaries in EPSG:4326 for the map."""
+    from geo.boundaries import display_boundaries as _display
+
+    return _display(boundaries(bkey))
+
+
+# ---------------------------------------------------------------- dataset
+@st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Loading incidents…")
+def dataset(dkey: DataKey) -> Dataset:
+    """Incidents + sightings from the store; the demo scenario when it has no incidents."""
+    from geo import store
+
+    areas = boundaries(dkey.boundaries)
+    inc = store.read_incidents(Path(dkey.data_dir)) if dkey.store_sig else None
+    if inc is not None and len(inc):
+        sig = store.read_sightings(Path(dkey.data_dir))
+        return Dataset(inc, sig, _cameras_from_sightings(sig), demo=False)
+    from geo.demo import demo_result
+
+    inc_res, sig_res = demo_result(areas, seed=dkey.seed)
+    sig = sig_res.accepted
+    # Cameras as read in the demo sightings (easting/northing/force already assigned).
+    return Dataset(inc_res.accepted, sig, _cameras_from_sightings(sig), demo=True)
+
+
+def _cameras_from_sightings(sig: pd.DataFrame | None) -> pd.DataFrame:
+    cols = ["camera_id", "easting", "northing", "force"]
+    if sig is None or not len(sig) or "camera_id" not in sig.columns:
+        return pd.DataFrame(columns=cols)
+    s = pd.DataFrame(sig[cols])
+    s = s[s["camera_id"].astype(str) != ""]
+    return s.groupby("camera_id", as_index=False, sort=True).first()[cols]
+
+
+@st.cache_data(max_entries=16, ttl=_TTL, show_spinner=False)
+def seasons(dkey: DataKey, start_month: int) -> list[str]:
+    """Seasons present in the incidents, oldest first."""
+    from geo.seasons import seasons_in
+
+    return seasons_in(dataset(dkey).incidents["occurred_at"], start_month)
+
+
+@st.cache_data(max_entries=16, ttl=_TTL, show_spinner=False)
+def date_extent(dkey: DataKey, season: str | None, start_month: int) -> tuple[dt.date, dt.date]:
+    """First and last London calendar day with an incident (in ``season`` if given)."""
+    from geo.schema import LONDON
+    from geo.seasons import filter_incidents
+
+    inc = dataset(dkey).incidents
+    if season is not None:
+        inc = filter_incidents(inc, season=season, start_month=start_month)
+    t = inc["occurred_at"].dropna()
+    if not len(t):
+        today = dt.date.today()
+        return today, today
+    local = t.dt.tz_convert(LONDON)
+    return local.min().date(), local.max().date()
+
+
+# ----------------------------------------------------------------- filters
+@st.cache_resource(max_entries=32, ttl=_TTL, show_spinner=False)
+def incidents(
+    dkey: DataKey,
+    season: str | None,
+    start_month: int,
+    forces: tuple[str, ...],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    hours: tuple[int, int],
+) -> gpd.GeoDataFrame:
+    """Incidents matching the filters (``geo.seasons.filter_incidents``)."""
+    from geo.seasons import filter_incidents
+
+    return filter_incidents(
+        dataset(dkey).incidents,
+        season=season,
+        forces=forces,
+        date_from=date_from,
+        date_to=date_to,
+        hours=None if hours == (0, 23) else hours,
+        start_month=start_month,
+    )
+
+
+@st.cache_resource(max_entries=32, ttl=_TTL, show_spinner="Finding hotspots…")
+def hotspots(
+    dkey: DataKey,
+    season: str | None,
+    start_month: int,
+    forces: tuple[str, ...],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    hours: tuple[int, int],
+    eps_m: float,
+    min_samples: int,
+):
+    """``geo.hotspots.find_hotspots`` on the filtered incidents.
+
+    When a season is selected, the same filters (forces, hours) on the
+    previous season give the trend.
+    """
+    from geo.hotspots import find_hotspots
+    from geo.seasons import previous_season
+
+    current = incidents(dkey, season, start_month, forces, date_from, date_to, hours)
+    previous = None
+    if season is not None:
+        try:
+            prev = previous_season(season)
+        except ValueError:
+            prev = None
+        if prev is not None:
+            previous = incidents(dkey, prev, start_month, forces, None, None, hours)
+    return find_hotspots(
+        current,
+        eps_m=float(eps_m),
+        min_samples=int(min_samples),
+        areas=boundaries(dkey.boundaries),
+        previous=previous,
+        start_month=start_month,
+    )
+
+
+# --------------------------------------------------------------- movements
+@st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Linking vehicles…")
+def vehicle_points(dkey: DataKey) -> pd.DataFrame:
+    """Every incident plate and ANPR read as one time-ordered point table."""
+    from geo.movements import vehicle_points as _points
+
+    ds = dataset(dkey)
+    sig = ds.sightings if ds.sightings is not None else _empty_sightings()
+    return _points(ds.incidents, sig)
+
+
+def _empty_sightings() -> gpd.GeoDataFrame:
+    from geo.schema import BNG, SIGHTING_COLUMNS
+
+    return gpd.GeoDataFrame({c: [] for c in SIGHTING_COLUMNS}, geometry=[], crs=BNG)
+
+
+@st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Finding border crossings…")
+def crossings(dkey: DataKey) -> pd.DataFrame:
+    """``geo.movements.border_crossings`` of every vehicle."""
+    from geo.movements import border_crossings
+
+    return border_crossings(vehicle_points(dkey))
+
+
+@st.cache_resource(max_entries=16, ttl=_TTL, show_spinner="Building the escalation ladder…")
+def ladder(dkey: DataKey, start_month: int) -> pd.DataFrame:
+    """``geo.offenders.ladder`` over every incident, with the ANPR crossings as evidence."""
+    from geo.offenders import ladder as _ladder
+
+    inc = dataset(dkey).incidents
+    out = _ladder(inc, start_month=start_month, crossings=crossings(dkey))
+    # Force of each subject's latest incident ("who is now in our area").
+    force_of = pd.Series(inc["force"].astype(str).to_numpy(), index=inc["incident_id"].astype(str).to_numpy())
+    force_of = force_of[~force_of.index.duplicated()]
+    last_id = out["incidents"].str[-1].astype(str)
+    return out.assign(latest_force=last_id.map(force_of).fillna("").to_numpy())
+
+
+@st.cache_resource(max_entries=32, ttl=_TTL, show_spinner=False)
+def trails(dkey: DataKey, plates: tuple[str, ...]) -> pd.DataFrame:
+    """Points of the selected vehicles numbered into trips.
+
+    Columns ``vrm, at, easting, northing, force, kind, ref, trip``
+    (``geo.movements.trips`` of ``geo.movements.vehicle_points``).
+    """
+    from geo.movements import POINT_COLUMNS, trips
+
+    cols = [*POINT_COLUMNS, "trip"]
+    pts = vehicle_points(dkey)
+    if not plates or not len(pts):
+        return pd.DataFrame({c: [] for c in cols})
+    sel = pts[pts["vrm"].isin(list(plates))]
+    if not len(sel):
+        return pd.DataFrame({c: [] for c in cols})
+    return trips(sel)[cols].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------- clear
+def clear_store_caches() -> None:
+    """After an ingest: forget everything derived from the store (keys change anyway)."""
+    for fn in (dataset, seasons, date_extent, incidents, hotspots, vehicle_points, crossings, ladder,
+               trails, overview_map, subject_map):
+        fn.clear()
+
+
+# -------------------------------------------------------------------- maps
+def _crossings_in_view(
+    dkey: DataKey,
+    season: str | None,
+    start_month: int,
+    forces: tuple[str, ...],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    plates: tuple[str, ...],
+) -> pd.DataFrame:
+    from geo.seasons import filter_incidents
+
+    cr = crossings(dkey)
+    if plates:
+        return cr[cr["vrm"].isin(list(plates))]
+    if not len(cr):
+        return cr
+    cr = cr[cr["to_force"].isin(list(forces)) | cr["from_force"].isin(list(forces))]
+    return filter_incidents(cr, season=season, date_from=date_from, date_to=date_to,
+                            start_month=start_month, time_col="at")
+
+
+@st.cache_resource(max_entries=8, ttl=_TTL, show_spinner="Drawing the map…")
+def overview_map(
+    dkey: DataKey,
+    season: str | None,
+    start_month: int,
+    forces: tuple[str, ...],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    hours: tuple[int, int],
+    eps_m: float,
+    min_samples: int,
+    plates: tuple[str, ...],
+    redact: bool,
+    briefing: bool,
+    tiles: bool,
+    heat: bool,
+):
+    """The main map (``dashboard.maps.build_map``) for these filters.
+
+    Cached as a resource so a rerun (e.g. after a click) hands st_folium the
+    very same map: identical HTML, so the map keeps its view and does not
+    flicker. Shared read-only between sessions.
+    """
+    from dashboard.maps import MapLayers, build_map
+
+    areas = boundaries(dkey.boundaries)
+    layers = MapLayers(
+        boundaries=display_boundaries(dkey.boundaries),
+        incidents=incidents(dkey, season, start_month, forces, date_from, date_to, hours),
+        hotspots=hotspots(dkey, season, start_month, forces, date_from, date_to, hours,
+                          eps_m, min_samples).hotspots,
+        trails=trails(dkey, plates),
+        crossings=_crossings_in_view(dkey, season, start_month, forces, date_from, date_to, plates),
+        cameras=dataset(dkey).cameras,
+        attribution=areas.attribution,
+    )
+    return build_map(layers, tiles=tiles, redact=redact, briefing=briefing, heat=heat)
+
+
+@st.cache_resource(max_entries=8, ttl=_TTL, show_spinner="Drawing the trail…")
+def subject_map(
+    dkey: DataKey,
+    plates: tuple[str, ...],
+    incident_ids: tuple[str, ...],
+    redact: bool,
+    briefing: bool,
+    tiles: bool,
+):
+    """Map of some subjects: their incidents, their vehicles' trails and crossings."""
+    from dashboard.maps import MapLayers, build_map
+
+    areas = boundaries(dkey.boundaries)
+    inc = dataset(dkey).incidents
+    cr = crossings(dkey)
+    hs = hotspots(dkey, None, 9, (), None, None, (0, 23), 1500.0, 6).hotspots.iloc[0:0]
+    layers = MapLayers(
+        boundaries=display_boundaries(dkey.boundaries),
+        incidents=inc[inc["incident_id"].isin(list(incident_ids))],
+        hotspots=hs,
+        trails=trails(dkey, plates),
+        crossings=cr[cr["vrm"].isin(list(plates))],
+        cameras=dataset(dkey).cameras.iloc[0:0],
+        attribution=areas.attribution,
+    )
+    return build_map(layers, tiles=tiles, redact=redact, briefing=briefing)
+
+
+@st.cache_data(max_entries=8, ttl=_TTL, show_spinner="Checking the file…")
+def validate_upload(data: bytes, name: str, kind: str, bkey: BoundaryKey):
+    """``dashboard.views.validate_upload`` cached on the file bytes, name, kind and boundaries."""
+    from dashboard.views import validate_upload as _validate
+
+    return _validate(data, name, kind, boundaries(bkey))

@@ -1,0 +1,756 @@
+"""Coursing hotspots: DBSCAN on incident locations in metres (EPSG:27700).
+
+:func:`dbscan_labels` returns exactly the labels of
+``sklearn.cluster.DBSCAN(eps=eps_m, min_samples=min_samples).fit(xy).labels_``
+but runs the much faster exact ``dbscan`` package (``pip install dbscan``) and
+renumbers its answer the way scikit-learn numbers clusters:
+
+- core points (at least ``min_samples`` points, itself included, within
+  ``eps_m``, distance ``<= eps_m``) are the same in both;
+- clusters are the connected components of core points, numbered 0, 1, ... in
+  order of their lowest-index core point (scikit-learn scans points in index
+  order and expands each new cluster completely before the next);
+- a border point (not core, but within ``eps_m`` of a core point) gets the
+  lowest cluster number among the core points within ``eps_m`` of it (the
+  first expansion that reaches it wins);
+- everything else is noise (-1).
+
+Without the ``dbscan`` package scikit-learn itself is used.
+
+:func:`find_hotspots` turns the clusters into ranked hotspots with a polygon
+(convex hull of the incidents buffered by ``eps_m / 2``), the forces it
+touches, when it is busiest and how it changed since the previous season.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from scipy.spatial import cKDTree
+from shapely.geometry import mapping
+
+from geo.boundaries import ForceAreas
+from geo.schema import BNG, LONDON, MULTI_SEP, SEVEN_FORCES, WGS84
+from geo.seasons import _check_start_month
+
+try:  # the exact, parallel DBSCAN of Wang, Gu & Shun (SIGMOD 2020)
+    import dbscan as _dbscan_pkg
+except ImportError:  # pragma: no cover - exercised only without the package
+    _dbscan_pkg = None
+
+__all__ = [
+    "RANKING_RULE",
+    "HOTSPOT_COLUMNS",
+    "HotspotResult",
+    "dbscan_labels",
+    "find_hotspots",
+    "hotspots_to_json",
+    "hotspots_to_geojson",
+    "hotspots_to_frame",
+]
+
+#: How hotspots are ranked (rank 1 = top); ``hotspot_id`` follows the rank.
+RANKING_RULE = (
+    "Hotspots are ranked by number of incidents, most first; ties go to the one "
+    "whose latest incident is more recent; remaining ties (same size, same last "
+    "incident) are broken by the centroid, west to east then south to north, so "
+    "the order is always the same for the same data. Hotspot ids follow the rank: "
+    "H001 is rank 1."
+)
+
+#: Columns of ``HotspotResult.hotspots`` (then ``geometry``).
+HOTSPOT_COLUMNS: list[str] = [
+    "hotspot_id",
+    "rank",
+    "n",
+    "incident_ids",
+    "forces",
+    "cross_border",
+    "first_at",
+    "last_at",
+    "busiest_month",
+    "busiest_weekday",
+    "busiest_hours",
+    "previous_n",
+    "change",
+    "change_pct",
+    "centroid_e",
+    "centroid_n",
+    "centroid_lat",
+    "centroid_lon",
+    "area_km2",
+    "label",
+]
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_HOURS_WINDOW = 3
+_BNG_CRS = CRS.from_user_input(BNG)
+
+
+# --------------------------------------------------------------------------- DBSCAN
+
+
+def _check_dbscan_args(xy_m, eps_m, min_samples) -> tuple[np.ndarray, float, int]:
+    xy = np.ascontiguousarray(np.asarray(xy_m, dtype="float64"))
+    if xy.ndim != 2 or xy.shape[1] < 1:
+        raise ValueError(
+            f"xy_m must be an (n, d) array of coordinates in metres, got shape {xy.shape}"
+        )
+    if not np.isfinite(xy).all():
+        raise ValueError("xy_m contains NaN or infinite coordinates")
+    if isinstance(eps_m, bool) or not isinstance(eps_m, int | float | np.number):
+        raise ValueError(f"eps_m must be a number of metres, got {eps_m!r}")
+    eps = float(eps_m)
+    if not (math.isfinite(eps) and eps > 0):
+        raise ValueError(f"eps_m must be a positive number of metres, got {eps_m!r}")
+    if isinstance(min_samples, bool) or not isinstance(min_samples, int | np.integer):
+        raise ValueError(f"min_samples must be an integer >= 1, got {min_samples!r}")
+    if min_samples < 1:
+        raise ValueError(f"min_samples must be >= 1, got {min_samples}")
+    return xy, eps, int(min_samples)
+
+
+def _near_cells(points: np.ndarray, targets: np.ndarray, eps: float) -> np.ndarray:
+    """Mask of ``points`` in a grid cell (side ``eps``) touching a cell of a target.
+
+    Every point within ``eps`` of a target passes (it lies in one of the 3**d
+    cells around the target's cell); most far points are dropped.
+    """
+    d = points.shape[1]
+    lo = np.minimum(points.min(axis=0), targets.min(axis=0))
+    pc = np.floor((points - lo) / eps).astype("int64") + 1
+    tc = np.floor((targets - lo) / eps).astype("int64") + 1
+    extent = np.maximum(pc.max(axis=0), tc.max(axis=0)) + 2
+    if np.prod(extent.astype("float64")) > 2.0**62 or d > 4:
+        return np.ones(len(points), dtype=bool)  # too fine a grid to index: no filter
+    strides = np.cumprod(np.concatenate([[1], extent[:-1]])).astype("int64")
+    target_keys = tc @ strides
+    shifts = np.array(np.meshgrid(*[[-1, 0, 1]] * d, indexing="ij")).reshape(d, -1).T @ strides
+    wanted = np.unique((target_keys[:, None] + shifts[None, :]).ravel())
+    return np.isin(pc @ strides, wanted)
+
+
+def _sklearn_order(
+    xy: np.ndarray, eps: float, min_samples: int, raw: np.ndarray, core: np.ndarray
+) -> np.ndarray:
+    """Renumber a DBSCAN answer (``raw`` labels, ``core`` mask) the way scikit-learn does."""
+    labels = np.full(len(xy), -1, dtype=np.intp)
+    core_idx = np.flatnonzero(core)
+    if core_idx.size == 0:
+        return labels
+    raw_core = np.asarray(raw)[core_idx]
+    # clusters = components of cores; first occurrence in core_idx = lowest index
+    uniq, first, inverse = np.unique(raw_core, return_index=True, return_inverse=True)
+    new_number = np.empty(uniq.size, dtype=np.intp)
+    new_number[np.argsort(core_idx[first], kind="stable")] = np.arange(uniq.size)
+    labels[core_idx] = new_number[inverse.ravel()]
+
+    # border points: non-core points the package put in a cluster. A non-core
+    # point has fewer than min_samples points within eps (itself included), so
+    # its min_samples - 1 nearest cores include every core within eps.
+    border = np.flatnonzero(~core & (np.asarray(raw) >= 0))
+    if border.size:
+        near = _near_cells(xy[core_idx], xy[border], eps)  # only cores that can matter
+        core_idx = core_idx[near]
+        k = min(max(min_samples - 1, 1), core_idx.size)
+        tree = cKDTree(xy[core_idx])
+        # cKDTree's bound is strict (<); widen it a hair, then test exactly below
+        _, j = tree.query(xy[border], k=k, distance_upper_bound=eps * (1 + 1e-9) + 1e-9)
+        j = j.reshape(border.size, k)
+        found = j < core_idx.size
+        nearest = core_idx[np.where(found, j, 0)]
+        diff = xy[border][:, None, :] - xy[nearest]
+        d2 = np.einsum("bkd,bkd->bk", diff, diff)  # same sum of squares as sklearn's KD-tree
+        within = found & (d2 <= eps * eps)
+        big = np.iinfo(np.intp).max
+        best = np.where(within, labels[nearest], big).min(axis=1)
+        # floating-point disagreement at exactly eps: keep the nearest core's cluster
+        lost = best == big
+        best[lost] = np.where(found[lost, 0], labels[nearest[lost, 0]], -1)
+        labels[border] = best
+    return labels
+
+
+def dbscan_labels(xy_m: np.ndarray, eps_m: float, min_samples: int) -> np.ndarray:
+    """DBSCAN cluster labels, identical to scikit-learn's.
+
+    Parameters
+    ----------
+    xy_m : ndarray, shape (n, d)
+        Coordinates in metres (EPSG:27700 eastings/northings, or any
+        Euclidean space in metres); not modified.
+    eps_m : float
+        Neighbourhood radius in metres (points at distance ``<= eps_m`` are
+        neighbours).
+    min_samples : int
+        Points (the point itself included) within ``eps_m`` for a core point.
+
+    Returns
+    -------
+    ndarray of intp, shape (n,)
+        Exactly ``sklearn.cluster.DBSCAN(eps=eps_m, min_samples=min_samples)
+        .fit(xy_m).labels_``: clusters numbered 0.. in order of their
+        lowest-index core point, -1 for noise.
+
+    Raises
+    ------
+    ValueError
+        Non-finite coordinates, ``eps_m <= 0`` or ``min_samples < 1``.
+    """
+    xy, eps, min_samples = _check_dbscan_args(xy_m, eps_m, min_samples)
+    if len(xy) == 0:
+        return np.empty(0, dtype=np.intp)
+    if _dbscan_pkg is None:  # pragma: no cover - fallback without the package
+        from sklearn.cluster import DBSCAN
+
+        return DBSCAN(eps=eps, min_samples=min_samples).fit(xy).labels_.astype(np.intp)
+    raw, core = _dbscan_pkg.DBSCAN(xy, eps=eps, min_samples=min_samples)
+    return _sklearn_order(xy, eps, min_samples, raw, np.asarray(core, dtype=bool))
+
+
+# --------------------------------------------------------------------------- hotspots
+
+
+@dataclass(frozen=True, eq=False)
+class HotspotResult:
+    """Result of :func:`find_hotspots`.
+
+    Attributes
+    ----------
+    labels : Series of int
+        DBSCAN cluster label of each incident (aligned to the incidents'
+        index; -1 = noise). Same numbers as scikit-learn; the ``label`` column
+        of ``hotspots`` links a cluster to its hotspot row.
+    hotspots : GeoDataFrame
+        One row per hotspot in rank order, EPSG:27700, columns
+        :data:`HOTSPOT_COLUMNS` + ``geometry``.
+    noise : int
+        Number of incidents in no hotspot.
+    params : dict
+        Parameters used (``eps_m``, ``min_samples``, ``start_month``,
+        ``window_days``, ``n_incidents``, ``n_previous``, ``engine``).
+    """
+
+    labels: pd.Series
+    hotspots: gpd.GeoDataFrame
+    noise: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hotspot_ids(self) -> pd.Series:
+        """Hotspot id (``"H001"``...) of each incident, ``""`` for noise."""
+        by_label = dict(zip(self.hotspots["label"], self.hotspots["hotspot_id"], strict=True))
+        return self.labels.map(by_label).fillna("").astype(str).rename("hotspot_id")
+
+
+def _points_xy(gdf, what: str) -> tuple[np.ndarray, gpd.GeoSeries]:
+    """Point coordinates in EPSG:27700 metres; refuse geographic or missing CRS."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise ValueError(f"{what} must be a GeoDataFrame in EPSG:27700")
+    crs = gdf.crs
+    if crs is None:
+        raise ValueError(f"{what} have no CRS; expected projected metres (EPSG:27700)")
+    if crs.is_geographic:
+        raise ValueError(
+            f"{what} are in a geographic CRS ({crs.to_string()}); DBSCAN needs metres: "
+            "convert to EPSG:27700 first"
+        )
+    geom = gdf.geometry
+    if not crs.equals(_BNG_CRS):
+        geom = geom.to_crs(BNG)
+    values = geom.values
+    if len(values) and not (shapely.get_type_id(values) == 0).all():
+        raise ValueError(f"{what} geometry must be non-empty points")
+    xy = (
+        np.column_stack([shapely.get_x(values), shapely.get_y(values)])
+        if len(values)
+        else np.empty((0, 2))
+    )
+    if not np.isfinite(xy).all():
+        raise ValueError(f"{what} have empty or non-finite point coordinates")
+    return xy, geom
+
+
+@lru_cache(maxsize=1)
+def _to_wgs84() -> Transformer:
+    return Transformer.from_crs(BNG, WGS84, always_xy=True)
+
+
+def _empty_hotspots() -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(
+        {
+            "hotspot_id": pd.Series([], dtype=object),
+            "rank": pd.Series([], dtype="int64"),
+            "n": pd.Series([], dtype="int64"),
+            "incident_ids": pd.Series([], dtype=object),
+            "forces": pd.Series([], dtype=object),
+            "cross_border": pd.Series([], dtype=bool),
+            "first_at": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "last_at": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "busiest_month": pd.Series([], dtype=object),
+            "busiest_weekday": pd.Series([], dtype=object),
+            "busiest_hours": pd.Series([], dtype=object),
+            "previous_n": pd.Series([], dtype="int64"),
+            "change": pd.Series([], dtype="int64"),
+            "change_pct": pd.Series([], dtype="float64"),
+            "centroid_e": pd.Series([], dtype="float64"),
+            "centroid_n": pd.Series([], dtype="float64"),
+            "centroid_lat": pd.Series([], dtype="float64"),
+            "centroid_lon": pd.Series([], dtype="float64"),
+            "area_km2": pd.Series([], dtype="float64"),
+            "label": pd.Series([], dtype="int64"),
+        }
+    )
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=BNG), crs=BNG)
+
+
+def _group_first_argmax(v: np.ndarray, grp: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Position of the first maximum of ``v`` in each group (groups contiguous, sorted)."""
+    gmax = np.maximum.reduceat(v, starts)
+    hit = np.flatnonzero(v == gmax[grp])
+    return hit[np.searchsorted(grp[hit], np.arange(len(starts)))]
+
+
+def _hull_candidates(xy: np.ndarray, grp: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Mask of points that may be convex-hull vertices of their group (Akl-Toussaint).
+
+    The extreme points of each group in 8 directions (E, NE, N, NW, W, SW, S,
+    SE) are hull points in counter-clockwise order; a point strictly inside
+    their octagon cannot be a hull vertex, so dropping it leaves the hull
+    unchanged. Groups are contiguous runs starting at ``starts``.
+    """
+    px = xy[:, 0] - xy[starts, 0][grp]  # relative to the group's first point
+    py = xy[:, 1] - xy[starts, 1][grp]
+    directions = (px, px + py, py, py - px, -px, -(px + py), -py, px - py)
+    verts = np.stack([_group_first_argmax(d, grp, starts) for d in directions], axis=1)
+    inside = np.ones(len(xy), dtype=bool)
+    proper_edges = np.zeros(len(starts), dtype="int64")
+    for j in range(8):
+        a, b = verts[:, j], verts[:, (j + 1) % 8]
+        ax, ay = px[a], py[a]
+        ex, ey = px[b] - ax, py[b] - ay
+        degenerate = (ex == 0) & (ey == 0)
+        proper_edges += ~degenerate
+        cross = ex[grp] * (py - ay[grp]) - ey[grp] * (px - ax[grp])
+        inside &= (cross > 0) | degenerate[grp]
+    inside &= (proper_edges >= 3)[grp]  # a point or a segment: keep everything
+    return ~inside
+
+
+def _utc_from_ns(ns: np.ndarray) -> pd.DatetimeIndex:
+    """int64 nanoseconds since the epoch (int64 min = NaT) as UTC timestamps."""
+    return pd.DatetimeIndex(ns.astype("int64").view("datetime64[ns]")).tz_localize("UTC")
+
+
+def _busiest_periods(
+    times: pd.Series, members: np.ndarray, mlab: np.ndarray, k: int, start_month: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Busiest month, weekday and 3-hour window (London time) of each hotspot."""
+    wall = times.iloc[members].dt.tz_convert(LONDON).dt.tz_localize(None).to_numpy()
+    has_t = ~np.isnat(wall)
+    wall, tl = wall[has_t], mlab[has_t]
+    days = wall.astype("datetime64[D]")
+    month = wall.astype("datetime64[M]").astype("int64") % 12  # 0 = Jan
+    wday = (days.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday; 0 = Mon
+    hour = ((wall - days) // np.timedelta64(1, "h")).astype("int64")
+    month_counts = np.bincount(tl * 12 + month, minlength=k * 12).reshape(k, 12)
+    any_t = month_counts.sum(axis=1) > 0
+    season_cols = (np.arange(12) + start_month - 1) % 12  # ties: earlier in the season
+    busiest_month = np.array(_MONTHS, dtype=object)[season_cols[month_counts[:, season_cols].argmax(1)]]
+    wday_counts = np.bincount(tl * 7 + wday, minlength=k * 7).reshape(k, 7)
+    busiest_weekday = np.array(_WEEKDAYS, dtype=object)[wday_counts.argmax(1)]
+    hour_counts = np.bincount(tl * 24 + hour, minlength=k * 24).reshape(k, 24)
+    windows = sum(np.roll(hour_counts, -s, axis=1) for s in range(_HOURS_WINDOW))
+    middle = np.roll(hour_counts, -(_HOURS_WINDOW // 2), axis=1)
+    # ties: the window whose middle hour is busiest, then the earliest start
+    h_arg = (windows * (int(hour_counts.sum(axis=1).max(initial=0)) + 1) + middle).argmax(1)
+    hour_labels = np.array(
+        [f"{h:02d}:00-{(h + _HOURS_WINDOW) % 24:02d}:00" for h in range(24)], dtype=object
+    )
+    blank = np.array("", dtype=object)
+    return (
+        np.where(any_t, busiest_month, blank),
+        np.where(any_t, busiest_weekday, blank),
+        np.where(any_t, hour_labels[h_arg], blank),
+    )
+
+
+def _hotspot_forces(
+    incidents: pd.DataFrame,
+    members: np.ndarray,
+    mlab: np.ndarray,
+    polys: np.ndarray,
+    areas: ForceAreas | None,
+) -> list[list[str]]:
+    """Forces of each hotspot: its incidents' forces plus the areas its polygon overlaps."""
+    k = len(polys)
+    names: list[str] = []
+    uid: dict[str, int] = {}
+
+    def code_of(name) -> int:
+        """Code of a force name (new names appended to ``names``); -1 for blank."""
+        if name is None or (isinstance(name, float) and math.isnan(name)):
+            return -1
+        name = str(name).strip()
+        if not name:
+            return -1
+        if name not in uid:
+            uid[name] = len(names)
+            names.append(name)
+        return uid[name]
+
+    pair_label, pair_code = [np.empty(0, dtype="int64")], [np.empty(0, dtype="int64")]
+    if "force" in incidents.columns:
+        codes, uniques = pd.factorize(incidents["force"].iloc[members], sort=False)
+        remap = np.array([code_of(v) for v in uniques] + [-1], dtype="int64")
+        mcodes = remap[codes]  # factorize's -1 (missing) hits the trailing -1
+        ok = mcodes >= 0
+        pair_label.append(mlab[ok].astype("int64"))
+        pair_code.append(mcodes[ok])
+    area_order: dict[str, int] = {}
+    if areas is not None:
+        agdf = areas.gdf if isinstance(areas, ForceAreas) else areas
+        if agdf.crs is not None and not agdf.crs.equals(_BNG_CRS):
+            agdf = agdf.to_crs(BNG)
+        area_geoms = agdf.geometry.values
+        area_names = agdf["force"].astype(str).tolist()
+        area_order = {name: i for i, name in reversed(list(enumerate(area_names)))}
+        area_codes = np.array([code_of(v) for v in area_names], dtype="int64")
+        tree = shapely.STRtree(polys)
+        # the (prepared) force areas are the query geometries: fast predicates
+        a_hit, p_hit = tree.query(area_geoms, predicate="intersects")
+        a_in, p_in = tree.query(area_geoms, predicate="contains_properly")
+        inside = np.zeros((len(area_geoms), k), dtype=bool)
+        inside[a_in, p_in] = True
+        edge = ~inside[a_hit, p_hit]  # polygon crosses or touches the area's edge
+        touching = np.zeros(len(a_hit), dtype=bool)
+        touching[edge] = shapely.touches(area_geoms[a_hit[edge]], polys[p_hit[edge]])
+        use = ~touching & (area_codes[a_hit] >= 0)
+        pair_label.append(p_hit[use].astype("int64"))
+        pair_code.append(area_codes[a_hit[use]])
+    n_names = len(names)
+    if n_names == 0:
+        return [[] for _ in range(k)]
+    seven = {name: i for i, name in enumerate(SEVEN_FORCES.values())}
+    sort_key = [
+        (area_order.get(name, len(area_order) + seven.get(name, len(seven))), name) for name in names
+    ]
+    rank_of = np.empty(n_names, dtype="int64")
+    rank_of[sorted(range(n_names), key=sort_key.__getitem__)] = np.arange(n_names)
+    name_by_rank = np.empty(n_names, dtype=object)
+    name_by_rank[rank_of] = names
+    lab = np.concatenate(pair_label)
+    code = np.concatenate(pair_code)
+    pairs = np.unique(lab * n_names + rank_of[code])  # sorted by hotspot, then force order
+    per = np.bincount(pairs // n_names, minlength=k)
+    flat = name_by_rank[pairs % n_names]
+    return [part.tolist() for part in np.split(flat, np.cumsum(per)[:-1])]
+
+
+def _count_in_polygons(polys: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Number of points (n, 2) inside or on the edge of each polygon."""
+    out = np.zeros(len(polys), dtype="int64")
+    if len(xy) == 0 or len(polys) == 0:
+        return out
+    order = np.argsort(xy[:, 0], kind="stable")
+    sx, sy = xy[order, 0], xy[order, 1]
+    bounds = shapely.bounds(polys)
+    lo = np.searchsorted(sx, bounds[:, 0], side="left")
+    hi = np.searchsorted(sx, bounds[:, 2], side="right")
+    for i in np.flatnonzero(hi > lo):  # one cheap step per hotspot, not per point
+        x, y = sx[lo[i] : hi[i]], sy[lo[i] : hi[i]]
+        band = (y >= bounds[i, 1]) & (y <= bounds[i, 3])
+        if band.any():
+            out[i] = int(shapely.intersects_xy(polys[i], x[band], y[band]).sum())
+    return out
+
+
+def find_hotspots(
+    incidents: gpd.GeoDataFrame,
+    *,
+    eps_m: float = 1500.0,
+    min_samples: int = 6,
+    areas: ForceAreas | None = None,
+    previous: gpd.GeoDataFrame | None = None,
+    start_month: int = 9,
+    window_days: float | None = None,
+    time_col: str = "occurred_at",
+) -> HotspotResult:
+    """Cluster incidents with DBSCAN and describe each cluster as a ranked hotspot.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Accepted incidents (``geo.schema.INCIDENT_COLUMNS``; uses
+        ``incident_id``, ``occurred_at``, ``force`` and the point geometry) in
+        a projected CRS in metres, normally EPSG:27700 (other projected CRSs
+        are converted to it). Not modified.
+    eps_m : float, default 1500
+        DBSCAN radius in metres.
+    min_samples : int, default 6
+        Incidents (itself included) within ``eps_m`` for a core incident.
+    areas : ForceAreas, optional
+        Force boundaries. When given, ``forces`` lists every force area the
+        hotspot polygon overlaps (more than touching) plus the forces of its
+        incidents; otherwise the forces of its incidents only.
+    previous : GeoDataFrame, optional
+        Incidents of the previous season (same CRS rules); ``previous_n``
+        counts those inside (or on the edge of) each hotspot polygon.
+    start_month : int, default 9
+        First month of the season; ties for ``busiest_month`` go to the month
+        that comes first in the season.
+    window_days : float, optional
+        Space-time mode, "the same gang, the same week": cluster on
+        ``(easting, northing, t_days * eps_m / window_days)``, so two incidents
+        are neighbours only when close in place *and* time; at the same spot
+        they may be up to ``window_days`` days apart. Every incident then
+        needs a time.
+    time_col : str, default "occurred_at"
+        Name of the tz-aware time column.
+
+    Returns
+    -------
+    HotspotResult
+        ``hotspots`` columns (EPSG:27700): ``hotspot_id`` ("H001" = rank 1),
+        ``rank`` (see :data:`RANKING_RULE`), ``n``, ``incident_ids`` (sorted
+        by time), ``forces`` (list; boundary-file order, the seven first),
+        ``cross_border`` (two or more forces), ``first_at``/``last_at`` (UTC),
+        ``busiest_month`` ("Oct"), ``busiest_weekday`` ("Sat"),
+        ``busiest_hours`` ("20:00-23:00": the 3-hour window of London clock
+        hours, wrapping midnight, with most incidents; ties go to the
+        window whose middle hour has most, then the earliest start from 00:00), ``previous_n``, ``change`` (``n - previous_n``),
+        ``change_pct`` (percent, NaN when ``previous_n == 0`` or no
+        ``previous``), ``centroid_e``/``centroid_n`` (mean incident position,
+        metres), ``centroid_lat``/``centroid_lon`` (WGS84 degrees),
+        ``area_km2`` (polygon area), ``label`` (DBSCAN label) and ``geometry``
+        (convex hull of the incidents buffered by ``eps_m / 2``).
+
+    Raises
+    ------
+    ValueError
+        Geographic or missing CRS, non-point or empty geometry, bad
+        parameters, missing times in space-time mode.
+    """
+    start_month = _check_start_month(start_month)
+    _, eps, min_samples = _check_dbscan_args(np.empty((0, 2)), eps_m, min_samples)
+    if window_days is not None:
+        window_days = float(window_days)
+        if not (math.isfinite(window_days) and window_days > 0):
+            raise ValueError(f"window_days must be a positive number of days, got {window_days!r}")
+    xy, _ = _points_xy(incidents, "incidents")
+    n_inc = len(xy)
+    if time_col not in incidents.columns:
+        raise KeyError(f"no time column {time_col!r} in the incidents")
+    times = pd.to_datetime(incidents[time_col])
+    if not isinstance(times.dtype, pd.DatetimeTZDtype):
+        raise ValueError(f"{time_col} must be timezone-aware (UTC)")
+    times = times.dt.tz_convert("UTC")
+
+    if window_days is not None and n_inc:
+        if times.isna().any():
+            raise ValueError("space-time hotspots (window_days) need a time for every incident")
+        t_days = (times - times.min()).dt.total_seconds().to_numpy() / 86400.0
+        features = np.column_stack([xy, t_days * (eps / window_days)])
+    else:
+        features = xy
+    labels = dbscan_labels(features, eps, min_samples)
+    params = {
+        "eps_m": eps,
+        "min_samples": min_samples,
+        "start_month": start_month,
+        "window_days": window_days,
+        "n_incidents": int(n_inc),
+        "n_previous": None if previous is None else int(len(previous)),
+        "engine": "sklearn" if _dbscan_pkg is None else "dbscan",
+    }
+    label_series = pd.Series(labels.astype("int64"), index=incidents.index, name="hotspot_label")
+    noise = int((labels < 0).sum())
+    k = int(labels.max()) + 1 if n_inc else 0
+    if k == 0:
+        return HotspotResult(label_series, _empty_hotspots(), noise, params)
+
+    # members grouped by label, then by time (NaT last), then input order (stable)
+    utc_ns = times.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view("int64")
+    nat = utc_ns == np.iinfo("int64").min
+    t_key = np.where(nat, np.iinfo("int64").max, utc_ns)
+    member_pos = np.flatnonzero(labels >= 0)
+    members = member_pos[np.lexsort((t_key[member_pos], labels[member_pos]))]
+    mlab = labels[members]
+    counts = np.bincount(mlab, minlength=k)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    mxy = xy[members]
+
+    # polygon: convex hull buffered by eps/2, all hotspots at once
+    keep = _hull_candidates(mxy, mlab, starts)
+    hulls = shapely.convex_hull(shapely.multipoints(mxy[keep], indices=mlab[keep]))
+    polys = shapely.buffer(hulls, eps / 2.0)
+    cent_e = np.bincount(mlab, weights=mxy[:, 0], minlength=k) / counts
+    cent_n = np.bincount(mlab, weights=mxy[:, 1], minlength=k) / counts
+    lon, lat = _to_wgs84().transform(cent_e, cent_n)
+
+    ids = incidents["incident_id"].iloc[members].astype(str).to_numpy(dtype=object)
+    id_lists = [part.tolist() for part in np.split(ids, starts[1:])]
+
+    # first / last (UTC): members are time-sorted within each hotspot, NaT last
+    first_ns = t_key[members][starts]
+    last_ns = np.maximum.reduceat(np.where(nat[members], np.iinfo("int64").min, utc_ns[members]), starts)
+    first_at = _utc_from_ns(np.where(first_ns == np.iinfo("int64").max, np.iinfo("int64").min, first_ns))
+    last_at = _utc_from_ns(last_ns)
+
+    busiest_month, busiest_weekday, busiest_hours = _busiest_periods(
+        times, members, mlab, k, start_month
+    )
+    forces = _hotspot_forces(incidents, members, mlab, polys, areas)
+    cross = np.fromiter((len(f) >= 2 for f in forces), dtype=bool, count=k)
+
+    # previous season: points inside each polygon (edge included)
+    previous_n = np.zeros(k, dtype="int64")
+    change_pct = np.full(k, np.nan)
+    if previous is not None:
+        pxy, _ = _points_xy(previous, "previous incidents")
+        previous_n = _count_in_polygons(polys, pxy)
+    change = counts.astype("int64") - previous_n
+    if previous is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change_pct = np.where(previous_n > 0, 100.0 * change / np.maximum(previous_n, 1), np.nan)
+
+    table = pd.DataFrame(
+        {
+            "n": counts.astype("int64"),
+            "incident_ids": pd.Series(id_lists, dtype=object),
+            "forces": pd.Series(forces, dtype=object),
+            "cross_border": cross,
+            "first_at": first_at,
+            "last_at": last_at,
+            "busiest_month": busiest_month,
+            "busiest_weekday": busiest_weekday,
+            "busiest_hours": busiest_hours,
+            "previous_n": previous_n,
+            "change": change,
+            "change_pct": change_pct,
+            "centroid_e": cent_e,
+            "centroid_n": cent_n,
+            "centroid_lat": np.asarray(lat, dtype="float64"),
+            "centroid_lon": np.asarray(lon, dtype="float64"),
+            "area_km2": shapely.area(polys) / 1e6,
+            "label": np.arange(k, dtype="int64"),
+        }
+    )
+    table = table.sort_values(
+        ["n", "last_at", "centroid_e", "centroid_n"],
+        ascending=[False, False, True, True],
+        na_position="last",
+        kind="mergesort",
+    )
+    ranked_polys = polys[table.index.to_numpy()]
+    table = table.reset_index(drop=True)
+    table.insert(0, "rank", np.arange(1, k + 1, dtype="int64"))
+    table.insert(0, "hotspot_id", [f"H{r:03d}" for r in range(1, k + 1)])
+    hotspots = gpd.GeoDataFrame(table[HOTSPOT_COLUMNS], geometry=ranked_polys, crs=BNG)
+    return HotspotResult(label_series, hotspots, noise, params)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _iso(ts) -> str | None:
+    return None if pd.isna(ts) else pd.Timestamp(ts).isoformat()
+
+
+def _num(x: float, ndigits: int) -> float | None:
+    x = float(x)
+    return None if not math.isfinite(x) else round(x, ndigits)
+
+
+def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
+    cols = {c: hotspots[c].tolist() for c in HOTSPOT_COLUMNS}
+    out = []
+    for i in range(len(hotspots)):  # one dict per hotspot (not per incident)
+        out.append(
+            {
+                "id": str(cols["hotspot_id"][i]),
+                "rank": int(cols["rank"][i]),
+                "n": int(cols["n"][i]),
+                "incident_ids": [str(v) for v in cols["incident_ids"][i]],
+                "centroid": {
+                    "lat": _num(cols["centroid_lat"][i], 6),
+                    "lon": _num(cols["centroid_lon"][i], 6),
+                    "easting": _num(cols["centroid_e"][i], 1),
+                    "northing": _num(cols["centroid_n"][i], 1),
+                },
+                "forces": [str(v) for v in cols["forces"][i]],
+                "cross_border": bool(cols["cross_border"][i]),
+                "first_at": _iso(cols["first_at"][i]),
+                "last_at": _iso(cols["last_at"][i]),
+                "busiest_month": str(cols["busiest_month"][i]),
+                "busiest_weekday": str(cols["busiest_weekday"][i]),
+                "busiest_hours": str(cols["busiest_hours"][i]),
+                "previous_n": int(cols["previous_n"][i]),
+                "change": int(cols["change"][i]),
+                "change_pct": _num(cols["change_pct"][i], 1),
+                "area_km2": _num(cols["area_km2"][i], 4),
+                "label": int(cols["label"][i]),
+            }
+        )
+    return out
+
+
+def _json_params(params: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        out[key] = value
+    return out
+
+
+def hotspots_to_json(result: HotspotResult) -> dict[str, Any]:
+    """The hotspot result as plain JSON types (the ``harewatch hotspots`` contract).
+
+    Returns
+    -------
+    dict
+        ``{"params": {...}, "noise": int, "ranking_rule": str, "hotspots":
+        [{"id", "rank", "n", "incident_ids", "centroid": {"lat", "lon",
+        "easting", "northing"}, "forces", "cross_border", "first_at",
+        "last_at" (ISO 8601 UTC), "busiest_month", "busiest_weekday",
+        "busiest_hours", "previous_n", "change", "change_pct" (percent, null
+        when undefined), "area_km2", "label"}]}`` in rank order.
+    """
+    return {
+        "params": _json_params(result.params),
+        "noise": int(result.noise),
+        "ranking_rule": RANKING_RULE,
+        "hotspots": _hotspot_records(result.hotspots),
+    }
+
+
+def hotspots_to_geojson(result: HotspotResult) -> dict[str, Any]:
+    """Hotspot polygons as a GeoJSON FeatureCollection in WGS84 (lon, lat degrees).
+
+    Each feature's ``properties`` are the hotspot's :func:`hotspots_to_json` record.
+    """
+    hs = result.hotspots
+    geoms = hs.geometry.to_crs(WGS84).values if len(hs) else []
+    features = [
+        {"type": "Feature", "id": rec["id"], "properties": rec, "geometry": mapping(g)}
+        for rec, g in zip(_hotspot_records(hs), geoms, strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def hotspots_to_frame(result: HotspotResult) -> pd.DataFrame:
+    """Hotspots as a flat table for CSV: no geometry, lists joined by ``";"``."""
+    frame = pd.DataFrame(result.hotspots.drop(columns="geometry"))
+    for col in ("incident_ids", "forces"):
+        frame[col] = frame[col].map(lambda v: MULTI_SEP.join(map(str, v))).astype(object)
+    return frame

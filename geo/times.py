@@ -1,0 +1,217 @@
+"""Parse the date-times people write into tz-aware UTC, vectorised.
+
+Accepted forms
+--------------
+* ISO 8601 with an offset or ``Z`` (``2021-03-28T01:30:00+01:00``): the offset
+  is honoured.
+* ISO 8601 without an offset (``2021-03-28T01:30``, ``2021-03-28 01:30:00``,
+  ``2021-03-28``), and UK day-first dates ``dd/mm/yyyy[ HH:MM[:SS]]`` (also
+  with ``-`` or ``.`` between the date parts): Europe/London local time
+  (GMT in winter, BST in summer).
+* Two-digit years (``dd/mm/yy``) are read as 20yy.
+* A date without a time is midnight local time.
+
+Clock changes
+-------------
+* A local time in the spring-forward gap (e.g. 2021-03-28 01:00-01:59) never
+  happened: it is rejected with a reason naming the clock change.
+* A local time in the autumn fall-back hour (e.g. 2021-10-31 01:30) happened
+  twice: the first occurrence (BST, UTC+1) is taken.
+
+Every format is tried with an explicit ``pandas.to_datetime(format=...,
+errors="coerce")`` on the still-unparsed values only; Python-level work is
+done on failed values only, to word the reason.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from geo.columns import as_arrow, from_arrow
+from geo.schema import LONDON
+
+__all__ = ["parse_times", "UK_FORMATS"]
+
+#: UK day-first formats tried after ISO 8601, in order.
+UK_FORMATS: tuple[str, ...] = (
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d/%m/%y %H:%M:%S",
+    "%d/%m/%y %H:%M",
+    "%d/%m/%y",
+)
+
+_OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+_ISO_SHAPE = r"^\d{4}-\d{2}-\d{2}"
+_UK_SHAPE = r"^\d{1,2}/\d{1,2}/\d{2}(?:\d{2})?(?:$|[ T])"
+_DATE_PARTS_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:$|[ T])")
+_DATE_PARTS_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_TIME_PART = re.compile(r"[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def _describe_failure(value: str) -> str:
+    """Reason for one value no format accepted (called for failed values only)."""
+    m = _DATE_PARTS_UK.match(value)
+    if m:
+        d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        y = y + 2000 if y < 100 else y
+    else:
+        m = _DATE_PARTS_ISO.match(value)
+        if m:
+            y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if m:
+        if not 1 <= mo <= 12 or not 1 <= d <= calendar.monthrange(max(y, 1), mo)[1]:
+            return f"invalid date {value!r} (no such day)"
+        t = _TIME_PART.search(value, m.end() - 1)
+        if t and (int(t.group(1)) > 23 or int(t.group(2)) > 59 or int(t.group(3) or 0) > 59):
+            return f"invalid time {value!r} (no such time of day)"
+    return f"unparseable time {value!r} (expected ISO 8601 or dd/mm/yyyy HH:MM)"
+
+
+def _gap_reason(value: str, local: pd.Timestamp | None = None) -> str:
+    day = f" on {local:%d/%m/%Y}" if local is not None else ""
+    return (f"time {value!r} does not exist in UK local time (clocks went forward an hour "
+            f"at 01:00 GMT{day}); give the time with a UTC offset")
+
+
+def _arrow_iso(arr: pa.Array, todo: np.ndarray) -> tuple[pd.Series, np.ndarray] | None:
+    """Fast path: every non-empty value is strict ISO 8601, all naive or all with an offset.
+
+    Uses Arrow's strict ISO 8601 cast (rejects impossible dates); returns None
+    when any value needs the general path. Result: UTC times (NaT where empty or
+    in the spring-forward gap) and the gap mask.
+    """
+    sub = arr.filter(pa.array(todo)) if not todo.all() else arr
+    gap = np.zeros(len(arr), dtype=bool)
+    try:
+        parsed = pc.cast(sub, pa.timestamp("us"))
+        naive = True
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        try:
+            parsed = pc.cast(sub, pa.timestamp("us", tz="UTC"))
+            naive = False
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    values = pd.Series(parsed.to_pandas(), dtype="datetime64[us]" if naive else None)
+    if naive:
+        utc = _localise(values)
+        gap_sub = utc.isna().to_numpy()
+        values = utc
+    else:
+        values = values.dt.tz_convert("UTC")
+        gap_sub = np.zeros(len(values), dtype=bool)
+    out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[us]")
+    pos = np.flatnonzero(todo)
+    out[pos] = values.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    gap[pos] = gap_sub
+    return pd.Series(out).dt.tz_localize("UTC").array, gap
+
+
+def _match(arr) -> np.ndarray:
+    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _localise(naive: pd.Series) -> pd.Series:
+    """Europe/London wall-clock -> UTC; gap times become NaT, fold times take BST."""
+    ambiguous = np.ones(len(naive), dtype=bool)  # True = the DST (first) occurrence
+    local = naive.dt.tz_localize(LONDON, ambiguous=ambiguous, nonexistent="NaT")
+    return local.dt.tz_convert("UTC")
+
+
+def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse date-time text to UTC.
+
+    Parameters
+    ----------
+    values : Series of str
+        Date-times as written; empty strings and missing values mean "no time".
+
+    Returns
+    -------
+    times : Series of datetime64[us, UTC]
+        Same index as ``values``; NaT where the value was rejected.
+    reasons : Series of str
+        Same index; ``""`` where parsed, otherwise a reason a person
+        understands (``"missing time"``, ``"invalid date '31/02/2021' (no such
+        day)"``, ``"unparseable time 'yesterday' (...)"``, or the clock-change
+        reason for a local time that did not exist).
+    """
+    arr = pc.utf8_trim_whitespace(as_arrow(values))
+    text = from_arrow(arr, values.index)
+    n = len(text)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    reasons = pd.Series("", index=text.index, dtype="str")
+    empty = _match(pc.equal(arr, ""))
+    reasons[empty] = "missing time"
+    todo = ~empty
+    if n == 0 or not todo.any():
+        return out, reasons
+
+    fast = _arrow_iso(arr, todo)
+    if fast is not None:
+        utc, gap = fast
+        out = pd.Series(utc, index=text.index)
+        if gap.any():
+            bad = np.flatnonzero(gap)
+            reasons.iloc[bad] = [_gap_reason(v, pd.Timestamp(v[:10])) for v in text.iloc[bad]]
+        return out, reasons
+
+    # 1) ISO 8601 with an explicit offset: offset honoured.
+    has_offset = _match(pc.match_substring_regex(arr, _OFFSET_RE)) & todo
+    iso_shape = _match(pc.match_substring_regex(arr, _ISO_SHAPE)) & todo
+    m = has_offset & iso_shape
+    if m.any():
+        parsed = pd.to_datetime(text[m], format="ISO8601", utc=True, errors="coerce")
+        ok = parsed.notna().to_numpy()
+        pos = np.flatnonzero(m)[ok]
+        out.iloc[pos] = parsed[ok].astype("datetime64[us, UTC]")
+        todo[pos] = False
+
+    # 2) naive forms: Europe/London wall-clock time.
+    naive = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    got = np.zeros(n, dtype=bool)
+    m = todo & iso_shape & ~has_offset
+    if m.any():
+        parsed = pd.to_datetime(text[m], format="ISO8601", errors="coerce")
+        ok = parsed.notna().to_numpy()
+        pos = np.flatnonzero(m)[ok]
+        naive.iloc[pos] = parsed[ok].astype("datetime64[us]")
+        got[pos] = True
+    uk = todo & ~got & _match(pc.match_substring_regex(arr, _UK_SHAPE))
+    for fmt in UK_FORMATS:
+        if not uk.any():
+            break
+        parsed = pd.to_datetime(text[uk], format=fmt, errors="coerce")
+        ok = parsed.notna().to_numpy()
+        if ok.any():
+            pos = np.flatnonzero(uk)[ok]
+            vals = parsed[ok].astype("datetime64[us]")
+            if "%y" in fmt:  # two-digit years are 20yy (pandas would give 19yy for 69-99)
+                early = (vals.dt.year < 2000).to_numpy()
+                vals = vals.where(~early, vals + pd.DateOffset(years=100))
+            naive.iloc[pos] = vals
+            got[pos] = True
+            uk[pos] = False
+    if got.any():
+        pos = np.flatnonzero(got)
+        utc = _localise(naive.iloc[pos])
+        gap = utc.isna().to_numpy()
+        out.iloc[pos[~gap]] = utc[~gap].astype("datetime64[us, UTC]")
+        if gap.any():
+            bad = pos[gap]
+            reasons.iloc[bad] = [_gap_reason(v, d) for v, d in
+                                 zip(text.iloc[bad], naive.iloc[bad], strict=True)]
+        todo &= ~got
+
+    # 3) everything left: word a reason (failed values only).
+    if todo.any():
+        pos = np.flatnonzero(todo)
+        reasons.iloc[pos] = [_describe_failure(v) for v in text.iloc[pos]]
+    return out, reasons
