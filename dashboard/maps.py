@@ -22,6 +22,7 @@ the page stays under 3 MB at 100,000 incidents.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import mimetypes
 import re
@@ -132,6 +133,7 @@ _ESCAPES = [
     ("$", "&#36;"),
     ("\\", "&#92;"),
 ]
+_SPECIAL = "[" + re.escape("".join(a for a, _ in _ESCAPES)) + "]"
 
 
 # --------------------------------------------------------------------------- #
@@ -155,8 +157,14 @@ def escape_html(value: Any) -> str:
 def escape_series(values: pd.Series) -> pd.Series:
     """Vectorised :func:`escape_html` of a Series (missing values -> ``""``)."""
     s = values.astype(object).where(values.notna(), "").astype(str)
+    dirty = s.str.contains(_SPECIAL, regex=True).to_numpy(dtype=bool)
+    if not dirty.any():
+        return s
+    part = s[dirty]
     for a, b in _ESCAPES:
-        s = s.str.replace(a, b, regex=False)
+        part = part.str.replace(a, b, regex=False)
+    s = s.copy()
+    s[dirty] = part
     return s
 
 
@@ -359,12 +367,12 @@ class _DataLayer(JSCSSMixin):
         """
     )
 
-    def __init__(self, map_ref: folium.Map, code: str, data: Any, *, js=(), css=()):
+    def __init__(self, map_ref: folium.Map, code: str, data: Any, *, js=(), css=(), data_json=None):
         super().__init__()
         self._name = "HarewatchLayer"
         self.map_ref = map_ref
         self.code = code
-        self.data_json = _js_json(data)
+        self.data_json = _js_json(data) if data_json is None else data_json
         self.default_js = list(js)
         self.default_css = list(css)
 
@@ -484,8 +492,8 @@ for (var g = 0; g < starts.length; g++) {
 """
 
 _CROSSINGS_JS = """
-var s = data.size;
 for (var i = 0; i < data.lat.length; i++) {
+    var s = data.size[i];
     L.marker([data.lat[i], data.lon[i]], {
         icon: L.divIcon({className: 'hw-crossing', html: '<div></div>', iconSize: [s, s]}),
         riseOnHover: true, zIndexOffset: 500
@@ -502,6 +510,9 @@ for (var i = 0; i < data.lat.length; i++) {
 
 _NOTE_CHARS = 200
 _MAX_ZOOM = 18
+_BOUNDARY_CACHE: dict[tuple, tuple[str, tuple]] = {}
+_CROSSING_EXAMPLES = 5
+_MAX_CROSSING_SITES = 1000
 _TO_WGS84 = Transformer.from_crs(BNG, WGS84, always_xy=True)
 
 
@@ -522,11 +533,15 @@ def _london(values: pd.Series, fmt: str = "%Y-%m-%d %H:%M") -> pd.Series:
 
 
 def _mask(values: pd.Series, kind: str, redact: bool) -> pd.Series:
+    """Plates (``kind="plate"``) or ids masked when ``redact``; each distinct value once."""
+    text = values.astype(object).where(values.notna(), "").astype(str)
     if not redact:
-        return values.astype(object).where(values.notna(), "").astype(str)
+        return text
     from geo.privacy import mask_series
 
-    return mask_series(values.astype(object).where(values.notna(), ""), kind).astype(str)
+    codes, uniques = pd.factorize(text)
+    masked = mask_series(pd.Series(uniques, dtype=object), kind).astype(str).to_numpy()
+    return pd.Series(masked[codes] if len(codes) else [], index=values.index, dtype=object)
 
 
 def _col(df: pd.DataFrame, name: str, default: Any = "") -> pd.Series:
@@ -553,6 +568,34 @@ def hotspot_colours(ranks, *, briefing: bool = False) -> list[str]:
 def _boundary_layer(
     m, fg, boundaries: gpd.GeoDataFrame, *, briefing: bool
 ) -> tuple[float, float, float, float]:
+    data_json, bounds = _boundary_payload(boundaries, briefing=briefing)
+    _DataLayer(m, _BOUNDARY_JS, None, data_json=data_json).add_to(fg)
+    return bounds
+
+
+def _boundary_payload(boundaries: gpd.GeoDataFrame, *, briefing: bool) -> tuple[str, tuple]:
+    """Boundary JSON and the seven forces' bounds, memoised on the content.
+
+    The same boundaries are drawn on every rerun; the key is a digest of the
+    geometry and attributes, so a changed file is never served stale.
+    """
+    wkb = shapely.to_wkb(np.asarray(boundaries.geometry.values, dtype=object))
+    h = hashlib.sha1(b"".join(wkb.tolist()))
+    for c in ("force", "force_code", "in_agreement"):
+        h.update(_col(boundaries, c).astype(str).str.cat(sep="\x1f").encode())
+    key = (h.hexdigest(), str(boundaries.crs), bool(briefing))
+    hit = _BOUNDARY_CACHE.get(key)
+    if hit is None:
+        hit = _boundary_payload_uncached(boundaries, briefing=briefing)
+        if len(_BOUNDARY_CACHE) >= 8:
+            _BOUNDARY_CACHE.pop(next(iter(_BOUNDARY_CACHE)))
+        _BOUNDARY_CACHE[key] = hit
+    return hit
+
+
+def _boundary_payload_uncached(
+    boundaries: gpd.GeoDataFrame, *, briefing: bool
+) -> tuple[dict, tuple]:
     b = boundaries
     if b.crs is not None and b.crs != WGS84:
         b = b.to_crs(WGS84)
@@ -609,9 +652,8 @@ def _boundary_layer(
         "seven": seven,
         "neighbour": neighbour,
     }
-    _DataLayer(m, _BOUNDARY_JS, data).add_to(fg)
     sel = b[agree] if agree.any() else b
-    return tuple(sel.total_bounds)  # minx, miny, maxx, maxy
+    return _js_json(data), tuple(float(v) for v in sel.total_bounds)  # minx, miny, maxx, maxy
 
 
 def _incident_fields(inc: pd.DataFrame, redact: bool) -> dict[str, Any]:
@@ -619,7 +661,9 @@ def _incident_fields(inc: pd.DataFrame, redact: bool) -> dict[str, Any]:
     reported = escape_series(_col(inc, "reported_force"))
     mismatch = _col(inc, "force_mismatch", False).fillna(False).astype(bool).to_numpy()
     force_codes, force_names = pd.factorize(escape_series(_col(inc, "force")))
-    raw_notes = _col(inc, "notes").astype(object).where(_col(inc, "notes").notna(), "").astype(str)
+    # free text cannot be masked reliably: notes are left out when redacting
+    notes_col = _col(inc, "notes") if not redact else _col(inc, "__none__")
+    raw_notes = notes_col.astype(object).where(notes_col.notna(), "").astype(str)
     long = (raw_notes.str.len() > _NOTE_CHARS).to_numpy()
     notes = escape_series(raw_notes.str.slice(0, _NOTE_CHARS)) + np.where(long, "\u2026", "")
 
@@ -828,28 +872,57 @@ def _trail_layer(
     return len(starts), n_trips_all
 
 
-def _crossing_layer(m, fg, cx: pd.DataFrame, *, redact: bool, briefing: bool):
+def _crossing_layer(m, fg, cx: pd.DataFrame, *, redact: bool, briefing: bool) -> tuple[int, int]:
+    """One diamond per crossing site (same place, same from/to forces).
+
+    Crossings happen at cameras, so thousands of crossings collapse onto a few
+    hundred sites; each tooltip gives the count and the latest few plates.
+    """
     e, n = cx["easting"].to_numpy("float64"), cx["northing"].to_numpy("float64")
     ok = np.isfinite(e) & np.isfinite(n)
-    cx = cx[ok]
-    lat, lon = _to_latlon(e[ok], n[ok])
-    vrm = escape_series(_mask(_col(cx, "vrm"), "plate", redact))
-    cam = escape_series(_col(cx, "camera_id"))
+    keys = ["_e", "_n", "_from", "_to"]
+    text = {k: _col(cx, col)[ok].astype(object).fillna("").astype(str).to_numpy() for k, col in
+            (("_from", "from_force"), ("_to", "to_force"), ("_cam", "camera_id"), ("_vrm", "vrm"))}  # fmt: skip
+    c = pd.DataFrame(
+        {
+            "_e": np.round(e[ok] / 10.0) * 10.0,
+            "_n": np.round(n[ok] / 10.0) * 10.0,
+            **text,
+            "_at": pd.to_datetime(_col(cx, "at", None)[ok], utc=True, errors="coerce").to_numpy(),
+        }
+    )
+    c = c.sort_values("_at", ascending=False, kind="mergesort", na_position="last")
+    grouped = c.groupby(keys, sort=False)
+    sites = grouped.agg(count=("_at", "size"), cam=("_cam", "first")).reset_index()
+    sites = sites.sort_values("count", ascending=False, kind="mergesort").head(_MAX_CROSSING_SITES)
+    latest = grouped.head(_CROSSING_EXAMPLES)
+    latest = latest.assign(
+        _line="<br>"
+        + escape_series(_mask(latest["_vrm"], "plate", redact))
+        + " "
+        + _london(latest["_at"])
+    )
+    lines = latest.groupby(keys, sort=False)["_line"].agg("".join)
+    lines = lines.reindex(pd.MultiIndex.from_frame(sites[keys])).fillna("").to_numpy()
+    count = sites["count"].to_numpy()
+    cam = escape_series(sites["cam"])
     tip = (
         "<b>"
-        + vrm
-        + "</b> crossed "
-        + escape_series(_col(cx, "from_force"))
+        + sites["count"].astype(str)
+        + np.where(count == 1, " crossing</b> ", " crossings</b> ")
+        + escape_series(sites["_from"])
         + " \u2192 "
-        + escape_series(_col(cx, "to_force"))
-        + "<br>"
-        + _london(_col(cx, "from_at", None))
-        + " \u2192 "
-        + _london(_col(cx, "at", None))
-        + pd.Series(np.where(cam != "", "<br>camera " + cam, ""), index=cx.index)
+        + escape_series(sites["_to"])
+        + np.where(cam != "", "<br>camera " + cam, "")
+        + lines
+        + np.where(count > _CROSSING_EXAMPLES, "<br>\u2026", "")
     )
-    data = {"lat": lat, "lon": lon, "tip": tip.tolist(), "size": 16 if briefing else 13}
+    lat, lon = _to_latlon(sites["_e"], sites["_n"])
+    base = 15 if briefing else 12
+    size = np.round(base + np.minimum(8, 2 * np.log2(np.maximum(count, 1)))).astype(int)
+    data = {"lat": lat, "lon": lon, "tip": tip.tolist(), "size": size.tolist()}
     _DataLayer(m, _CROSSINGS_JS, data).add_to(fg)
+    return len(sites), int(count.sum()) if len(count) else 0
 
 
 def _camera_layer(m, fg, cams: pd.DataFrame, *, briefing: bool):
@@ -1016,11 +1089,13 @@ def build_map(
 
     if layers.crossings is not None and len(layers.crossings):
         fg = folium.FeatureGroup(name="Border crossings", show=True).add_to(m)
-        _crossing_layer(m, fg, layers.crossings, redact=redact, briefing=briefing)
+        n_sites, n_cross = _crossing_layer(
+            m, fg, layers.crossings, redact=redact, briefing=briefing
+        )
         legend.append(
             (
                 _sw("background:#D55E00;border:2px solid #000;transform:rotate(45deg) scale(.8)"),
-                "Border crossing",
+                f"Border crossings ({n_cross:,} at {n_sites:,} places)",
             )
         )
 

@@ -4,9 +4,11 @@ Pages stay thin: they fetch data through :mod:`dashboard.cache`, shape it with
 the pure helpers here (unit-testable without Streamlit running) and draw it.
 
 Escaping rule: data never goes through ``st.markdown``/``st.html`` with
-``unsafe_allow_html``; data strings are shown with ``st.dataframe``,
-``st.table`` or ``st.text``, or escaped with :func:`md_escape` first. The only
-HTML injected is the static CSS written in this module.
+``unsafe_allow_html``. Data is shown with ``st.dataframe`` (plain text cells)
+or ``st.text``; anything rendered as Markdown (``st.table`` cells and
+headers, which this Streamlit renders as Markdown, metric labels, captions,
+alerts) gets :func:`md_escape` first (:func:`static_table` does it for
+tables). The only HTML injected is the static CSS written in this module.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "before_after",
     "bootstrap",
     "briefing_figures",
+    "briefing_hoppers",
     "briefing_pack_bytes",
     "by_force_table",
     "incidents_csv",
@@ -69,7 +72,9 @@ __all__ = [
     "season_sentence",
     "season_totals",
     "season_totals_display",
+    "md_safe_frame",
     "show_table",
+    "static_table",
     "validate_upload",
 ]
 
@@ -102,28 +107,45 @@ _BRIEFING_CSS = """
 html, body, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
   background: #FFFFFF !important; color: #000000 !important;
 }
-[data-testid="stAppViewContainer"] * { font-size: 1.18rem; }
-[data-testid="stAppViewContainer"] p, [data-testid="stAppViewContainer"] li,
-[data-testid="stAppViewContainer"] label { color: #000000 !important; font-weight: 500; }
-[data-testid="stAppViewContainer"] h1 { font-size: 3rem !important; color: #000000 !important; }
-[data-testid="stAppViewContainer"] h2 { font-size: 2.3rem !important; color: #000000 !important; }
-[data-testid="stAppViewContainer"] h3 { font-size: 1.9rem !important; color: #000000 !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li,
+[data-testid="stMain"] [data-testid="stText"],
+[data-testid="stMain"] [data-testid="stCaptionContainer"],
+[data-testid="stMain"] label p, [data-testid="stMain"] [data-testid="stAlertContentInfo"] p {
+  font-size: 1.3rem !important; color: #000000 !important; font-weight: 500;
+}
+[data-testid="stMain"] h1, [data-testid="stMain"] h1 * { font-size: 3rem !important; color: #000000 !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h2 * { font-size: 2.3rem !important; color: #000000 !important; }
+[data-testid="stMain"] h3, [data-testid="stMain"] h3 * { font-size: 1.9rem !important; color: #000000 !important; }
 [data-testid="stMetric"] {
   border: 3px solid #0072B2; border-radius: 0.4rem; padding: 0.6rem 0.9rem; background: #FFFFFF;
 }
-[data-testid="stMetricLabel"] p { font-size: 1.5rem !important; color: #000000 !important; font-weight: 700; }
-[data-testid="stMetricValue"] div { font-size: 3.6rem !important; color: #000000 !important; font-weight: 800; }
-[data-testid="stMetricDelta"] div { font-size: 1.5rem !important; font-weight: 700; }
-[data-testid="stAlert"] { border: 3px solid #D55E00; }
-[data-testid="stDataFrame"], [data-testid="stTable"] { font-size: 1.3rem; }
-[data-testid="stTable"] td, [data-testid="stTable"] th {
-  font-size: 1.35rem !important; color: #000000 !important; border-color: #000000 !important;
+[data-testid="stMain"] [data-testid="stMetric"] [data-testid="stMetricLabel"] p {
+  font-size: 1.35rem !important; color: #000000 !important; font-weight: 700;
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
+[data-testid="stMain"] [data-testid="stMetric"] [data-testid="stMetricValue"] p {
+  font-size: 3.4rem !important; color: #000000 !important; font-weight: 800;
+}
+[data-testid="stMain"] [data-testid="stMetric"] [data-testid="stMetricDelta"] * { font-size: 1.4rem !important; font-weight: 700; }
+[data-testid="stAlert"] { border: 3px solid #D55E00; }
+[data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
+  color: #000000 !important; border-color: #000000 !important; padding: 0.35rem 0.6rem !important;
+}
+[data-testid="stMain"] [data-testid="stTable"] td p, [data-testid="stMain"] [data-testid="stTable"] th p {
+  font-size: 1.3rem !important; color: #000000 !important; margin: 0 !important;
+}
+[data-testid="stTable"] th { background: #E8F1F8 !important; font-weight: 800 !important; }
 [data-testid="stSidebar"] { background: #F2F2F2 !important; }
-a, a * { color: #0072B2 !important; text-decoration: underline; }
-button[kind] { border: 2px solid #000000 !important; }
+[data-testid="stSidebar"] label p { font-size: 1.1rem !important; color: #000000 !important; }
+[data-testid="stMain"] a { color: #0072B2 !important; text-decoration: underline; }
+[data-testid="stMain"] button { border: 2px solid #000000 !important; font-size: 1.2rem !important; }
 </style>
 """
+
+#: Tables up to this many rows are drawn as static HTML tables in briefing
+#: mode (large type styled above); longer ones stay scrollable dataframes.
+BRIEFING_TABLE_MAX_ROWS = 40
 
 
 # ------------------------------------------------------------------ escaping
@@ -133,9 +155,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 def md_escape(text: object) -> str:
     """Escape a data string for ``st.markdown``/``st.write``/labels (Markdown, not HTML).
 
-    Backslash-escapes every Markdown/LaTeX special character and turns ``<``/
-    ``>`` into entities, so ``**x**``, ``[a](javascript:...)``, ``$x$`` and
-    ``<img onerror=...>`` are shown literally.
+    Backslash-escapes every Markdown/LaTeX special character (``<`` and ``>``
+    included) and flattens newlines, so ``**x**``, ``[a](javascript:...)``,
+    ``$x$`` and ``<img onerror=...>`` are shown literally.
     """
     s = "" if text is None else str(text)
     s = s.replace("\r", " ").replace("\n", " ")
@@ -201,11 +223,39 @@ def subject_label(subject: str, kind: str, redact: bool) -> str:
 
 
 def show_table(df: pd.DataFrame, *, redact: bool, height: int | str = "auto", key: str | None = None,
-               column_config: dict | None = None) -> None:
-    """``st.dataframe`` of a masked, display-safe copy (geometry dropped, lists joined)."""
+               column_config: dict | None = None, briefing: bool = False) -> None:
+    """Show a masked, display-safe copy (geometry dropped, lists joined, London times).
+
+    ``st.dataframe`` normally; in briefing mode short tables become a static
+    ``st.table`` so the large projector type applies. Both escape cell text.
+    """
     out = mask_frame(_displayable(df), redact)
+    if briefing and len(out) <= BRIEFING_TABLE_MAX_ROWS:
+        static_table(out)
+        return
     st.dataframe(out, hide_index=True, height=height, key=key, column_config=column_config,
                  width="stretch")
+
+
+def md_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell and header escaped with :func:`md_escape`.
+
+    Needed for ``st.table``: since Streamlit 1.5x its cells (and headers) are
+    rendered as Markdown (links, emphasis, LaTeX), unlike ``st.dataframe``.
+    """
+    out = pd.DataFrame(df).copy()
+    for c in out.columns:
+        s = out[c]
+        if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+                or pd.api.types.is_datetime64_any_dtype(s)):
+            out[c] = s.map(lambda v: v if v is None or (isinstance(v, float) and np.isnan(v)) else md_escape(v))
+    out.columns = [md_escape(c) for c in out.columns]
+    return out
+
+
+def static_table(df: pd.DataFrame) -> None:
+    """``st.table`` of a frame whose text is escaped for Markdown (no index)."""
+    st.table(md_safe_frame(df), hide_index=True)
 
 
 def _displayable(df: pd.DataFrame) -> pd.DataFrame:
@@ -290,8 +340,8 @@ def bootstrap() -> Context:
     try:
         bkey = cache.boundary_key(allow_fetch=allow_fetch)
         areas = cache.boundaries(bkey)
-    except BoundariesNotFound as exc:
-        st.error(str(exc), icon="🗺️")
+    except (BoundariesNotFound, ValueError) as exc:  # missing, or not a police force area file
+        st.error(md_escape(exc), icon=":material/map:")
         st.stop()
     dkey = cache.data_key(bkey)
     ds = cache.dataset(dkey)
@@ -304,7 +354,7 @@ def bootstrap() -> Context:
     if ds.demo:
         from geo.demo import DEMO_NOTICE
 
-        st.warning(DEMO_NOTICE, icon="🧪")
+        st.warning(DEMO_NOTICE, icon=":material/science:")
     return ctx
 
 
@@ -365,13 +415,16 @@ def sidebar_filters(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[
     forces = sb.multiselect("Forces", list(force_names), key=_W["forces"])
 
     lo, hi = cache.date_extent(dkey, season, int(start_month))
-    scope = (season, int(start_month))
-    if ss.get("_hw_dates_scope") != scope:
+    scope = (dkey, season, int(start_month))
+    if ss.get("_hw_dates_scope") != scope:  # new season or new data: whole extent (or the URL's range)
         want_from, want_to = ss.pop("_hw_dates_from_url", (None, None))
-        d0 = min(max(want_from or lo, lo), hi)
-        d1 = max(min(want_to or hi, hi), d0)
-        ss[_W["dates"]] = (d0, d1)
+        ss[_W["dates"]] = _clamp_dates((want_from or lo, want_to or hi), lo, hi)
         ss["_hw_dates_scope"] = scope
+    else:
+        current = ss.get(_W["dates"])
+        clamped = _clamp_dates(current, lo, hi)
+        if tuple(current or ()) != clamped:
+            ss[_W["dates"]] = clamped
     dates = sb.date_input("Date range", key=_W["dates"], min_value=lo, max_value=hi)
     date_from, date_to = _date_pair(dates, lo, hi)
 
@@ -407,6 +460,18 @@ def sidebar_filters(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[
     if not filters.forces:
         sb.warning("No force selected: nothing to show.")
     return filters, seasons
+
+
+def _clamp_dates(value: Any, lo: dt.date, hi: dt.date) -> tuple[dt.date, ...]:
+    """A date-range widget value forced inside [lo, hi] (a half-picked range stays half)."""
+    if isinstance(value, dt.date):
+        value = (value,)
+    vals = [min(max(v, lo), hi) for v in (value or ()) if isinstance(v, dt.date)][:2]
+    if not vals:
+        return (lo, hi)
+    if len(vals) == 2 and vals[1] < vals[0]:
+        vals[1] = vals[0]
+    return tuple(vals)
 
 
 def _date_pair(value: Any, lo: dt.date, hi: dt.date) -> tuple[dt.date | None, dt.date | None]:
@@ -514,13 +579,20 @@ def _trend_text(change: float, pct: float, previous_n: float) -> str:
 
 
 def clicked_details(
-    click: dict | None, hotspots: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, *, max_m: float = 750.0
+    click: dict | None,
+    hotspots: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    trails: pd.DataFrame | None = None,
+    *,
+    max_m: float = 750.0,
+    exact_m: float = 40.0,
 ) -> tuple[str, pd.DataFrame] | None:
-    """What the user clicked on the map: ``("hotspot", row)`` or ``("incident", row)``.
+    """What the user clicked on the map: ``("incident"|"vehicle"|"hotspot", row)``.
 
     ``click`` is ``{"lat": .., "lng": ..}`` (st_folium ``last_object_clicked``).
-    A click inside a hotspot polygon selects it; otherwise the nearest
-    incident within ``max_m`` metres.
+    Order: an incident or a traced vehicle's point within ``exact_m`` metres
+    (a marker click), else the hotspot polygon containing the click, else the
+    nearest incident within ``max_m`` metres.
     """
     if not click or "lat" not in click or "lng" not in click:
         return None
@@ -528,22 +600,35 @@ def clicked_details(
         lat, lon = float(click["lat"]), float(click["lng"])
     except (TypeError, ValueError):
         return None
+    if not (np.isfinite(lat) and np.isfinite(lon)):
+        return None
     from pyproj import Transformer
 
     from geo.schema import BNG, WGS84
 
     x, y = Transformer.from_crs(WGS84, BNG, always_xy=True).transform(lon, lat)
+
+    def nearest(df: pd.DataFrame | None) -> tuple[int, float]:
+        if df is None or not len(df):
+            return -1, float("inf")
+        d2 = (df["easting"].to_numpy(dtype=float) - x) ** 2 + (df["northing"].to_numpy(dtype=float) - y) ** 2
+        i = int(np.nanargmin(d2)) if np.isfinite(d2).any() else -1
+        return i, float(np.sqrt(d2[i])) if i >= 0 else float("inf")
+
+    i_inc, d_inc = nearest(incidents)
+    i_tr, d_tr = nearest(trails)
+    if min(d_inc, d_tr) <= exact_m:
+        if d_tr < d_inc:
+            return "vehicle", trails.iloc[[i_tr]]
+        return "incident", incidents.iloc[[i_inc]]
     if hotspots is not None and len(hotspots):
         import shapely
 
         hit = shapely.contains_xy(hotspots.geometry.values, x, y)
         if hit.any():
             return "hotspot", hotspots[hit].head(1)
-    if incidents is not None and len(incidents):
-        d2 = (incidents["easting"].to_numpy() - x) ** 2 + (incidents["northing"].to_numpy() - y) ** 2
-        i = int(np.argmin(d2))
-        if d2[i] <= max_m**2:
-            return "incident", incidents.iloc[[i]]
+    if d_inc <= max_m:
+        return "incident", incidents.iloc[[i_inc]]
     return None
 
 
@@ -1019,6 +1104,13 @@ def ingest_outcome(outcome: UploadOutcome, data_dir: Any) -> str:
 # ------------------------------------------------------------------ briefing
 BRIEFING_HOTSPOT_COLUMNS = ["rank", "where", "forces", "incidents", "busiest weekday", "busiest hours", "trend"]
 BRIEFING_HOPPER_COLUMNS = ["subject", "kind", "stage", "action", "forces", "now in", "last"]
+
+
+def briefing_hoppers(table: pd.DataFrame, limit: int = 15) -> pd.DataFrame:
+    """The hoppers to show at a briefing: highest stage first, then most recently active."""
+    if table is None or not len(table):
+        return table
+    return table.sort_values(["stage", "last"], ascending=[False, False], kind="stable").head(limit)
 
 
 def briefing_figures(incidents: pd.DataFrame, hotspots: Any, hoppers: pd.DataFrame,

@@ -126,17 +126,36 @@ def _near_cells(points: np.ndarray, targets: np.ndarray, eps: float) -> np.ndarr
     cells around the target's cell); most far points are dropped.
     """
     d = points.shape[1]
-    lo = np.minimum(points.min(axis=0), targets.min(axis=0))
-    pc = np.floor((points - lo) / eps).astype("int64") + 1
-    tc = np.floor((targets - lo) / eps).astype("int64") + 1
-    extent = np.maximum(pc.max(axis=0), tc.max(axis=0)) + 2
-    if np.prod(extent.astype("float64")) > 2.0**62 or d > 4:
+    if d > 4:
+        return np.ones(len(points), dtype=bool)
+    side = eps * (1 + 1e-9)  # a hair over eps: neighbours are never two cells apart
+    # column by column: numpy reductions over axis 0 of an (n, 2) array are slow
+    pc, tc, extent = [], [], []
+    for j in range(d):
+        p, t = points[:, j], targets[:, j]
+        lo = min(p.min(), t.min())
+        pc.append(np.floor((p - lo) / side).astype("int64") + 1)
+        tc.append(np.floor((t - lo) / side).astype("int64") + 1)
+        extent.append(max(int(pc[j].max()), int(tc[j].max())) + 2)
+    if math.prod(float(e) for e in extent) > 2.0**62:
         return np.ones(len(points), dtype=bool)  # too fine a grid to index: no filter
-    strides = np.cumprod(np.concatenate([[1], extent[:-1]])).astype("int64")
-    target_keys = tc @ strides
-    shifts = np.array(np.meshgrid(*[[-1, 0, 1]] * d, indexing="ij")).reshape(d, -1).T @ strides
-    wanted = np.unique((target_keys[:, None] + shifts[None, :]).ravel())
-    return np.isin(pc @ strides, wanted)
+    strides = [math.prod(extent[:j]) for j in range(d)]
+
+    def keys(cells: list[np.ndarray]) -> np.ndarray:  # integer matmul is slow in numpy
+        out = cells[0] * strides[0]
+        for j in range(1, d):
+            out += cells[j] * strides[j]
+        return out
+
+    offsets = np.array(np.meshgrid(*[[-1, 0, 1]] * d, indexing="ij")).reshape(d, -1)
+    shifts = keys(list(offsets))
+    wanted = (keys(tc)[:, None] + shifts[None, :]).ravel()
+    n_cells = math.prod(extent)
+    if n_cells <= 8 * (len(points) + len(targets)) + 1_000_000:  # dense lookup table: O(n)
+        table = np.zeros(n_cells, dtype=bool)
+        table[wanted] = True
+        return table[keys(pc)]
+    return np.isin(keys(pc), np.unique(wanted))
 
 
 def _sklearn_order(
@@ -147,22 +166,25 @@ def _sklearn_order(
     core_idx = np.flatnonzero(core)
     if core_idx.size == 0:
         return labels
-    raw_core = np.asarray(raw)[core_idx]
-    # clusters = components of cores; first occurrence in core_idx = lowest index
-    uniq, first, inverse = np.unique(raw_core, return_index=True, return_inverse=True)
-    new_number = np.empty(uniq.size, dtype=np.intp)
-    new_number[np.argsort(core_idx[first], kind="stable")] = np.arange(uniq.size)
-    labels[core_idx] = new_number[inverse.ravel()]
+    raw = np.asarray(raw, dtype=np.intp)
+    raw_core = raw[core_idx]
+    # clusters = components of cores; number them by their lowest-index core
+    lowest = np.full(int(raw_core.max()) + 1, len(xy), dtype=np.intp)
+    np.minimum.at(lowest, raw_core, core_idx)
+    present = np.flatnonzero(lowest < len(xy))
+    new_number = np.full(lowest.size, -1, dtype=np.intp)
+    new_number[present[np.argsort(lowest[present], kind="stable")]] = np.arange(present.size)
+    labels[core_idx] = new_number[raw_core]
 
     # border points: non-core points the package put in a cluster. A non-core
     # point has fewer than min_samples points within eps (itself included), so
     # its min_samples - 1 nearest cores include every core within eps.
-    border = np.flatnonzero(~core & (np.asarray(raw) >= 0))
+    border = np.flatnonzero(~core & (raw >= 0))
     if border.size:
         near = _near_cells(xy[core_idx], xy[border], eps)  # only cores that can matter
         core_idx = core_idx[near]
         k = min(max(min_samples - 1, 1), core_idx.size)
-        tree = cKDTree(xy[core_idx])
+        tree = cKDTree(xy[core_idx], balanced_tree=False, compact_nodes=False)  # quick build
         # cKDTree's bound is strict (<); widen it a hair, then test exactly below
         _, j = tree.query(xy[border], k=k, distance_upper_bound=eps * (1 + 1e-9) + 1e-9)
         j = j.reshape(border.size, k)
@@ -253,7 +275,11 @@ class HotspotResult:
 
 
 def _points_xy(gdf, what: str) -> tuple[np.ndarray, gpd.GeoSeries]:
-    """Point coordinates in EPSG:27700 metres; refuse geographic or missing CRS."""
+    """Point coordinates (n, 2) in EPSG:27700 metres; refuse geographic or missing CRS.
+
+    In EPSG:27700 the schema's ``easting``/``northing`` columns are used when
+    present; otherwise the point geometry (converted to EPSG:27700).
+    """
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise ValueError(f"{what} must be a GeoDataFrame in EPSG:27700")
     crs = gdf.crs
@@ -265,17 +291,23 @@ def _points_xy(gdf, what: str) -> tuple[np.ndarray, gpd.GeoSeries]:
             "convert to EPSG:27700 first"
         )
     geom = gdf.geometry
-    if not crs.equals(_BNG_CRS):
+    in_bng = crs.equals(_BNG_CRS)
+    if in_bng and {"easting", "northing"} <= set(gdf.columns):
+        # the schema's easting/northing columns are the points' coordinates in
+        # EPSG:27700 metres: reading them is much cheaper than the geometry
+        xy = np.column_stack(
+            [gdf["easting"].to_numpy(dtype="float64"), gdf["northing"].to_numpy(dtype="float64")]
+        )
+        if not np.isfinite(xy).all():
+            raise ValueError(f"{what} have missing or non-finite easting/northing")
+        return xy, geom
+    if not in_bng:
         geom = geom.to_crs(BNG)
     values = geom.values
     if len(values) and not (shapely.get_type_id(values) == 0).all():
         raise ValueError(f"{what} geometry must be non-empty points")
-    xy = (
-        np.column_stack([shapely.get_x(values), shapely.get_y(values)])
-        if len(values)
-        else np.empty((0, 2))
-    )
-    if not np.isfinite(xy).all():
+    xy = shapely.get_coordinates(values)
+    if len(xy) != len(values) or not np.isfinite(xy).all():
         raise ValueError(f"{what} have empty or non-finite point coordinates")
     return xy, geom
 
@@ -313,37 +345,12 @@ def _empty_hotspots() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=BNG), crs=BNG)
 
 
-def _group_first_argmax(v: np.ndarray, grp: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Position of the first maximum of ``v`` in each group (groups contiguous, sorted)."""
-    gmax = np.maximum.reduceat(v, starts)
-    hit = np.flatnonzero(v == gmax[grp])
-    return hit[np.searchsorted(grp[hit], np.arange(len(starts)))]
-
-
-def _hull_candidates(xy: np.ndarray, grp: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Mask of points that may be convex-hull vertices of their group (Akl-Toussaint).
-
-    The extreme points of each group in 8 directions (E, NE, N, NW, W, SW, S,
-    SE) are hull points in counter-clockwise order; a point strictly inside
-    their octagon cannot be a hull vertex, so dropping it leaves the hull
-    unchanged. Groups are contiguous runs starting at ``starts``.
-    """
-    px = xy[:, 0] - xy[starts, 0][grp]  # relative to the group's first point
-    py = xy[:, 1] - xy[starts, 1][grp]
-    directions = (px, px + py, py, py - px, -px, -(px + py), -py, px - py)
-    verts = np.stack([_group_first_argmax(d, grp, starts) for d in directions], axis=1)
-    inside = np.ones(len(xy), dtype=bool)
-    proper_edges = np.zeros(len(starts), dtype="int64")
-    for j in range(8):
-        a, b = verts[:, j], verts[:, (j + 1) % 8]
-        ax, ay = px[a], py[a]
-        ex, ey = px[b] - ax, py[b] - ay
-        degenerate = (ex == 0) & (ey == 0)
-        proper_edges += ~degenerate
-        cross = ex[grp] * (py - ay[grp]) - ey[grp] * (px - ax[grp])
-        inside &= (cross > 0) | degenerate[grp]
-    inside &= (proper_edges >= 3)[grp]  # a point or a segment: keep everything
-    return ~inside
+def _object_array(items: list) -> np.ndarray:
+    """1-D object array holding ``items`` (lists stay lists)."""
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):  # one per hotspot; slice assignment would broadcast lists
+        out[i] = item
+    return out
 
 
 def _utc_from_ns(ns: np.ndarray) -> pd.DatetimeIndex:
@@ -351,21 +358,74 @@ def _utc_from_ns(ns: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ns.astype("int64").view("datetime64[ns]")).tz_localize("UTC")
 
 
+_HOUR_NS = 3_600_000_000_000
+_DAY_NS = 24 * _HOUR_NS
+_NAT = np.iinfo("int64").min
+_YEAR_1900_NS = -2_208_988_800 * 1_000_000_000
+
+
+def _london_wall_ns(utc_ns: np.ndarray) -> np.ndarray:
+    """Europe/London wall-clock time (ns since 1970-01-01 00:00 local) of UTC instants.
+
+    ``utc_ns`` holds no NaT. The UK offset only changes on whole UTC hours
+    (since 1900), so it is looked up in a table of the hours spanned; long
+    spans fall back to pandas' conversion.
+    """
+    if len(utc_ns) == 0:
+        return utc_ns.copy()
+    h0, h1 = int(utc_ns.min() // _HOUR_NS), int(utc_ns.max() // _HOUR_NS)
+    if utc_ns.min() >= _YEAR_1900_NS and h1 - h0 < max(2 * len(utc_ns), 50_000):
+        grid = pd.date_range(
+            pd.Timestamp(h0 * _HOUR_NS, unit="ns", tz="UTC"), periods=h1 - h0 + 1, freq="h"
+        )
+        offset = (grid.tz_convert(LONDON).tz_localize(None) - grid.tz_localize(None)).to_numpy()
+        offset_ns = offset.astype("timedelta64[ns]").view("int64")
+        return utc_ns + offset_ns[utc_ns // _HOUR_NS - h0]
+    stamps = pd.DatetimeIndex(utc_ns.view("datetime64[ns]")).tz_localize("UTC")
+    return stamps.tz_convert(LONDON).tz_localize(None).as_unit("ns").asi8
+
+
+def _month_of_day(days: np.ndarray) -> np.ndarray:
+    """Calendar month (1..12) of days since 1970-01-01 (proleptic Gregorian, integer maths)."""
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    return np.where(mp < 10, mp + 3, mp - 9)
+
+
 def _busiest_periods(
-    times: pd.Series, members: np.ndarray, mlab: np.ndarray, k: int, start_month: int
+    utc_ns: np.ndarray, mlab: np.ndarray, k: int, start_month: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Busiest month, weekday and 3-hour window (London time) of each hotspot."""
-    wall = times.iloc[members].dt.tz_convert(LONDON).dt.tz_localize(None).to_numpy()
-    has_t = ~np.isnat(wall)
-    wall, tl = wall[has_t], mlab[has_t]
-    days = wall.astype("datetime64[D]")
-    month = wall.astype("datetime64[M]").astype("int64") % 12  # 0 = Jan
-    wday = (days.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday; 0 = Mon
-    hour = ((wall - days) // np.timedelta64(1, "h")).astype("int64")
+    """Busiest month, weekday and 3-hour window (London time) of each hotspot.
+
+    ``utc_ns``: time of each member (int64 ns, NaT = int64 min); ``mlab`` its hotspot.
+    """
+    has_t = utc_ns != _NAT
+    wall = _london_wall_ns(utc_ns[has_t])
+    tl = mlab[has_t]
+    days = wall // _DAY_NS
+    hour = (wall - days * _DAY_NS) // _HOUR_NS
+    if len(days):  # month and weekday of each distinct day, looked up (few days, many rows)
+        d0 = int(days.min())
+        span = np.arange(d0, int(days.max()) + 1)
+        if len(span) <= max(len(days), 1000):
+            rel = days - d0
+            month = (_month_of_day(span) - 1)[rel]  # 0 = Jan
+            wday = ((span + 3) % 7)[rel]  # 1970-01-01 was a Thursday; 0 = Mon
+        else:
+            month = _month_of_day(days) - 1
+            wday = (days + 3) % 7
+    else:
+        month = wday = days
     month_counts = np.bincount(tl * 12 + month, minlength=k * 12).reshape(k, 12)
     any_t = month_counts.sum(axis=1) > 0
     season_cols = (np.arange(12) + start_month - 1) % 12  # ties: earlier in the season
-    busiest_month = np.array(_MONTHS, dtype=object)[season_cols[month_counts[:, season_cols].argmax(1)]]
+    busiest_month = np.array(_MONTHS, dtype=object)[
+        season_cols[month_counts[:, season_cols].argmax(1)]
+    ]
     wday_counts = np.bincount(tl * 7 + wday, minlength=k * 7).reshape(k, 7)
     busiest_weekday = np.array(_WEEKDAYS, dtype=object)[wday_counts.argmax(1)]
     hour_counts = np.bincount(tl * 24 + hour, minlength=k * 24).reshape(k, 24)
@@ -391,7 +451,7 @@ def _hotspot_forces(
     polys: np.ndarray,
     areas: ForceAreas | None,
 ) -> list[list[str]]:
-    """Forces of each hotspot: its incidents' forces plus the areas its polygon overlaps."""
+    """Forces of each hotspot: its incidents' forces plus the areas its polygon intersects."""
     k = len(polys)
     names: list[str] = []
     uid: dict[str, int] = {}
@@ -410,9 +470,9 @@ def _hotspot_forces(
 
     pair_label, pair_code = [np.empty(0, dtype="int64")], [np.empty(0, dtype="int64")]
     if "force" in incidents.columns:
-        codes, uniques = pd.factorize(incidents["force"].iloc[members], sort=False)
+        codes, uniques = pd.factorize(incidents["force"], sort=False)
         remap = np.array([code_of(v) for v in uniques] + [-1], dtype="int64")
-        mcodes = remap[codes]  # factorize's -1 (missing) hits the trailing -1
+        mcodes = remap[codes[members]]  # factorize's -1 (missing) hits the trailing -1
         ok = mcodes >= 0
         pair_label.append(mlab[ok].astype("int64"))
         pair_code.append(mcodes[ok])
@@ -425,16 +485,9 @@ def _hotspot_forces(
         area_names = agdf["force"].astype(str).tolist()
         area_order = {name: i for i, name in reversed(list(enumerate(area_names)))}
         area_codes = np.array([code_of(v) for v in area_names], dtype="int64")
-        tree = shapely.STRtree(polys)
-        # the (prepared) force areas are the query geometries: fast predicates
-        a_hit, p_hit = tree.query(area_geoms, predicate="intersects")
-        a_in, p_in = tree.query(area_geoms, predicate="contains_properly")
-        inside = np.zeros((len(area_geoms), k), dtype=bool)
-        inside[a_in, p_in] = True
-        edge = ~inside[a_hit, p_hit]  # polygon crosses or touches the area's edge
-        touching = np.zeros(len(a_hit), dtype=bool)
-        touching[edge] = shapely.touches(area_geoms[a_hit[edge]], polys[p_hit[edge]])
-        use = ~touching & (area_codes[a_hit] >= 0)
+        # the force areas are the query geometries (prepared by GEOS): fast
+        a_hit, p_hit = shapely.STRtree(polys).query(area_geoms, predicate="intersects")
+        use = area_codes[a_hit] >= 0
         pair_label.append(p_hit[use].astype("int64"))
         pair_code.append(area_codes[a_hit[use]])
     n_names = len(names)
@@ -442,7 +495,8 @@ def _hotspot_forces(
         return [[] for _ in range(k)]
     seven = {name: i for i, name in enumerate(SEVEN_FORCES.values())}
     sort_key = [
-        (area_order.get(name, len(area_order) + seven.get(name, len(seven))), name) for name in names
+        (area_order.get(name, len(area_order) + seven.get(name, len(seven))), name)
+        for name in names
     ]
     rank_of = np.empty(n_names, dtype="int64")
     rank_of[sorted(range(n_names), key=sort_key.__getitem__)] = np.arange(n_names)
@@ -450,10 +504,14 @@ def _hotspot_forces(
     name_by_rank[rank_of] = names
     lab = np.concatenate(pair_label)
     code = np.concatenate(pair_code)
-    pairs = np.unique(lab * n_names + rank_of[code])  # sorted by hotspot, then force order
-    per = np.bincount(pairs // n_names, minlength=k)
-    flat = name_by_rank[pairs % n_names]
-    return [part.tolist() for part in np.split(flat, np.cumsum(per)[:-1])]
+    # presence matrix (hotspot x force, columns in force order): no sort over incidents
+    present = (
+        np.bincount(lab * n_names + rank_of[code], minlength=k * n_names).reshape(k, n_names) > 0
+    )
+    hs_idx, force_rank = np.nonzero(present)  # row-major: by hotspot, then force order
+    ends = np.cumsum(np.bincount(hs_idx, minlength=k)).tolist()
+    flat = name_by_rank[force_rank].tolist()
+    return [flat[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _count_in_polygons(polys: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -464,6 +522,7 @@ def _count_in_polygons(polys: np.ndarray, xy: np.ndarray) -> np.ndarray:
     order = np.argsort(xy[:, 0], kind="stable")
     sx, sy = xy[order, 0], xy[order, 1]
     bounds = shapely.bounds(polys)
+    shapely.prepare(polys)  # our own polygons (made by find_hotspots), not an input
     lo = np.searchsorted(sx, bounds[:, 0], side="left")
     hi = np.searchsorted(sx, bounds[:, 2], side="right")
     for i in np.flatnonzero(hi > lo):  # one cheap step per hotspot, not per point
@@ -500,8 +559,8 @@ def find_hotspots(
         Incidents (itself included) within ``eps_m`` for a core incident.
     areas : ForceAreas, optional
         Force boundaries. When given, ``forces`` lists every force area the
-        hotspot polygon overlaps (more than touching) plus the forces of its
-        incidents; otherwise the forces of its incidents only.
+        hotspot polygon intersects plus the forces of its incidents;
+        otherwise the forces of its incidents only.
     previous : GeoDataFrame, optional
         Incidents of the previous season (same CRS rules); ``previous_n``
         counts those inside (or on the edge of) each hotspot polygon.
@@ -521,8 +580,8 @@ def find_hotspots(
     -------
     HotspotResult
         ``hotspots`` columns (EPSG:27700): ``hotspot_id`` ("H001" = rank 1),
-        ``rank`` (see :data:`RANKING_RULE`), ``n``, ``incident_ids`` (sorted
-        by time), ``forces`` (list; boundary-file order, the seven first),
+        ``rank`` (see :data:`RANKING_RULE`), ``n``, ``incident_ids`` (in
+        input order), ``forces`` (list; boundary-file order, the seven first),
         ``cross_border`` (two or more forces), ``first_at``/``last_at`` (UTC),
         ``busiest_month`` ("Oct"), ``busiest_weekday`` ("Sat"),
         ``busiest_hours`` ("20:00-23:00": the 3-hour window of London clock
@@ -578,37 +637,40 @@ def find_hotspots(
     if k == 0:
         return HotspotResult(label_series, _empty_hotspots(), noise, params)
 
-    # members grouped by label, then by time (NaT last), then input order (stable)
-    utc_ns = times.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view("int64")
-    nat = utc_ns == np.iinfo("int64").min
-    t_key = np.where(nat, np.iinfo("int64").max, utc_ns)
-    member_pos = np.flatnonzero(labels >= 0)
-    members = member_pos[np.lexsort((t_key[member_pos], labels[member_pos]))]
+    # members grouped by label, in input order (stable radix sort on small ints)
+    small = labels.astype(np.int16 if k < 2**15 - 1 else np.int32)
+    members = np.argsort(small, kind="stable")[noise:]
     mlab = labels[members]
     counts = np.bincount(mlab, minlength=k)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    ends = np.cumsum(counts)
+    starts = ends - counts
     mxy = xy[members]
 
-    # polygon: convex hull buffered by eps/2, all hotspots at once
-    keep = _hull_candidates(mxy, mlab, starts)
-    hulls = shapely.convex_hull(shapely.multipoints(mxy[keep], indices=mlab[keep]))
+    # polygon: convex hull buffered by eps/2, all hotspots at once. A linestring
+    # per hotspot (its first point repeated at the end, so never a single point)
+    # is far cheaper to build than a multipoint and has the same hull.
+    line_xy = np.insert(mxy, ends, mxy[starts], axis=0)
+    line_ix = np.insert(mlab, ends, np.arange(k))
+    hulls = shapely.convex_hull(shapely.linestrings(line_xy, indices=line_ix))
     polys = shapely.buffer(hulls, eps / 2.0)
     cent_e = np.bincount(mlab, weights=mxy[:, 0], minlength=k) / counts
     cent_n = np.bincount(mlab, weights=mxy[:, 1], minlength=k) / counts
     lon, lat = _to_wgs84().transform(cent_e, cent_n)
 
-    ids = incidents["incident_id"].iloc[members].astype(str).to_numpy(dtype=object)
-    id_lists = [part.tolist() for part in np.split(ids, starts[1:])]
+    id_col = incidents["incident_id"]
+    if not pd.api.types.is_string_dtype(id_col):
+        id_col = id_col.astype(str)
+    ids = id_col.to_numpy(dtype=object)[members].tolist()
+    id_lists = [ids[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
 
-    # first / last (UTC): members are time-sorted within each hotspot, NaT last
-    first_ns = t_key[members][starts]
-    last_ns = np.maximum.reduceat(np.where(nat[members], np.iinfo("int64").min, utc_ns[members]), starts)
-    first_at = _utc_from_ns(np.where(first_ns == np.iinfo("int64").max, np.iinfo("int64").min, first_ns))
-    last_at = _utc_from_ns(last_ns)
+    # first / last (UTC), missing times ignored
+    utc_ns = times.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view("int64")[members]
+    nat = utc_ns == _NAT
+    first_ns = np.minimum.reduceat(np.where(nat, np.iinfo("int64").max, utc_ns), starts)
+    last_ns = np.maximum.reduceat(utc_ns, starts)  # NaT is int64 min: never the maximum
+    first_ns[first_ns == np.iinfo("int64").max] = _NAT  # all NaT: NaT
 
-    busiest_month, busiest_weekday, busiest_hours = _busiest_periods(
-        times, members, mlab, k, start_month
-    )
+    busiest_month, busiest_weekday, busiest_hours = _busiest_periods(utc_ns, mlab, k, start_month)
     forces = _hotspot_forces(incidents, members, mlab, polys, areas)
     cross = np.fromiter((len(f) >= 2 for f in forces), dtype=bool, count=k)
 
@@ -621,41 +683,36 @@ def find_hotspots(
     change = counts.astype("int64") - previous_n
     if previous is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
-            change_pct = np.where(previous_n > 0, 100.0 * change / np.maximum(previous_n, 1), np.nan)
+            change_pct = np.where(
+                previous_n > 0, 100.0 * change / np.maximum(previous_n, 1), np.nan
+            )
 
-    table = pd.DataFrame(
-        {
-            "n": counts.astype("int64"),
-            "incident_ids": pd.Series(id_lists, dtype=object),
-            "forces": pd.Series(forces, dtype=object),
-            "cross_border": cross,
-            "first_at": first_at,
-            "last_at": last_at,
-            "busiest_month": busiest_month,
-            "busiest_weekday": busiest_weekday,
-            "busiest_hours": busiest_hours,
-            "previous_n": previous_n,
-            "change": change,
-            "change_pct": change_pct,
-            "centroid_e": cent_e,
-            "centroid_n": cent_n,
-            "centroid_lat": np.asarray(lat, dtype="float64"),
-            "centroid_lon": np.asarray(lon, dtype="float64"),
-            "area_km2": shapely.area(polys) / 1e6,
-            "label": np.arange(k, dtype="int64"),
-        }
-    )
-    table = table.sort_values(
-        ["n", "last_at", "centroid_e", "centroid_n"],
-        ascending=[False, False, True, True],
-        na_position="last",
-        kind="mergesort",
-    )
-    ranked_polys = polys[table.index.to_numpy()]
-    table = table.reset_index(drop=True)
-    table.insert(0, "rank", np.arange(1, k + 1, dtype="int64"))
-    table.insert(0, "hotspot_id", [f"H{r:03d}" for r in range(1, k + 1)])
-    hotspots = gpd.GeoDataFrame(table[HOTSPOT_COLUMNS], geometry=ranked_polys, crs=BNG)
+    # rank: n desc, last_at desc (NaT last), centroid east then north (RANKING_RULE)
+    recency = np.where(last_ns == _NAT, np.iinfo("int64").max, -last_ns)
+    order = np.lexsort((cent_n, cent_e, recency, -counts))
+    columns = {
+        "hotspot_id": np.array([f"H{r:03d}" for r in range(1, k + 1)], dtype=object),
+        "rank": np.arange(1, k + 1, dtype="int64"),
+        "n": counts[order].astype("int64"),
+        "incident_ids": _object_array([id_lists[i] for i in order]),
+        "forces": _object_array([forces[i] for i in order]),
+        "cross_border": cross[order],
+        "first_at": _utc_from_ns(first_ns[order]),
+        "last_at": _utc_from_ns(last_ns[order]),
+        "busiest_month": busiest_month[order],
+        "busiest_weekday": busiest_weekday[order],
+        "busiest_hours": busiest_hours[order],
+        "previous_n": previous_n[order],
+        "change": change[order],
+        "change_pct": change_pct[order],
+        "centroid_e": cent_e[order],
+        "centroid_n": cent_n[order],
+        "centroid_lat": np.asarray(lat, dtype="float64")[order],
+        "centroid_lon": np.asarray(lon, dtype="float64")[order],
+        "area_km2": shapely.area(polys)[order] / 1e6,
+        "label": order.astype("int64"),
+    }
+    hotspots = gpd.GeoDataFrame(columns, geometry=polys[order], crs=_BNG_CRS)
     return HotspotResult(label_series, hotspots, noise, params)
 
 

@@ -121,12 +121,13 @@ def validate_incidents(raw: pd.DataFrame, areas: ForceAreas) -> ValidationResult
             "source_row": (keep + 1).astype("int64"),
         },
         columns=INCIDENT_COLUMNS,
+        copy=False,
     )
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
     for c in ("incident_id", "force", "force_code", "reported_force", "vrms", "nominals", "dogs",
               "outcome", "notes"):
         frame[c] = frame[c].astype("str")
-    accepted = to_points(frame)
+    accepted = to_points(frame, loc, keep)
     rejects = problems.rejects_frame(ids_written if "id" in cols else None)
     return ValidationResult(kind="incidents", accepted=accepted, rejects=rejects, rows=n)
 

@@ -34,7 +34,7 @@ Conventions shared by both engines (so they agree exactly):
 - Points without a plate, a time or a force (outside every force area) are
   ignored: they cannot take part in a crossing.
 
-movingpandas was considered and not used: it builds one shapely
+movingpandas was considered (not installed, not measured) and not used: it builds one shapely
 ``LineString``/``Trajectory`` object per plate and splits trips with Python
 loops over trajectories (``ObservationGapSplitter``), i.e. 200,000 Python
 objects and per-trajectory work for 10M reads, plus a full GeoDataFrame with
@@ -48,6 +48,7 @@ from __future__ import annotations
 import glob as _glob
 import math
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -249,7 +250,11 @@ def vehicle_points(
     """
     parts = []
     if incidents is not None:
-        _require(incidents, ["incident_id", "occurred_at", "easting", "northing", "force", "vrms"], "incidents")
+        _require(
+            incidents,
+            ["incident_id", "occurred_at", "easting", "northing", "force", "vrms"],
+            "incidents",
+        )
         _check_metres(incidents["easting"], incidents["northing"], "incidents")
         plates = _explode_multi(incidents["vrms"])
         if len(plates):
@@ -267,7 +272,9 @@ def vehicle_points(
             )
             parts.append(inc.drop_duplicates(["vrm", "ref"]))
     if sightings is not None:
-        _require(sightings, ["vrm", "read_at", "easting", "northing", "force", "camera_id"], "sightings")
+        _require(
+            sightings, ["vrm", "read_at", "easting", "northing", "force", "camera_id"], "sightings"
+        )
         _check_metres(sightings["easting"], sightings["northing"], "sightings")
         parts.append(
             pd.DataFrame(
@@ -456,7 +463,9 @@ def linked_plates(incidents: pd.DataFrame) -> pd.DataFrame:
         }
     ).astype({"vrm": "str", "incident_id": "str", "occurred_at": _TIME})
     links = links.drop_duplicates(["vrm", "incident_id"])
-    return links.sort_values(["vrm", "occurred_at", "incident_id"], kind="stable").reset_index(drop=True)
+    return links.sort_values(["vrm", "occurred_at", "incident_id"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def crossings_near_incidents(
@@ -520,14 +529,16 @@ def crossings_near_incidents(
 
 
 def _resolve_paths(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
-    """Parquet files from a file, a directory (its ``*.parquet``), a glob, or a list of these."""
+    """Parquet files from a file, a directory (its ``*.parquet`` not starting with ``.``),
+    a glob, or a list of these."""
     items = [paths_or_glob] if isinstance(paths_or_glob, str | os.PathLike) else list(paths_or_glob)
     files: list[str] = []
     for item in items:
         text = os.fspath(item)
         p = Path(text)
         if p.is_dir():
-            files.extend(sorted(str(f) for f in p.glob("*.parquet")))
+            # skip hidden files, e.g. the store's ".tmp-*.parquet" being written
+            files.extend(sorted(str(f) for f in p.glob("*.parquet") if not f.name.startswith(".")))
         elif any(ch in text for ch in "*?["):
             files.extend(sorted(_glob.glob(text)))
         elif p.is_file():
@@ -559,7 +570,8 @@ def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool
                lag(force) OVER win AS from_force,
                lag(read_at) OVER win AS from_at,
                lag(camera_id) OVER win AS from_ref,
-               epoch_us(read_at) - epoch_us(lag(read_at) OVER win) AS gap_us
+               epoch_us(read_at) - epoch_us(lag(read_at) OVER win) AS gap_us,
+               row_number() OVER win AS rn
         FROM src
         WINDOW win AS (PARTITION BY vrm ORDER BY {order})
     ),
@@ -570,14 +582,14 @@ def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool
     ),
     t AS (
         SELECT *, sum(CAST(brk AS INTEGER)) OVER (
-            PARTITION BY vrm ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS trip
+            PARTITION BY vrm ORDER BY rn ROWS UNBOUNDED PRECEDING) AS trip
         FROM ev
     )
     SELECT vrm, trip, from_force, force AS to_force, from_at, read_at AS "at", camera_id,
            easting, northing, from_ref, camera_id AS ref
     FROM t
     WHERE NOT brk {"AND read_at >= ?" if season_start else ""}
-    ORDER BY vrm, "at", camera_id, to_force, easting, northing
+    ORDER BY vrm, rn
     """
 
 
@@ -656,10 +668,15 @@ def crossings_from_parquet(
         if memory_limit is not None:
             con.execute("SET memory_limit = ?", [str(memory_limit)])
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+        # spill (if the sort outgrows memory_limit) to the system temp dir, not the cwd
+        con.execute(
+            "SET temp_directory = ?", [os.path.join(tempfile.gettempdir(), "harewatch-duckdb")]
+        )
         schema = con.execute(
             "DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [files]
-        ).fetch_df()
-        types = dict(zip(schema["column_name"], schema["column_type"], strict=True))
+        ).fetchall()
+        types = {row[0]: str(row[1]) for row in schema}
         missing = [c for c in _SCAN_COLUMNS if c not in types]
         if missing:
             raise ValueError(f"sightings parquet lacks required column(s): {', '.join(missing)}")
@@ -670,9 +687,17 @@ def crossings_from_parquet(
             # truncate to microseconds, as the pandas engine does
             read_at = "make_timestamptz(epoch_ns(read_at) // 1000)"
         else:
-            raise ValueError(f"read_at must be a timezone-aware (UTC) timestamp, got {types['read_at']}")
+            raise ValueError(
+                f"read_at must be a timezone-aware (UTC) timestamp, got {types['read_at']}"
+            )
 
-        where = ["vrm IS NOT NULL", "vrm <> ''", "read_at IS NOT NULL", "force IS NOT NULL", "force <> ''"]
+        where = [
+            "vrm IS NOT NULL",
+            "vrm <> ''",
+            "read_at IS NOT NULL",
+            "force IS NOT NULL",
+            "force <> ''",
+        ]
         params: list = [files]
         if lo is not None:
             where.append("read_at >= ? AND read_at < ?")
@@ -683,7 +708,7 @@ def crossings_from_parquet(
         sql = _scan_sql(read_at, where, gap_us, season_start=lo is not None)
         if lo is not None:
             params.append(start.to_pydatetime())
-        raw = con.execute(sql, params).fetch_df()
+        raw = con.sql(sql, params=params).to_arrow_table().to_pandas()
     finally:
         con.close()
     return _finish_crossings(raw)

@@ -115,7 +115,9 @@ def _empty_ladder() -> pd.DataFrame:
 
 def _links(incidents: pd.DataFrame, start_month: int) -> pd.DataFrame:
     """One row per (subject, kind, incident) of the counted incidents, in ladder order."""
-    counted = incidents[incidents["in_agreement"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    counted = incidents[
+        incidents["in_agreement"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    ]
     parts = []
     for column, kind in (("vrms", "vehicle"), ("nominals", "person")):
         subj = _explode_multi(counted[column])
@@ -138,7 +140,9 @@ def _links(incidents: pd.DataFrame, start_month: int) -> pd.DataFrame:
     links = links[links["occurred_at"].notna()]
     links["season"] = season_of(links["occurred_at"], start_month).astype("str").to_numpy()
     links = links.drop_duplicates(["subject", "kind", "incident_id"])
-    return links.sort_values(_KEYS + ["occurred_at", "incident_id"], kind="stable").reset_index(drop=True)
+    return links.sort_values(_KEYS + ["occurred_at", "incident_id"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def _crossing_lists(
@@ -162,7 +166,10 @@ def _crossing_lists(
             "from": _text(c["from_force"]).to_numpy(),
             "to": _text(c["to_force"]).to_numpy(),
             "camera_id": _text(c["camera_id"]).to_numpy(),
-            "near_incident": c["near_incident"].astype("boolean").fillna(False).to_numpy(dtype=bool),
+            "near_incident": c["near_incident"]
+            .astype("boolean")
+            .fillna(False)
+            .to_numpy(dtype=bool),
         }
     )
     c["season"] = season_of(c["at"], start_month).astype("str").to_numpy()
@@ -181,9 +188,7 @@ def _crossing_lists(
     starts, ends = _group_bounds(c[["subject", "season"]])
     subj = c["subject"].to_numpy()[starts]
     seas = c["season"].to_numpy()[starts]
-    return {
-        (s, se): records[x:y] for s, se, x, y in zip(subj, seas, starts, ends, strict=True)
-    }
+    return {(s, se): records[x:y] for s, se, x, y in zip(subj, seas, starts, ends, strict=True)}
 
 
 def ladder(
@@ -269,7 +274,13 @@ def ladder(
     ev_rows = np.flatnonzero(rank <= len(STAGES))
     ev_links = links.iloc[ev_rows]
     records = [
-        {"stage": int(r), "stage_label": STAGES[int(r)], "incident_id": i, "force": f, "occurred_at": t}
+        {
+            "stage": int(r),
+            "stage_label": STAGES[int(r)],
+            "incident_id": i,
+            "force": f,
+            "occurred_at": t,
+        }
         for r, i, f, t in zip(
             rank[ev_rows].tolist(),
             ev_links["incident_id"].tolist(),
@@ -296,10 +307,14 @@ def ladder(
     crossing_lists: dict[tuple[str, str], list[dict]] = {}
     if crossings is not None:
         vehicles = out.loc[out["kind"] == "vehicle", "subject"].unique()
-        crossing_lists = _crossing_lists(crossings, incidents, start_month, window_h, pd.Index(vehicles))
+        crossing_lists = _crossing_lists(
+            crossings, incidents, start_month, window_h, pd.Index(vehicles)
+        )
     out["crossings"] = [
         list(crossing_lists.get((s, se), [])) if k == "vehicle" else []
-        for s, k, se in zip(out["subject"].tolist(), out["kind"].tolist(), out["season"].tolist(), strict=True)
+        for s, k, se in zip(
+            out["subject"].tolist(), out["kind"].tolist(), out["season"].tolist(), strict=True
+        )
     ]
 
     out = out.sort_values(
@@ -410,7 +425,9 @@ def offenders_to_frame(df: pd.DataFrame) -> pd.DataFrame:
     out["n_crossings_near_incident"] = np.array(
         [sum(bool(x["near_incident"]) for x in c) for c in df["crossings"]], dtype="int64"
     )
-    out["crossings"] = [";".join(f"{x['from']}>{x['to']}@{x['at']}" for x in c) for c in df["crossings"]]
+    out["crossings"] = [
+        ";".join(f"{x['from']}>{x['to']}@{x['at']}" for x in c) for c in df["crossings"]
+    ]
     return out
 
 

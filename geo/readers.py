@@ -9,7 +9,8 @@ Formats (picked by the file name's extension)
 * ``.csv`` / ``.txt``: UTF-8 (with or without BOM); when that fails to decode,
   Windows-1252. Parsed by pyarrow's CSV reader (fast, multi-threaded).
 * ``.xlsx`` / ``.xlsm``: first sheet, via openpyxl. Cells Excel stores as dates
-  come out as ``YYYY-MM-DD HH:MM:SS`` text.
+  come out as ``YYYY-MM-DD HH:MM:SS`` text; formula cells give the value Excel
+  last saved for them (text cells starting with ``=`` are kept as written).
 * ``.geojson`` / ``.json`` / ``.gpkg`` and ``.parquet`` / ``.geoparquet``: the
   attributes, plus the geometry turned into coordinate columns: ``easting`` and
   ``northing`` when the CRS is EPSG:27700, otherwise ``latitude`` and
@@ -41,6 +42,9 @@ CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
 PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 class UnreadableFile(ValueError):
@@ -75,37 +79,39 @@ def _read_bytes(path_or_buffer) -> bytes:
     return bytes(data)
 
 
-def _decode_csv(data: bytes, label: str) -> tuple[bytes, str]:
-    """UTF-8 bytes of the file (BOM removed) and the encoding it was written in."""
+class _NotUtf8(Exception):
+    """Internal: the bytes are not valid UTF-8 (try Windows-1252)."""
+
+
+def _read_csv(data: bytes, label: str, delimiter: str = ",") -> pd.DataFrame:
+    """UTF-8 (BOM optional), else Windows-1252; Arrow validates the UTF-8 while parsing."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-        encoding = "utf-8-sig"
-    else:
-        encoding = "utf-8"
+    if not data.strip():
+        raise UnreadableFile(f"{label}: the file is empty")
     try:
-        data.decode("utf-8")
-        return data, encoding
-    except UnicodeDecodeError:
+        return _parse_csv(data, label, delimiter)
+    except _NotUtf8:
         pass
     try:
-        return data.decode("cp1252").encode("utf-8"), "cp1252"
+        data = data.decode("cp1252").encode("utf-8")
     except UnicodeDecodeError as exc:
         raise UnreadableFile(
             f"{label}: text is neither UTF-8 nor Windows-1252 (byte {exc.start}); "
             "save it as CSV UTF-8"
         ) from exc
+    return _parse_csv(data, label, delimiter)
 
 
-def _read_csv(data: bytes, label: str, delimiter: str = ",") -> pd.DataFrame:
-    data, _ = _decode_csv(data, label)
-    if not data.strip():
-        raise UnreadableFile(f"{label}: the file is empty")
+def _parse_csv(data: bytes, label: str, delimiter: str) -> pd.DataFrame:
     # Header via the csv module (handles quoting); data via pyarrow, all columns text.
-    first_lines = io.StringIO(data[: 1 << 16].decode("utf-8", errors="replace"))
+    head = data[: 1 << 16].decode("utf-8", errors="replace")
     try:
-        header = next(csv.reader(first_lines, delimiter=delimiter))
+        header = next(csv.reader(io.StringIO(head), delimiter=delimiter))
     except (StopIteration, csv.Error) as exc:
         raise UnreadableFile(f"{label}: cannot read the header line ({exc})") from exc
+    if any("\ufffd" in h for h in header):
+        raise _NotUtf8
     header = [h.strip() for h in header]
     if not any(header):
         raise UnreadableFile(f"{label}: the first line (column names) is empty")
@@ -114,7 +120,9 @@ def _read_csv(data: bytes, label: str, delimiter: str = ",") -> pd.DataFrame:
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=keys, skip_rows=1),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            # quoted newlines need the slower parser; without any quote there are none
+            parse_options=pacsv.ParseOptions(delimiter=delimiter,
+                                             newlines_in_values=b'"' in data),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(keys, pa.string()),
                 strings_can_be_null=False,
@@ -122,8 +130,14 @@ def _read_csv(data: bytes, label: str, delimiter: str = ",") -> pd.DataFrame:
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        if "utf8" in str(exc).lower().replace("-", ""):
+            raise _NotUtf8 from exc
         raise UnreadableFile(f"{label}: not a readable CSV table ({exc})") from exc
-    frame = table.to_pandas()
+    # pandas ``str`` columns sharing the Arrow buffers (no Python objects, no copy)
+    frame = pd.DataFrame(
+        {i: pd.Series(pd.array(table.column(k).combine_chunks(), dtype=_STR))
+         for i, k in enumerate(keys)}
+    )
     frame.columns = header
     return frame
 

@@ -62,8 +62,11 @@ def sighting_keys(frame: pd.DataFrame) -> pd.DataFrame:
     """
     cam = frame["camera_id"].astype("str").fillna("")
     no_cam = (cam == "").to_numpy(dtype=bool)
-    e = np.where(no_cam, np.round(frame["easting"].to_numpy(dtype="float64"), 1), 0.0)
-    nn = np.where(no_cam, np.round(frame["northing"].to_numpy(dtype="float64"), 1), 0.0)
+    e = np.zeros(len(frame))
+    nn = np.zeros(len(frame))
+    if no_cam.any():
+        e[no_cam] = np.round(frame["easting"].to_numpy(dtype="float64")[no_cam], 1)
+        nn[no_cam] = np.round(frame["northing"].to_numpy(dtype="float64")[no_cam], 1)
     read_at = pd.to_datetime(frame["read_at"], utc=True).dt.as_unit("us")
     micros = read_at.dt.tz_localize(None).to_numpy().view("int64")
     return pd.DataFrame(
@@ -117,6 +120,12 @@ def validate_sightings(raw: pd.DataFrame, areas: ForceAreas) -> ValidationResult
         filled(camera) | np.isfinite(loc.easting))
     if keyed.sum() > 1:
         pos = np.flatnonzero(keyed)
+        # a repeat needs the same time: hash the full key only where a time repeats
+        micros = times.iloc[pos].dt.tz_localize(None).to_numpy().view("int64")
+        pos = pos[pd.Series(micros).duplicated(keep=False).to_numpy(dtype=bool)]
+    else:
+        pos = np.zeros(0, dtype="int64")
+    if len(pos) > 1:
         key = sighting_keys(pd.DataFrame({
             "vrm": plates.iloc[pos].array,
             "read_at": times.iloc[pos].array,
@@ -151,11 +160,12 @@ def validate_sightings(raw: pd.DataFrame, areas: ForceAreas) -> ValidationResult
             "source_row": (keep + 1).astype("int64"),
         },
         columns=SIGHTING_COLUMNS,
+        copy=False,  # fresh arrays built here; no need to copy 1M-row columns again
     )
     frame["read_at"] = pd.to_datetime(frame["read_at"], utc=True)
     for c in ("vrm", "force", "force_code", "camera_id"):
         frame[c] = frame[c].astype("str")
-    accepted = to_points(frame)
+    accepted = to_points(frame, loc, keep)
     ids = text_column(raw, cols["id"]) if "id" in cols else None
     rejects = problems.rejects_frame(ids)
     return ValidationResult(kind="sightings", accepted=accepted, rejects=rejects, rows=n)

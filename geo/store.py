@@ -183,7 +183,7 @@ def ingest(result: ValidationResult, data_dir: str | os.PathLike | None = None) 
         tmp = folder / f".tmp-{stamp}-{token}.parquet"
         gdf = gpd.GeoDataFrame(to_write[[*columns, "geometry"]], geometry="geometry",
                                crs=accepted.crs)
-        gdf.to_parquet(tmp, index=False, geometry_encoding="geoarrow", compression="zstd")
+        gdf.to_parquet(tmp, index=False, geometry_encoding="geoarrow", compression="snappy")
         os.replace(tmp, part_path)  # readers never see a half-written part
 
     rejects_path = None

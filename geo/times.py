@@ -49,6 +49,7 @@ UK_FORMATS: tuple[str, ...] = (
 )
 
 _OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+_UK_OTHER_SEP = r"^(\d{1,2})[-.](\d{1,2})[-.](\d{4})($|[ T])"
 _ISO_SHAPE = r"^\d{4}-\d{2}-\d{2}"
 _UK_SHAPE = r"^\d{1,2}/\d{1,2}/\d{2}(?:\d{2})?(?:$|[ T])"
 _DATE_PARTS_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:$|[ T])")
@@ -56,9 +57,13 @@ _DATE_PARTS_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _TIME_PART = re.compile(r"[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
-def _describe_failure(value: str) -> str:
-    """Reason for one value no format accepted (called for failed values only)."""
-    m = _DATE_PARTS_UK.match(value)
+def _describe_failure(value: str, normalised: str | None = None) -> str:
+    """Reason for one value no format accepted (called for failed values only).
+
+    ``normalised`` is ``value`` with dd-mm-yyyy / dd.mm.yyyy rewritten as
+    dd/mm/yyyy; the reason always quotes ``value`` as written.
+    """
+    m = _DATE_PARTS_UK.match(normalised or value)
     if m:
         d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
         y = y + 2000 if y < 100 else y
@@ -69,7 +74,7 @@ def _describe_failure(value: str) -> str:
     if m:
         if not 1 <= mo <= 12 or not 1 <= d <= calendar.monthrange(max(y, 1), mo)[1]:
             return f"invalid date {value!r} (no such day)"
-        t = _TIME_PART.search(value, m.end() - 1)
+        t = _TIME_PART.search(m.string, m.end() - 1)
         if t and (int(t.group(1)) > 23 or int(t.group(2)) > 59 or int(t.group(3) or 0) > 59):
             return f"invalid time {value!r} (no such time of day)"
     return f"unparseable time {value!r} (expected ISO 8601 or dd/mm/yyyy HH:MM)"
@@ -184,11 +189,14 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         pos = np.flatnonzero(m)[ok]
         naive.iloc[pos] = parsed[ok].astype("datetime64[us]")
         got[pos] = True
-    uk = todo & ~got & _match(pc.match_substring_regex(arr, _UK_SHAPE))
+    # dd-mm-yyyy and dd.mm.yyyy (four-digit years only) are read as dd/mm/yyyy
+    uk_arr = pc.replace_substring_regex(arr, _UK_OTHER_SEP, r"\1/\2/\3\4")
+    uk_text = from_arrow(uk_arr, values.index)
+    uk = todo & ~got & _match(pc.match_substring_regex(uk_arr, _UK_SHAPE))
     for fmt in UK_FORMATS:
         if not uk.any():
             break
-        parsed = pd.to_datetime(text[uk], format=fmt, errors="coerce")
+        parsed = pd.to_datetime(uk_text[uk], format=fmt, errors="coerce")
         ok = parsed.notna().to_numpy()
         if ok.any():
             pos = np.flatnonzero(uk)[ok]
@@ -213,5 +221,6 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     # 3) everything left: word a reason (failed values only).
     if todo.any():
         pos = np.flatnonzero(todo)
-        reasons.iloc[pos] = [_describe_failure(v) for v in text.iloc[pos]]
+        reasons.iloc[pos] = [_describe_failure(v, u) for v, u in
+                             zip(text.iloc[pos], uk_text.iloc[pos], strict=True)]
     return out, reasons

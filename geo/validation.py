@@ -49,6 +49,7 @@ __all__ = [
     "assign_forces",
     "force_columns",
     "to_points",
+    "unique_pairs",
     "mismatch",
 ]
 
@@ -160,7 +161,7 @@ class Problems:
         if ids is None:
             id_values: list = [None] * len(pos)
         else:
-            raw = ids.to_numpy(dtype=object)[pos]
+            raw = ids.iloc[pos].to_numpy(dtype=object)
             id_values = [v if isinstance(v, str) and v.strip() else None for v in raw]
         frame = pd.DataFrame(
             {"row": (pos + 1).astype("int64"), "id": pd.Series(id_values, dtype=object),
@@ -172,8 +173,10 @@ class Problems:
 
 def text_column(raw: pd.DataFrame, column: object | None) -> pd.Series:
     """Column ``column`` of ``raw`` as str with a RangeIndex ("" for missing/absent)."""
-    if column is None:
-        return pd.Series("", index=pd.RangeIndex(len(raw)), dtype="str")
+    if column is None:  # n empty strings without building n Python objects
+        n = len(raw)
+        offsets = pa.py_buffer(np.zeros(n + 1, dtype="int32"))
+        return from_arrow(pa.StringArray.from_buffers(n, offsets, pa.py_buffer(b"")))
     s = raw[column]
     if isinstance(s, pd.DataFrame):  # duplicated column label: first one
         s = s.iloc[:, 0]
@@ -187,7 +190,9 @@ def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 def filled(values: pd.Series) -> np.ndarray:
     """True where the text is not empty after stripping whitespace."""
-    return _mask(pc.not_equal(pc.utf8_trim_whitespace(as_arrow(values)), ""))
+    arr = as_arrow(values)
+    # not empty and not whitespace only (utf8_is_space is False for "")
+    return _mask(pc.and_(pc.greater(pc.binary_length(arr), 0), pc.invert(pc.utf8_is_space(arr))))
 
 
 _SEP_RUN = r"[\s;,|]*[;,|][\s;,|]*"
@@ -293,6 +298,20 @@ class Locations:
     easting: np.ndarray
     northing: np.ndarray
     form: np.ndarray  # 0 none, 1 lat/lon, 2 easting/northing, 3 grid ref
+    #: index into ``unique_e``/``unique_n`` per row (-1 where no usable location)
+    codes: np.ndarray | None = None
+    unique_e: np.ndarray | None = None
+    unique_n: np.ndarray | None = None
+
+    def distinct(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(codes, unique_e, unique_n)``; computed here when not given."""
+        if self.codes is not None:
+            return self.codes, self.unique_e, self.unique_n
+        have = np.isfinite(self.easting) & np.isfinite(self.northing)
+        codes = np.full(len(have), -1, dtype="int64")
+        sub, (ue, un) = unique_pairs(self.easting[have], self.northing[have])
+        codes[have] = sub
+        return codes, ue, un
 
 
 _NONFINITE = r"^\s*[+-]?(?:nan|inf|infinity)\s*$"
@@ -300,7 +319,12 @@ _NONFINITE = r"^\s*[+-]?(?:nan|inf|infinity)\s*$"
 
 def _to_float(values: pd.Series) -> np.ndarray:
     """Text -> float64 (NaN where not a number); a fast arrow cast, else pandas."""
-    arr = pc.utf8_trim_whitespace(as_arrow(values))
+    arr = as_arrow(values)
+    try:
+        return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    arr = pc.utf8_trim_whitespace(arr)
     try:
         return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -354,9 +378,12 @@ def resolve_locations(raw: pd.DataFrame, cols: dict, problems: Problems) -> Loca
     north = text_column(raw, cols.get("northing"))
     grid = text_column(raw, cols.get("gridref"))
 
-    has_ll = filled(lat) & filled(lon)
-    has_en = ~has_ll & filled(east) & filled(north)
-    has_g = ~has_ll & ~has_en & filled(grid)
+    def present(field: str, values: pd.Series) -> np.ndarray:
+        return filled(values) if field in cols else np.zeros(n, dtype=bool)
+
+    has_ll = present("lat", lat) & present("lon", lon)
+    has_en = ~has_ll & present("easting", east) & present("northing", north)
+    has_g = ~has_ll & ~has_en & present("gridref", grid)
     form = np.select([has_ll, has_en, has_g], [1, 2, 3], 0).astype("int8")
     problems.add(form == 0, "missing coordinates")
 
@@ -373,10 +400,13 @@ def resolve_locations(raw: pd.DataFrame, cols: dict, problems: Problems) -> Loca
                        f"-90..90, longitude {lon.iat[p]!r} -180..180)")
         problems.add(out_range, msgs)
     ok &= ~out_range
+    ll_distinct = None
     if ok.any():
-        x, y = _to_bng().transform(lo[ok], la[ok])
-        e[ok] = x
-        nn[ok] = y
+        codes, (ulo, ula) = unique_pairs(lo[ok], la[ok])
+        x, y = _to_bng().transform(ulo, ula)  # once per distinct position (ANPR: per camera)
+        e[ok] = x[codes]
+        nn[ok] = y[codes]
+        ll_distinct = (ok, codes, np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"))
 
     # easting / northing (EPSG:27700 metres)
     ex, ny, ok = _numbers(east, north, has_en, ("easting", "northing"), problems)
@@ -404,16 +434,25 @@ def resolve_locations(raw: pd.DataFrame, cols: dict, problems: Problems) -> Loca
         good = idx[valid]
         e[good] = parsed["easting"].to_numpy()[valid]
         nn[good] = parsed["northing"].to_numpy()[valid]
-    return Locations(easting=e, northing=nn, form=form)
+    have = np.isfinite(e) & np.isfinite(nn)
+    codes = np.full(n, -1, dtype="int64")
+    if ll_distinct is not None and np.array_equal(ll_distinct[0], have):
+        # every location came from lat/lon: reuse the distinct positions found there
+        _, sub, ue, un = ll_distinct
+    else:
+        sub, (ue, un) = unique_pairs(e[have], nn[have])
+    codes[have] = sub
+    return Locations(easting=e, northing=nn, form=form, codes=codes, unique_e=ue, unique_n=un)
 
 
 def assign_forces(areas: ForceAreas, loc: Locations, problems: Problems) -> np.ndarray:
     """Force index per row (-1 where no location or outside); reports "outside the region"."""
     n = len(loc.easting)
-    have = np.isfinite(loc.easting) & np.isfinite(loc.northing)
+    codes, ue, un = loc.distinct()
+    have = codes >= 0
     idx = np.full(n, -1, dtype="int64")
     if have.any():
-        idx[have] = assign_force(areas, loc.easting[have], loc.northing[have])
+        idx[have] = np.asarray(assign_force(areas, ue, un), dtype="int64")[codes[have]]
     outside = have & (idx < 0)
     if outside.any():
         msgs = np.empty(n, dtype=object)
@@ -425,19 +464,66 @@ def assign_forces(areas: ForceAreas, loc: Locations, problems: Problems) -> np.n
     return idx
 
 
-def force_columns(areas: ForceAreas, idx: np.ndarray) -> dict[str, np.ndarray]:
-    """``force``, ``force_code``, ``in_agreement`` arrays for force indices (all >= 0)."""
+def force_columns(areas: ForceAreas, idx: np.ndarray) -> dict[str, pd.Series | np.ndarray]:
+    """``force``, ``force_code`` (str Series) and ``in_agreement`` (bool) for indices >= 0."""
     gdf = areas.gdf
+    take = pa.array(np.asarray(idx, dtype="int64"))
+    names = pa.array(gdf["force"].astype(str).tolist(), pa.large_string())
+    codes = pa.array(gdf["force_code"].astype(str).tolist(), pa.large_string())
     return {
-        "force": gdf["force"].to_numpy(dtype=object)[idx],
-        "force_code": gdf["force_code"].to_numpy(dtype=object)[idx],
+        "force": from_arrow(names.take(take)),
+        "force_code": from_arrow(codes.take(take)),
         "in_agreement": gdf["in_agreement"].to_numpy(dtype=bool)[idx],
     }
 
 
-def to_points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    """GeoDataFrame in EPSG:27700 with point geometry from ``easting``/``northing``."""
-    geom = shapely.points(frame["easting"].to_numpy(), frame["northing"].to_numpy())
+def unique_pairs(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Distinct (x, y) pairs and the code of each input pair: ``x == ux[codes]``.
+
+    Used to transform, assign and build geometry once per distinct position
+    (ANPR reads repeat a few thousand camera positions). When most pairs are
+    distinct the identity mapping is returned.
+    """
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    if len(x) < 1024:
+        return np.arange(len(x)), (x, y)
+    # factorize one int64 per pair (fast hash table); a hash collision would merge two
+    # different pairs, so the result is checked exactly and redone on complex if needed
+    xb = (x + 0.0).view("int64")  # + 0.0 turns -0.0 into 0.0
+    yb = (y + 0.0).view("int64")
+    key = xb * np.int64(-7046029254386353131) ^ yb
+    codes, first = _factorize_first(key)
+    ux, uy = x[first], y[first]
+    if not (np.array_equal(ux[codes], x) and np.array_equal(uy[codes], y)):
+        codes, uniques = pd.factorize(x + 1j * y)
+        ux, uy = np.ascontiguousarray(uniques.real), np.ascontiguousarray(uniques.imag)
+    if len(ux) > len(x) // 2:
+        return np.arange(len(x)), (x, y)
+    return codes, (ux, uy)
+
+
+def _factorize_first(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``key`` and the position of each distinct value's first occurrence."""
+    codes, uniques = pd.factorize(key)
+    first = np.full(len(uniques), len(key), dtype="int64")
+    np.minimum.at(first, codes, np.arange(len(key)))
+    return codes, first
+
+
+def to_points(frame: pd.DataFrame, loc: Locations | None = None,
+              rows: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """GeoDataFrame in EPSG:27700 with point geometry from ``easting``/``northing``.
+
+    With ``loc`` and ``rows`` (positions of ``frame``'s rows in ``loc``), the
+    distinct positions already found are reused.
+    """
+    if loc is not None and rows is not None and loc.codes is not None:
+        codes, ue, un = loc.codes[rows], loc.unique_e, loc.unique_n
+    else:
+        codes, (ue, un) = unique_pairs(frame["easting"].to_numpy(),
+                                       frame["northing"].to_numpy())
+    geom = shapely.points(ue, un)[codes]  # immutable points shared between equal positions
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geom, index=frame.index, crs=BNG),
                             crs=BNG)
 
@@ -461,5 +547,5 @@ def mismatch(reported: pd.Series, force: np.ndarray, force_code: np.ndarray) -> 
         return given
     norm = _normalised_names(text.to_numpy(dtype=object))
     fnorm = _normalised_names(np.asarray(force, dtype=object))
-    code = _normalised_names(np.asarray(force_code, dtype=object))
+    code = _normalised_names(np.asarray(pd.Series(force_code).str.lower(), dtype=object))
     return given & (norm != fnorm) & (norm != code)

@@ -17,6 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.boundaries import (
     BOUNDARIES_FILENAME,
@@ -356,6 +358,26 @@ def test_overlapping_areas_first_wins():
     assert assign_force(fa, [501_500.0], [201_500.0]).tolist() == [0]
 
 
+_box = st.tuples(st.integers(0, 8), st.integers(0, 8), st.integers(1, 6), st.integers(1, 6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(boxes=st.lists(_box, min_size=1, max_size=4), step_m=st.sampled_from([1.0, 250.0, 1000.0]))
+def test_lattice_of_boxes_matches_reference(boxes, step_m):
+    # Boxes on a coarse lattice share edges, corners and overlap; points on a
+    # half-step lattice land on all of those.
+    x0, y0 = 500_000.0, 200_000.0
+    geoms = [shapely.box(x0 + a * step_m, y0 + b * step_m, x0 + (a + w) * step_m, y0 + (b + h) * step_m) for a, b, w, h in boxes]
+    gdf = gpd.GeoDataFrame(
+        {"force_code": [f"C{i}" for i in range(len(geoms))], "force": [f"F{i}" for i in range(len(geoms))], "in_agreement": True},
+        geometry=geoms,
+        crs=BNG,
+    )
+    fa = ForceAreas(gdf=gdf, source="lattice")
+    gx, gy = np.meshgrid(x0 + np.arange(-1, 30) * step_m / 2, y0 + np.arange(-1, 30) * step_m / 2)
+    np.testing.assert_array_equal(assign_force(fa, gx, gy), _reference_closed(fa, gx, gy))
+
+
 def test_random_points_equal_plain_contains_reference(areas):
     rng = np.random.default_rng(12345)
     xmin, ymin, xmax, ymax = areas.gdf.total_bounds
@@ -525,6 +547,13 @@ def server(boundaries_path):
     s = _Server(routes)
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch):
+    """Requests to 127.0.0.1 must not go through a proxy configured in the environment."""
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture()

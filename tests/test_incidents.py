@@ -159,3 +159,65 @@ def test_multi_values():
     assert list(plates) == ["AB12CDE;XY99ZZZ", "A;B;C", "", ""]
     assert list(count) == [2, 3, 0, 0]
     assert list(normalise_multi(pd.Series([" N1 | N2,N3 ;", "x"]))) == ["N1;N2;N3", "x"]
+
+
+def test_force_code_and_suffixes_are_not_mismatches(areas):
+    raw = pd.DataFrame({"id": ["a", "b", "c"], "datetime": ["2021-11-01 10:00"] * 3,
+                        "easting": ["616000"] * 3, "northing": ["244000"] * 3,
+                        "force": ["E23000025", "SUFFOLK CONSTABULARY", "Essex Police"]})
+    res = validate_incidents(raw, areas)
+    assert list(res.accepted["force_mismatch"]) == [False, False, True]
+    assert list(res.accepted["reported_force"]) == list(raw["force"])
+
+
+def test_xlsx_with_separate_date_and_time(areas, tmp_path):
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Incident Ref", "Date", "Time", "Easting", "Northing", "Notes"])
+    ws.append(["X1", dt.datetime(2021, 7, 1), "14:30", 545000, 258000, "=1+1"])
+    ws.append(["X2", "31/02/2021", "10:00", 623000, 308000, ""])
+    ws["F2"].data_type = "s"  # text that starts with "=" (not a formula)
+    p = tmp_path / "incidents.xlsx"
+    wb.save(p)
+    res = load_incidents(p, areas)
+    assert list(res.accepted["incident_id"]) == ["X1"]
+    assert res.accepted["occurred_at"].iloc[0] == pd.Timestamp("2021-07-01 13:30", tz="UTC")
+    assert res.accepted["notes"].iloc[0] == "=1+1"
+    assert res.rejects["reason"].iloc[0].startswith("invalid date '31/02/2021 10:00'")
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "parquet"])
+def test_geo_formats(areas, tmp_path, fmt):
+    import geopandas as gpd
+    import shapely
+
+    gdf = gpd.GeoDataFrame(
+        {"incident_id": ["G1", "G2", "G3"],
+         "occurred_at": ["2021-11-01T10:00:00Z"] * 3},
+        geometry=[shapely.Point(545000, 258000), shapely.Point(700000, 300000), None],
+        crs="EPSG:27700",
+    )
+    p = tmp_path / f"inc.{fmt}"
+    if fmt == "geojson":
+        gdf.to_crs("EPSG:4326").to_file(p, driver="GeoJSON")
+    else:
+        gdf.to_parquet(p)
+    res = load_incidents(p, areas)
+    assert list(res.accepted["incident_id"]) == ["G1"]
+    assert abs(res.accepted["easting"].iloc[0] - 545000) < 0.01
+    assert res.accepted["force"].iloc[0] == "Cambridgeshire"
+    reasons = dict(zip(res.rejects["row"], res.rejects["reason"], strict=True))
+    assert reasons[2].startswith("location outside the region")
+    assert reasons[3] == "missing coordinates"
+
+
+def test_result_refuses_lost_rows(mixed):
+    from geo.validation import ValidationResult
+
+    with pytest.raises(AssertionError, match="!= 19 rows"):
+        ValidationResult(kind="incidents", accepted=mixed.accepted, rejects=mixed.rejects,
+                         rows=19)

@@ -173,7 +173,11 @@ def test_boundary_payload_is_simplified(bounds):
 
 def test_hostile_strings_are_escaped_everywhere(areas, bounds):
     inc = make_incidents(
-        areas, 20, notes=XSS, incident_id=[f"{SCRIPT_BREAK}{i}" for i in range(20)], dogs=TEMPLATE_LITERAL
+        areas,
+        20,
+        notes=XSS,
+        incident_id=[f"{SCRIPT_BREAK}{i}" for i in range(20)],
+        dogs=TEMPLATE_LITERAL,
     )
     hostile_b = bounds.copy()
     hostile_b.loc[0, "force"] = XSS
@@ -222,7 +226,9 @@ def test_hostile_strings_are_escaped_everywhere(areas, bounds):
             "northing": [292000.0],
         }
     )
-    cameras = pd.DataFrame({"camera_id": [XSS], "easting": [600000.0], "northing": [290000.0], "force": [XSS]})
+    cameras = pd.DataFrame(
+        {"camera_id": [XSS], "easting": [600000.0], "northing": [290000.0], "force": [XSS]}
+    )
     layers = MapLayers(
         boundaries=hostile_b,
         incidents=inc,
@@ -238,7 +244,7 @@ def test_hostile_strings_are_escaped_everywhere(areas, bounds):
         assert "<img src=x" not in html
         assert "</script><script>alert(2)" not in html
         assert "${alert(3)}" not in html
-        assert XSS_ESCAPED in html
+        assert XSS_ESCAPED in html  # (hostile force names etc.; notes only when not redacting)
         assert "&lt;/script&gt;&lt;script&gt;alert(2)" in html
         # the escaped strings really are the ones the browser gets
         b = layer_data(m, "data.labels")
@@ -251,7 +257,7 @@ def test_hostile_strings_are_escaped_everywhere(areas, bounds):
         hot = layer_data(m, "f.properties.p")["geojson"]["features"][0]["properties"]["p"]
         assert XSS_ESCAPED + ", Suffolk" in hot and "Cross-border" in hot
         f = layer_data(m, "markerClusterGroup")["f"]
-        assert set(f["notes"]) == {XSS_ESCAPED}
+        assert set(f["notes"]) == ({""} if kw.get("redact") else {XSS_ESCAPED})
         assert f["dogs"][0] == "&#96;&#36;{alert(3)}&#96;"
 
 
@@ -295,9 +301,39 @@ def test_redact_masks_plates_and_nominal_ids(areas, bounds):
         assert raw not in masked
     for shown in ("AB12 C**", "XY51 A**", "N12*****"):
         assert shown in masked
+    assert "seen near the A47" not in masked  # free-text notes are left out when redacting
     plain = build_map(layers, redact=False).get_root().render()
-    for raw in ("AB12CDE", "XY51ABC", "N1234567"):
+    for raw in ("AB12CDE", "XY51ABC", "N1234567", "seen near the A47"):
         assert raw in plain
+
+
+def test_crossings_aggregated_per_site_with_latest_plates(bounds):
+    cx = pd.DataFrame(
+        {
+            "vrm": ["AA11AAA", "BB22BBB", "CC33CCC", "DD44DDD"],
+            "trip": [0, 0, 0, 0],
+            "from_force": ["Norfolk", "Norfolk", "Norfolk", "Suffolk"],
+            "to_force": ["Suffolk", "Suffolk", "Suffolk", "Norfolk"],
+            "from_at": pd.to_datetime(["2024-10-01 01:00"] * 4, utc=True),
+            "at": pd.to_datetime(
+                ["2024-10-01 02:00", "2024-10-03 02:00", "2024-10-02 02:00", "2024-10-01 02:00"],
+                utc=True,
+            ),
+            "camera_id": ["CAM1", "CAM1", "CAM1", "CAM1"],
+            "easting": [600000.0, 600001.0, 600002.0, 600000.0],
+            "northing": [290000.0] * 4,
+        }
+    )
+    m = build_map(MapLayers(boundaries=bounds, crossings=cx), redact=True)
+    d = layer_data(m, "hw-crossing")
+    assert len(d["tip"]) == 2  # Norfolk -> Suffolk (3) and Suffolk -> Norfolk (1)
+    tip = d["tip"][0]
+    assert tip.startswith("<b>3 crossings</b> Norfolk \u2192 Suffolk<br>camera CAM1")
+    # latest first, masked
+    assert tip.index("BB22 B**") < tip.index("CC33 C**") < tip.index("AA11 A**")
+    assert "BB22BBB" not in m.get_root().render()
+    assert d["size"][0] > d["size"][1]
+    assert "Border crossings (4 at 2 places)" in m.get_root().render()
 
 
 def test_incident_popups_compose_fields_per_incident(areas, bounds):
@@ -305,7 +341,9 @@ def test_incident_popups_compose_fields_per_incident(areas, bounds):
     inc.loc[3, "force_mismatch"] = True
     inc.loc[3, "reported_force"] = "Suffolk"
     inc.loc[4, "notes"] = "x" * 500
-    f = layer_data(build_map(MapLayers(boundaries=bounds, incidents=inc)), "markerClusterGroup")["f"]
+    f = layer_data(build_map(MapLayers(boundaries=bounds, incidents=inc)), "markerClusterGroup")[
+        "f"
+    ]
     assert f["id"][:2] == ["INC000000", "INC000001"]
     assert f["reported"][3] == "Suffolk" and f["reported"][2] == ""
     assert len(f["notes"][4]) == 201 and f["notes"][4].endswith("\u2026")
@@ -325,7 +363,10 @@ def test_many_incidents_are_aggregated_and_counts_preserved(areas, bounds):
     html = m.get_root().render()
     assert "INC000001" not in html
     assert "1 km squares" in html
-    few = layer_data(build_map(MapLayers(boundaries=bounds, incidents=inc), max_markers=400), "markerClusterGroup")
+    few = layer_data(
+        build_map(MapLayers(boundaries=bounds, incidents=inc), max_markers=400),
+        "markerClusterGroup",
+    )
     assert few["w"] is None and len(few["lat"]) == 400
 
 
@@ -338,7 +379,9 @@ def test_aggregation_cells_are_the_1km_squares(bounds):
         geometry=gpd.points_from_xy(e, n),
         crs=BNG,
     )
-    d = layer_data(build_map(MapLayers(boundaries=bounds, incidents=inc), max_markers=1), "markerClusterGroup")
+    d = layer_data(
+        build_map(MapLayers(boundaries=bounds, incidents=inc), max_markers=1), "markerClusterGroup"
+    )
     assert sorted(d["w"]) == [1, 3]
 
 
@@ -392,7 +435,9 @@ def test_trails_grouped_by_vehicle_and_trip_and_budgeted(bounds):
 
 
 def test_geographic_coordinates_refused_where_metres_expected(bounds):
-    cams = pd.DataFrame({"camera_id": ["C1"], "easting": [0.5], "northing": [52.1], "force": ["Norfolk"]})
+    cams = pd.DataFrame(
+        {"camera_id": ["C1"], "easting": [0.5], "northing": [52.1], "force": ["Norfolk"]}
+    )
     with pytest.raises(ValueError, match="metres"):
         build_map(MapLayers(boundaries=bounds, cameras=cams))
 
@@ -416,7 +461,11 @@ def test_inputs_not_mutated(areas, bounds):
 
 def test_payload_under_3mb_with_100k_incidents(areas, bounds):
     inc = make_incidents(areas, 100_000, seed=1)
-    html = build_map(MapLayers(boundaries=bounds, incidents=inc, attribution=ATTRIBUTION)).get_root().render()
+    html = (
+        build_map(MapLayers(boundaries=bounds, incidents=inc, attribution=ATTRIBUTION))
+        .get_root()
+        .render()
+    )
     assert len(html.encode()) < 3_000_000
 
 

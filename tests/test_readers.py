@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 from hypothesis import given, settings
@@ -166,3 +165,17 @@ def test_match_robust_to_case_and_punctuation(field, data, junk):
     mangled = " " + mangled.replace("_", data.draw(st.sampled_from(["_", " ", "", "-"]))) + " "
     assert normalise_name(mangled) == normalise_name(alias)
     assert match_columns(["something else", mangled], [field]) == {field: mangled}
+
+
+def test_cp1252_header_and_undecodable_bytes():
+    df = read_table(io.BytesIO("caf\u00e9,b\n1,\u00a3\n".encode("cp1252")), name="x.csv")
+    assert list(df.columns) == ["caf\u00e9", "b"] and df.loc[0, "b"] == "\u00a3"
+    with pytest.raises(UnreadableFile, match="neither UTF-8 nor Windows-1252"):
+        read_table(io.BytesIO(b"a,b\n1,\x81\n"), name="x.csv")
+
+
+def test_header_only_gives_empty_frame(tmp_path):
+    p = tmp_path / "h.csv"
+    p.write_text("incident_id,occurred_at\n", encoding="utf-8")
+    df = read_table(p)
+    assert list(df.columns) == ["incident_id", "occurred_at"] and len(df) == 0

@@ -82,7 +82,7 @@ def test_sightings_idempotent_and_scannable(areas, tmp_path):
     assert (ingest(res, tmp_path).rows_added, ingest(res, tmp_path).rows_already_stored) == (0, 3)
     paths = sightings_paths(tmp_path)
     assert len(paths) == 1
-    n = duckdb.sql(f"select count(*) from read_parquet({[str(p) for p in paths]})").fetchone()[0]
+    n = duckdb.sql(f"select count(*) from read_parquet({[str(p) for p in paths]})").fetchall()[0][0]
     assert n == 3
     back = read_sightings(tmp_path)
     assert list(back.columns) == [*SIGHTING_COLUMNS, "geometry"] and back.crs == BNG

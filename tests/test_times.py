@@ -46,6 +46,9 @@ def utc(s: str) -> pd.Timestamp:
         ("01/07/21 12:00", "2021-07-01 11:00"),  # two-digit year = 20yy
         ("01/07/99", "2099-06-30 23:00"),
         ("2021-07-01", "2021-06-30 23:00"),  # date only = local midnight
+        ("01-07-2021 10:00", "2021-07-01 09:00"),  # dashes / dots with a 4-digit year
+        ("1.7.2021", "2021-06-30 23:00"),
+        ("2021-07-01T10:00:00.250", "2021-07-01 09:00:00.25"),
     ],
 )
 def test_parses(value, expected):
@@ -72,6 +75,9 @@ def test_spring_forward_gap_rejected_naming_the_clock_change():
         ("2021-07-01 25:00", "invalid time"),
         ("yesterday", "unparseable time 'yesterday'"),
         ("12/2021", "unparseable time"),
+        ("31-02-2021", "invalid date '31-02-2021'"),  # quoted as written
+        ("21-03-28", "unparseable time"),  # yy-mm-dd is not guessed
+        ("01/07/2021 24:00", "invalid time"),
     ],
 )
 def test_rejects(value, start):
@@ -111,3 +117,11 @@ def test_uk_equals_iso(d):
         assert ti.iloc[0].tz_convert("Europe/London").tz_localize(None) == pd.Timestamp(d)
     else:
         assert "does not exist" in ri.iloc[0]
+
+
+def test_one_bad_value_does_not_spoil_the_fast_path():
+    good = [f"2021-11-01T10:{m:02d}:00" for m in range(60)]
+    t, r = parse_times(pd.Series([*good, "2021-02-30T10:00:00", "2021-11-01T10:00:00Z"]))
+    assert (r.iloc[:60] == "").all() and t.iloc[:60].notna().all()
+    assert r.iloc[60].startswith("invalid date")
+    assert t.iloc[61] == utc("2021-11-01 10:00")

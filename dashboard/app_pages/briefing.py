@@ -34,10 +34,14 @@ with left:
 with right:
     st.subheader("Top 5 hotspots")
     top = views.hotspot_table(hs.hotspots, ctx.areas, season_selected=f.season is not None).head(5)
-    views.show_table(top[views.BRIEFING_HOTSPOT_COLUMNS], redact=f.redact, key="briefing_hotspots")
+    views.show_table(top[views.BRIEFING_HOTSPOT_COLUMNS], redact=f.redact, key="briefing_hotspots",
+                     briefing=True)
     st.subheader("Border-hoppers (stage 2 and 3)")
-    table = views.hoppers_table(hoppers)
-    views.show_table(table[views.BRIEFING_HOPPER_COLUMNS], redact=f.redact, key="briefing_hoppers")
+    table = views.briefing_hoppers(views.hoppers_table(hoppers))
+    views.show_table(table[views.BRIEFING_HOPPER_COLUMNS], redact=f.redact, key="briefing_hoppers",
+                     briefing=True)
+    if views.n_subjects(hoppers) > len(table):
+        st.caption(f"Most recent {len(table)} of {views.n_subjects(hoppers)}: full list on the Border-hoppers page.")
 
 st.download_button(
     "Download briefing pack",

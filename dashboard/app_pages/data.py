@@ -22,7 +22,7 @@ if upload is not None:
     data = upload.getvalue()
     outcome = cache.validate_upload(data, upload.name, kind.lower(), ctx.bkey)
     if not outcome.ok:
-        st.error(outcome.error or "The file could not be read.")
+        st.error(views.md_escape(outcome.error or "The file could not be read."))
     else:
         counts = outcome.counts()
         views.metric_row([
@@ -33,7 +33,7 @@ if upload is not None:
         rejects = outcome.rejects()
         if len(rejects):
             st.markdown("**Rejected rows** (row = data row number in the file, 1 = first row after the header)")
-            views.show_table(rejects, redact=f.redact, key="rejects_table")
+            views.show_table(rejects, redact=f.redact, key="rejects_table", briefing=f.briefing)
             st.download_button("Download rejected rows (CSV)", data=lambda: views.safe_csv(rejects),
                                file_name="harewatch_rejects.csv", mime="text/csv")
         else:
@@ -41,7 +41,7 @@ if upload is not None:
         by_force = views.by_force_table(outcome)
         if len(by_force):
             st.markdown("**Accepted rows by force**")
-            views.show_table(by_force, redact=False, key="by_force_table")
+            views.show_table(by_force, redact=False, key="by_force_table", briefing=f.briefing)
         token = views.upload_token(data, upload.name, outcome.kind)
         done = st.session_state.get("data_ingested", {}).get(token)
         if done is not None:
@@ -65,5 +65,5 @@ d2.download_button("Download incidents (GeoJSON)", data=lambda: views.incidents_
                    file_name=f"harewatch_incidents_{views.slug(ctx.season_label)}.geojson",
                    mime="application/geo+json", disabled=not len(inc))
 with st.expander("Preview (first 200 rows)"):
-    views.show_table(inc.head(200), redact=f.redact, key="incidents_preview")
+    views.show_table(inc.head(200), redact=f.redact, key="incidents_preview", briefing=f.briefing)
 st.caption("Store: " + ("empty, showing the synthetic demo" if ctx.demo else "incidents loaded from the store"))

@@ -43,7 +43,7 @@ if not len(table):
     st.info("Nobody matches these filters.")
     st.stop()
 
-views.show_table(table, redact=f.redact, key="hoppers_table")
+views.show_table(table, redact=f.redact, key="hoppers_table", briefing=f.briefing)
 st.download_button(
     "Download this list (CSV)",
     data=lambda: views.hoppers_csv(rows, redact=f.redact),
@@ -68,7 +68,7 @@ if picked:
     left, right = st.columns([1, 1], gap="medium")
     with left:
         st.altair_chart(views.timeline_chart(tl, briefing=f.briefing), width="stretch")
-        views.show_table(tl, redact=False, key="hop_timeline")  # subject already masked
+        views.show_table(tl, redact=False, key="hop_timeline", briefing=f.briefing)  # subject already masked
     with right:
         ids = tuple(sorted({str(i) for v in sel["incidents"] for i in views.as_list(v)}))
         fmap = cache.subject_map(ctx.dkey, plates, ids, f.redact, f.briefing, f.tiles)

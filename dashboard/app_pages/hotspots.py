@@ -31,7 +31,8 @@ if not len(table):
     st.info("No hotspot with these filters: widen the dates or forces, raise the radius or "
             "lower the minimum incidents per hotspot.")
 else:
-    views.show_table(table, redact=f.redact, key="hotspot_table", column_config=views.HOTSPOT_COLUMN_CONFIG)
+    views.show_table(table, redact=f.redact, key="hotspot_table", column_config=views.HOTSPOT_COLUMN_CONFIG,
+                     briefing=f.briefing)
 
 c1, c2 = st.columns(2)
 c1.download_button(

@@ -53,14 +53,19 @@ with left:
     st.caption(views.md_escape(ctx.areas.attribution))
 with right:
     st.subheader("Details")
-    picked = views.clicked_details((out or {}).get("last_object_clicked"), hs.hotspots, inc)
+    traced = cache.trails(ctx.dkey, tuple(sorted(chosen)))
+    picked = views.clicked_details((out or {}).get("last_object_clicked"), hs.hotspots, inc, traced)
     if picked is None:
-        st.info("Click a hotspot or an incident on the map.")
+        st.info("Click a hotspot, an incident or a traced vehicle on the map.")
     elif picked[0] == "hotspot":
         row = views.hotspot_table(picked[1], ctx.areas, season_selected=f.season is not None)
-        st.table(views.record_table(row, f.redact))
+        views.static_table(views.record_table(row, f.redact))
+    elif picked[0] == "vehicle":
+        plate = str(picked[1]["vrm"].iloc[0])
+        views.static_table(views.record_table(views.trail_summary(traced[traced["vrm"] == plate]), f.redact))
+        views.static_table(views.record_table(picked[1], f.redact, ["vrm", "at", "kind", "ref", "force", "trip"]))
     else:
-        st.table(views.record_table(picked[1], f.redact, views.INCIDENT_FIELDS))
+        views.static_table(views.record_table(picked[1], f.redact, views.INCIDENT_FIELDS))
     if chosen:
         st.subheader("Traced vehicles")
-        views.show_table(views.trail_summary(cache.trails(ctx.dkey, tuple(sorted(chosen)))), redact=f.redact)
+        views.show_table(views.trail_summary(traced), redact=f.redact, briefing=f.briefing)

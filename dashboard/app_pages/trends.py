@@ -27,7 +27,7 @@ if pair is not None:
          f"{int(cur['change']):+,} ({views.fmt_pct(cur['change_pct'])})"),
     ])
     st.text(views.season_sentence(cur, prev))
-views.show_table(views.season_totals_display(totals), redact=False, key="season_totals")
+views.show_table(views.season_totals_display(totals), redact=False, key="season_totals", briefing=f.briefing)
 
 st.subheader("Incidents per month")
 monthly = views.monthly_counts(every)
@@ -37,7 +37,7 @@ else:
     st.info("No incidents with these filters.")
 
 st.subheader("Per force and season")
-views.show_table(views.per_force_season(every, f.start_month), redact=False, key="per_force_season")
+views.show_table(views.per_force_season(every, f.start_month), redact=False, key="per_force_season", briefing=f.briefing)
 
 st.subheader("Before and after a date")
 lo, hi = views.day_range(every)
@@ -46,5 +46,5 @@ when = st.date_input("Compare before/after", value=default, min_value=lo, max_va
                      help="E.g. the day the seven-force agreement started")
 if isinstance(when, dt.date):
     ba = views.before_after(every, when)
-    views.show_table(ba, redact=False, key="before_after")
+    views.show_table(ba, redact=False, key="before_after", briefing=f.briefing)
     st.text(views.before_after_sentence(ba))

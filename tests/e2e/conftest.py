@@ -23,7 +23,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("HAREWATCH_CHROMIUM", "/usr/bin/chromium")
-SHARED_BOUNDARIES = REPO.parent / "shared" / "data" / "boundaries" / "police_force_areas_east.geojson"
+SHARED_BOUNDARIES = (
+    REPO.parent / "shared" / "data" / "boundaries" / "police_force_areas_east.geojson"
+)
 ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -53,7 +55,11 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1440, "height": 1000}, "accept_downloads": True}
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1440, "height": 1000},
+        "accept_downloads": True,
+    }
 
 
 def _free_port() -> int:
@@ -100,7 +106,9 @@ def start_streamlit(script: Path, name: str, env_extra: dict[str, str]) -> Serve
     deadline = t0 + 90
     while True:
         if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}; see {log}:\n{log.read_text()[-3000:]}")
+            pytest.fail(
+                f"streamlit exited with {proc.returncode}; see {log}:\n{log.read_text()[-3000:]}"
+            )
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
                 if r.read().strip() == b"ok":
@@ -147,7 +155,9 @@ def map_app_server(tmp_path_factory) -> Iterator[Server]:
     d = tmp_path_factory.mktemp("map-app")
     shutil.copy(Path(__file__).with_name("map_app.py"), d / "map_app.py")
     (d / "static").symlink_to(REPO / "dashboard" / "static", target_is_directory=True)
-    srv = start_streamlit(d / "map_app.py", "map_app", {"HAREWATCH_BOUNDARIES": str(_boundaries_path())})
+    srv = start_streamlit(
+        d / "map_app.py", "map_app", {"HAREWATCH_BOUNDARIES": str(_boundaries_path())}
+    )
     yield srv
     stop(srv.proc)
 

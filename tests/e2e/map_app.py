@@ -32,7 +32,8 @@ def base():
     inc = gpd.GeoDataFrame(
         {
             "incident_id": [f"INC{i}" for i in range(len(xy))],
-            "occurred_at": pd.Timestamp("2024-10-01", tz="UTC") + pd.to_timedelta(np.arange(len(xy)), unit="h"),
+            "occurred_at": pd.Timestamp("2024-10-01", tz="UTC")
+            + pd.to_timedelta(np.arange(len(xy)), unit="h"),
             "easting": xy[:, 0],
             "northing": xy[:, 1],
             "force": force,
@@ -43,18 +44,41 @@ def base():
         geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
         crs=BNG,
     )
-    cams = pd.DataFrame({"camera_id": [XSS, "CAM2"], "easting": [600000.0, 560000.0],
-                         "northing": [300000.0, 250000.0], "force": ["Norfolk", "Suffolk"]})
-    trails = pd.DataFrame({
-        "vrm": ["AB12CDE"] * 3,
-        "at": pd.to_datetime(["2024-10-02 01:00", "2024-10-02 02:00", "2024-10-02 03:00"], utc=True),
-        "easting": [600000.0, 610000.0, 620000.0], "northing": [300000.0, 280000.0, 250000.0],
-        "force": ["Norfolk", "Suffolk", "Suffolk"], "kind": ["read", "incident", "read"],
-        "ref": [XSS, "INC1", "CAM2"], "trip": [0, 0, 0],
-    })
-    cx = pd.DataFrame({"vrm": ["AB12CDE"], "trip": [0], "from_force": ["Norfolk"], "to_force": [XSS],
-                       "from_at": trails["at"].iloc[[0]].to_numpy(), "at": trails["at"].iloc[[1]].to_numpy(),
-                       "camera_id": [XSS], "easting": [605000.0], "northing": [290000.0]})
+    cams = pd.DataFrame(
+        {
+            "camera_id": [XSS, "CAM2"],
+            "easting": [600000.0, 560000.0],
+            "northing": [300000.0, 250000.0],
+            "force": ["Norfolk", "Suffolk"],
+        }
+    )
+    trails = pd.DataFrame(
+        {
+            "vrm": ["AB12CDE"] * 3,
+            "at": pd.to_datetime(
+                ["2024-10-02 01:00", "2024-10-02 02:00", "2024-10-02 03:00"], utc=True
+            ),
+            "easting": [600000.0, 610000.0, 620000.0],
+            "northing": [300000.0, 280000.0, 250000.0],
+            "force": ["Norfolk", "Suffolk", "Suffolk"],
+            "kind": ["read", "incident", "read"],
+            "ref": [XSS, "INC1", "CAM2"],
+            "trip": [0, 0, 0],
+        }
+    )
+    cx = pd.DataFrame(
+        {
+            "vrm": ["AB12CDE"],
+            "trip": [0],
+            "from_force": ["Norfolk"],
+            "to_force": [XSS],
+            "from_at": trails["at"].iloc[[0]].to_numpy(),
+            "at": trails["at"].iloc[[1]].to_numpy(),
+            "camera_id": [XSS],
+            "easting": [605000.0],
+            "northing": [290000.0],
+        }
+    )
     return areas, b, inc, cams, trails, cx
 
 
@@ -64,7 +88,20 @@ redact = st.sidebar.toggle("Mask plates and ids", value=True)
 shown = inc[inc["force"].isin(forces)]
 st.metric("Incidents", len(shown))
 m = build_map(
-    MapLayers(boundaries=b, incidents=shown, cameras=cams, trails=trails, crossings=cx, attribution=ATTRIBUTION),
+    MapLayers(
+        boundaries=b,
+        incidents=shown,
+        cameras=cams,
+        trails=trails,
+        crossings=cx,
+        attribution=ATTRIBUTION,
+    ),
     redact=redact,
 )
-st_folium(m, key="map", height=600, use_container_width=True, returned_objects=["last_object_clicked_tooltip"])
+st_folium(
+    m,
+    key="map",
+    height=600,
+    use_container_width=True,
+    returned_objects=["last_object_clicked_tooltip"],
+)

@@ -1,0 +1,424 @@
+"""Every dashboard page under ``streamlit.testing.v1.AppTest`` (no browser).
+
+The store is an empty temporary folder, so the app shows the synthetic demo
+scenario (published totals: 2,044 incidents in 2020-21, 1,415 in 2021-22).
+The Data page is driven through AppTest's file uploader, and its validation
+helper (``dashboard.views.validate_upload``) is also tested directly.
+
+The first run in a process builds the demo and every cached layer (about
+15-20 s on two cores); later runs hit ``dashboard.cache``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest
+
+from dashboard.state import SEVEN, Filters
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+TIMEOUT_S = 180
+PAGES = {
+    "map": "Map",
+    "hotspots": "Hotspots",
+    "hoppers": "Border-hoppers",
+    "trends": "Trends",
+    "data": "Data",
+    "briefing": "Hare coursing briefing",
+}
+MASKED_PLATE = re.compile(r"^[A-Z0-9]{1,4}( [A-Z0-9]\**)?\**$")
+
+
+@pytest.fixture(scope="module")
+def app_env(boundaries_path, tmp_path_factory):
+    """HAREWATCH_BOUNDARIES set, HAREWATCH_DATA_DIR an empty folder (demo data)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HAREWATCH_BOUNDARIES", str(boundaries_path))
+    mp.setenv("HAREWATCH_DATA_DIR", str(tmp_path_factory.mktemp("empty_store")))
+    mp.setenv("HAREWATCH_NO_FETCH", "1")
+    yield
+    mp.undo()
+
+
+def new_app(**query: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at
+
+
+def run_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"app_pages/{page}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    values = [m.value for m in at.metric if m.label == label]
+    assert values, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+    return values[0]
+
+
+def as_int(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def frame_with(at: AppTest, *columns: str) -> pd.DataFrame:
+    for df in at.dataframe:
+        if all(c in df.value.columns for c in columns):
+            return df.value
+    for table in at.table:  # st.table text is Markdown-escaped: compare unescaped
+        value = table.value.rename(columns=lambda c: str(c).replace("\\", ""))
+        if all(c in value.columns for c in columns):
+            return value.map(lambda v: v.replace("\\", "") if isinstance(v, str) else v)
+    raise AssertionError(f"no dataframe with columns {columns}")
+
+
+@pytest.fixture(scope="module")
+def map_app(app_env) -> AppTest:
+    at = new_app()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+# ------------------------------------------------------------------ pages
+def test_default_page_is_the_map_with_incidents_metric_and_demo_banner(map_app):
+    assert [t.value for t in map_app.title] == ["Map"]
+    assert as_int(metric(map_app, "Incidents")) > 0
+    for label in ("Hotspots", "Border-hoppers", "Not in a hotspot"):
+        metric(map_app, label)
+    assert any("synthetic" in w.value.lower() for w in map_app.warning), "demo banner missing"
+    assert not map_app.error
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_runs_without_exception(app_env, page):
+    at = new_app()
+    at.run()
+    run_page(at, page)
+    titles = [t.value for t in at.title]
+    assert titles and titles[0].replace("\\", "").startswith(PAGES[page])
+    assert not at.error, [e.value for e in at.error]
+    assert any("synthetic" in w.value.lower() for w in at.warning)
+
+
+def test_sidebar_widgets_have_the_agreed_labels(map_app):
+    sb = map_app.sidebar
+    assert [s.label for s in sb.selectbox] == ["Season", "Season starts in"]
+    assert [m.label for m in sb.multiselect] == ["Forces"]
+    assert sb.multiselect[0].value == list(SEVEN)
+    assert [d.label for d in sb.date_input] == ["Date range"]
+    assert [s.label for s in sb.slider] == ["Hours of the day"]
+    assert sb.slider[0].value == (0, 23)
+    assert [n.label for n in sb.number_input] == ["Hotspot radius eps (m)", "Min incidents per hotspot"]
+    assert [t.label for t in sb.toggle] == ["Briefing mode", "Mask plates and ids", "Map tiles (online only)"]
+    assert [t.value for t in sb.toggle] == [False, False, False]
+
+
+def test_filter_change_changes_the_incidents_metric(app_env):
+    at = new_app()
+    at.run()
+    total = as_int(metric(at, "Incidents"))
+    at.sidebar.multiselect(key="w_forces").set_value(["Norfolk"]).run()
+    assert not at.exception
+    norfolk = as_int(metric(at, "Incidents"))
+    assert 0 < norfolk < total
+    assert at.query_params["forces"] in ("Norfolk", ["Norfolk"])
+    at.sidebar.multiselect(key="w_forces").set_value([]).run()
+    assert as_int(metric(at, "Incidents")) == 0
+
+
+def test_hours_filter_narrows_the_incidents(app_env):
+    at = new_app()
+    at.run()
+    total = as_int(metric(at, "Incidents"))
+    at.sidebar.slider(key="w_hours").set_value((6, 9)).run()
+    assert not at.exception
+    assert as_int(metric(at, "Incidents")) < total
+
+
+def test_query_params_reproduce_the_view(app_env):
+    wanted = Filters(season="2020-21", forces=("Suffolk", "Essex"), hours=(5, 20), eps_m=2000.0,
+                     min_samples=5, briefing=True, redact=True)
+    at = new_app(**wanted.to_query_params())
+    at.run()
+    assert not at.exception
+    sb = at.sidebar
+    assert sb.selectbox(key="w_season").value == "2020-21"
+    assert sb.multiselect(key="w_forces").value == ["Suffolk", "Essex"]
+    assert sb.slider(key="w_hours").value == (5, 20)
+    assert sb.number_input(key="w_eps_m").value == 2000.0
+    assert sb.toggle(key="w_briefing").value is True
+    got = {k: at.query_params[k] for k in wanted.to_query_params()}
+    got = {k: (v[-1] if isinstance(v, list) else v) for k, v in got.items()}
+    assert Filters.from_query_params(got) == wanted
+
+
+def test_garbage_query_params_fall_back_to_defaults(app_env):
+    at = new_app(season="<script>", forces="Atlantis", hours="25-99", eps_m="nan", start_month="0",
+                 briefing="maybe", **{"from": "yesterday"})
+    at.run()
+    assert not at.exception
+    assert at.sidebar.multiselect(key="w_forces").value == list(SEVEN)
+    assert at.sidebar.slider(key="w_hours").value == (0, 23)
+    assert at.sidebar.selectbox(key="w_season").value == "2021-22"  # latest season
+    assert as_int(metric(at, "Incidents")) > 0
+
+
+def test_briefing_mode_turns_masking_on(app_env):
+    at = new_app()
+    at.run()
+    at.sidebar.toggle(key="w_briefing").set_value(True).run()
+    assert at.sidebar.toggle(key="w_redact").value is True
+    assert at.query_params["redact"] in ("1", ["1"])
+
+
+def test_redaction_masks_plates_in_border_hoppers_table(app_env):
+    at = new_app()
+    at.run()
+    run_page(at, "hoppers")
+    plain = frame_with(at, "subject", "action")
+    vehicles = plain[plain["kind"] == "vehicle"]["subject"]
+    assert len(vehicles) > 0
+    assert not vehicles.str.match(MASKED_PLATE.pattern).all()  # real plates shown
+    at.sidebar.toggle(key="w_redact").set_value(True).run()
+    assert not at.exception
+    masked = frame_with(at, "subject", "action")
+    mv = masked[masked["kind"] == "vehicle"]["subject"]
+    assert len(mv) == len(vehicles)
+    assert mv.str.contains(r"\*", regex=True).all()
+    assert not set(mv) & set(vehicles)
+    people = masked[masked["kind"] == "person"]["subject"]
+    assert people.str.contains(r"\*", regex=True).all()
+
+
+def test_border_hopper_timeline_and_trail(app_env):
+    at = new_app(redact="1")
+    at.run()
+    run_page(at, "hoppers")
+    pick = at.multiselect(key="hop_subjects")
+    first = pick.options[0]
+    assert "*" in first  # option labels are masked too
+    pick.select(first).run()
+    assert not at.exception, [e.value for e in at.exception]
+    tl = frame_with(at, "subject", "at", "what", "force", "ref")
+    assert len(tl) >= 2 and "incident" in set(tl["what"])
+    assert tl["subject"].str.contains(r"\*", regex=True).all()
+    assert tl["at"].is_monotonic_increasing or tl["subject"].nunique() > 1
+
+
+def test_border_hoppers_now_in_force_filter(app_env):
+    at = new_app()
+    at.run()
+    run_page(at, "hoppers")
+    at.selectbox(key="hop_now_in").set_value("Suffolk").run()
+    assert not at.exception
+    rows = frame_with(at, "subject", "now in")
+    assert len(rows) == 0 or (rows["now in"] == "Suffolk").all()
+
+
+def test_trends_reproduce_the_published_season_totals(app_env):
+    at = new_app()
+    at.run()
+    run_page(at, "trends")
+    assert metric(at, "Incidents 2020-21") == "2,044"
+    assert metric(at, "Incidents 2021-22") == "1,415"
+    deltas = [m.delta for m in at.metric if m.label == "Incidents 2021-22"]
+    assert deltas and "-31 %" in deltas[0]
+    assert any("2,044 -> 1,415" in t.value for t in at.text)
+
+
+def test_briefing_page_masks_by_default_in_briefing_mode(app_env):
+    at = new_app(briefing="1")
+    at.run()
+    run_page(at, "briefing")
+    assert metric(at, "Incidents this season") == "1,415"
+    assert metric(at, "Change vs last season") == "-31 %"
+    hop = frame_with(at, "subject", "action")
+    vehicles = hop[hop["kind"] == "vehicle"]["subject"]
+    assert vehicles.str.contains(r"\*", regex=True).all()
+    assert any(b.label == "Download briefing pack" for b in at.get("download_button"))
+
+
+def test_hotspots_page_lists_ranked_hotspots(app_env):
+    at = new_app()
+    at.run()
+    run_page(at, "hotspots")
+    table = frame_with(at, "rank", "where", "trend")
+    assert len(table) == as_int(metric(at, "Hotspots"))
+    assert list(table["rank"]) == sorted(table["rank"])
+    assert any("ranked" in t.value.lower() for t in at.text)  # the ranking rule
+
+
+UPLOAD_CSV = (
+    b"incident_id,occurred_at,lat,lon,vrms,notes\n"
+    b"N1,2021-10-02 07:30,52.63,1.10,AB12CDE,ok\n"
+    b"N2,not a date,52.63,1.10,,bad time\n"
+    b"N3,2021-10-03 08:00,99,1.10,,bad place\n"
+    b"N1,2021-10-04 09:00,52.63,1.10,,duplicate id\n"
+    b"N5,2021-11-05 16:10,52.40,0.75,XY34ZZZ,\"=HYPERLINK(1)\"\n"
+)
+
+
+def test_data_page_upload_shows_rejects_and_adds_to_the_store(app_env, tmp_path, monkeypatch):
+    from geo.store import read_incidents
+
+    store = tmp_path / "store"
+    monkeypatch.setenv("HAREWATCH_DATA_DIR", str(store))
+    at = new_app()
+    at.run()
+    run_page(at, "data")
+    assert [f.label for f in at.file_uploader] == ["Upload incidents or sightings"]
+    at.file_uploader[0].set_value(("incidents.csv", UPLOAD_CSV, "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (metric(at, "Rows"), metric(at, "Accepted"), metric(at, "Rejected")) == ("5", "2", "3")
+    rejects = frame_with(at, "row", "id", "reason")
+    assert sorted(rejects["row"].tolist()) == [2, 3, 4]
+    assert any(b.label == "Download rejected rows (CSV)" for b in at.get("download_button"))
+    [add] = [b for b in at.button if b.label == "Add accepted rows to the store"]
+    add.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    stored = read_incidents(store)
+    assert stored is not None and sorted(stored["incident_id"]) == ["N1", "N5"]
+    assert any("Added 2" in s.value for s in at.success)
+    assert not any("synthetic" in w.value.lower() for w in at.warning)  # store data now, no demo
+
+
+def test_data_page_unreadable_upload_is_an_error(app_env):
+    at = new_app()
+    at.run()
+    run_page(at, "data")
+    at.file_uploader[0].set_value(("incidents.csv", b"\xff\xfe\x00\x00garbage\x00", "text/csv"))
+    at.run()
+    assert not at.exception
+    assert at.error and "incidents.csv" in at.error[0].value.replace("\\", "")  # md-escaped
+
+
+# ------------------------------------------------------------ Data page helper
+def test_validate_upload_counts_and_rejects(areas):
+    from dashboard.views import validate_upload
+
+    csv = (
+        b"incident_id,occurred_at,lat,lon,vrms,notes\n"
+        b"N1,2021-10-02 07:30,52.63,1.10,AB12CDE,ok\n"
+        b"N2,not a date,52.63,1.10,,bad time\n"
+        b"N3,2021-10-03 08:00,99,1.10,,bad place\n"
+        b"N1,2021-10-04 09:00,52.63,1.10,,duplicate id\n"
+    )
+    out = validate_upload(csv, "incidents.csv", "incidents", areas)
+    assert out.ok, out.error
+    c = out.counts()
+    assert c == {"rows": 4, "accepted": 1, "rejected": 3}
+    rej = out.rejects()
+    assert list(rej.columns) == ["row", "id", "reason"]
+    assert sorted(rej["row"].tolist()) == [2, 3, 4]
+    assert (rej["reason"].str.len() > 0).all()
+
+
+def test_validate_upload_unreadable_file_is_an_error_not_an_exception(areas):
+    from dashboard.views import validate_upload
+
+    out = validate_upload(b"\x00\x01garbage", "incidents.pdf", "incidents", areas)
+    assert not out.ok and out.error
+    out = validate_upload(b"", "empty.csv", "Sightings", areas)
+    assert out.kind == "sightings" and out.error
+
+
+def test_incident_download_is_formula_safe_and_masked():
+    import geopandas as gpd
+
+    from dashboard.views import incidents_csv
+
+    gdf = gpd.GeoDataFrame(
+        {"incident_id": ["=HYPERLINK(1)"], "vrms": ["AB12CDE;XY34ZZZ"], "nominals": ["N1234567"],
+         "notes": ["@secret"]},
+        geometry=gpd.points_from_xy([600000.0], [300000.0]), crs="EPSG:27700",
+    )
+    text = incidents_csv(gdf, redact=False).decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in text and "'@secret" in text
+    masked = incidents_csv(gdf, redact=True).decode("utf-8-sig")
+    assert "AB12CDE" not in masked and "AB12 C**" in masked
+    assert "N1234567" not in masked and "secret" not in masked
+
+
+# ------------------------------------------------------------- pure helpers
+def test_season_totals_known_answer():
+    from dashboard.views import season_sentence, season_totals
+
+    times = pd.to_datetime(
+        ["2020-10-01T12:00Z"] * 4 + ["2021-09-15T12:00Z"] * 3 + ["2021-08-31T22:59Z"], utc=True
+    )  # 2021-08-31 23:59 BST is still 2020-21
+    t = season_totals(pd.DataFrame({"occurred_at": times}), 9)
+    assert t["season"].tolist() == ["2020-21", "2021-22"]
+    assert t["incidents"].tolist() == [5, 3]
+    assert float(t["change_pct"].iloc[1]) == -40.0
+    cur, prev = t.iloc[1].to_dict(), t.iloc[0].to_dict()
+    assert season_sentence(cur, prev) == "2020-21 -> 2021-22: 5 -> 3 incidents (-2, -40 %)"
+
+
+def test_before_after_splits_on_the_london_day():
+    from dashboard.views import before_after
+
+    times = pd.to_datetime(["2021-01-01T10:00Z", "2021-01-10T10:00Z", "2021-01-10T23:30Z"], utc=True)
+    ba = before_after(pd.DataFrame({"occurred_at": times}), dt.date(2021, 1, 10))
+    assert ba["incidents"].tolist() == [1, 2]
+    assert ba["days"].tolist() == [9, 1]
+
+
+def test_md_escape_neutralises_markdown_and_html():
+    from dashboard.views import md_escape
+
+    out = md_escape("**bold** [x](javascript:alert(1)) <img src=x onerror=alert(1)> $x$")
+    assert not re.search(r"(?<!\\)[*\[\]()<>$]", out), out  # every special character escaped
+    assert md_escape("line1\nline2") == "line1 line2"
+
+
+def test_clicked_details_prefers_markers_then_hotspots():
+    import geopandas as gpd
+    from pyproj import Transformer
+    from shapely.geometry import Point
+
+    from dashboard.views import clicked_details
+
+    to_wgs = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+    inc = gpd.GeoDataFrame(
+        {"incident_id": ["A", "B"], "easting": [600000.0, 603000.0], "northing": [300000.0, 300000.0]},
+        geometry=gpd.points_from_xy([600000.0, 603000.0], [300000.0, 300000.0]), crs="EPSG:27700",
+    )
+    hs = gpd.GeoDataFrame({"hotspot_id": ["H001"]}, geometry=[Point(600000, 300000).buffer(1000)],
+                          crs="EPSG:27700")
+
+    def click(e, n):
+        lon, lat = to_wgs.transform(e, n)
+        return {"lat": lat, "lng": lon}
+
+    kind, row = clicked_details(click(600005, 300005), hs, inc)
+    assert (kind, row["incident_id"].iloc[0]) == ("incident", "A")
+    kind, row = clicked_details(click(600500, 300000), hs, inc)
+    assert (kind, row["hotspot_id"].iloc[0]) == ("hotspot", "H001")
+    kind, row = clicked_details(click(603500, 300000), hs, inc)
+    assert (kind, row["incident_id"].iloc[0]) == ("incident", "B")
+    assert clicked_details(click(650000, 300000), hs, inc) is None
+    assert clicked_details({"lat": "x", "lng": None}, hs, inc) is None
+    assert clicked_details(None, hs, inc) is None
+
+
+def test_static_tables_escape_markdown_in_cells_and_headers():
+    from dashboard.views import md_safe_frame
+
+    df = pd.DataFrame({"[h](http://x)": ["[click](javascript:alert(1))", None], "n": [1, 2]})
+    out = md_safe_frame(df)
+    assert list(out.columns) == [r"\[h\]\(http\://x\)", "n"]
+    assert out.iloc[0, 0].startswith("\\[click\\]")
+    assert out["n"].tolist() == [1, 2]
+    assert out.iloc[1, 0] is None
