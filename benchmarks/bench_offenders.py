@@ -211,6 +211,12 @@ def generate_store(
 # --------------------------------------------------------------------------- measured runs (child)
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system, all threads) used by this process so far."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _child(
     mode: str, store: Path, threads: int | None, memory_limit: str | None, core_rows: int
 ) -> dict:
@@ -221,6 +227,7 @@ def _child(
 
     sightings = str(store / "sightings" / "*.parquet")
     out: dict = {"mode": mode}
+    c0 = _cpu_s()
     t = time.perf_counter()
     if mode == "linked":
         inc = gpd.read_parquet(store / "incidents" / "part-0.parquet")
@@ -239,6 +246,7 @@ def _child(
         out.update(_core(mode, sightings, threads, core_rows))
         return out
     out["seconds"] = time.perf_counter() - t
+    out["cpu_s"] = _cpu_s() - c0
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
@@ -257,6 +265,7 @@ def _core(mode: str, sightings: str, threads: int | None, rows: int) -> dict:
             f"CREATE TABLE r AS SELECT {cols} FROM read_parquet('{sightings}') LIMIT {rows}"
         )
         n = con.execute("SELECT count(*) FROM r").fetchone()[0]
+        c0 = _cpu_s()
         t = time.perf_counter()
         res = con.execute(
             """
@@ -275,6 +284,7 @@ def _core(mode: str, sightings: str, threads: int | None, rows: int) -> dict:
         if mode == "core_pandas":
             df = table.to_pandas()
             del table
+            c0 = _cpu_s()
             t = time.perf_counter()
             s = df.sort_values(["vrm", "read_at", "camera_id"], kind="stable", ignore_index=True)
             g = s.groupby("vrm", sort=False)
@@ -284,6 +294,7 @@ def _core(mode: str, sightings: str, threads: int | None, rows: int) -> dict:
         elif mode == "core_numpy":
             df = table.to_pandas()
             del table
+            c0 = _cpu_s()
             t = time.perf_counter()
             plate, _ = pd.factorize(df["vrm"])
             cam, _ = pd.factorize(df["camera_id"], sort=True)
@@ -299,6 +310,7 @@ def _core(mode: str, sightings: str, threads: int | None, rows: int) -> dict:
 
             df = pl.from_arrow(table)
             del table
+            c0 = _cpu_s()
             t = time.perf_counter()
             s = df.sort(["vrm", "read_at", "camera_id"])
             res = int(
@@ -315,6 +327,7 @@ def _core(mode: str, sightings: str, threads: int | None, rows: int) -> dict:
         "rows": int(n),
         "crossings": int(res),
         "seconds": sec,
+        "cpu_s": _cpu_s() - c0,
         "rows_per_s": n / sec,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -385,8 +398,8 @@ def main(argv: list[str] | None = None) -> None:
         ):
             r = _run_child([mode, str(store), "0", *common], a.repeat)
             print(
-                f"{label}: {a.reads:,} reads in {r['seconds']:.2f} s = {a.reads / r['seconds']:,.0f} reads/s; "
-                f"peak RSS {r['peak_rss_mb']:,.0f} MB; ladder rows {r['rows']:,}; "
+                f"{label}: {a.reads:,} reads in {r['seconds']:.2f} s = {a.reads / r['seconds']:,.0f} reads/s "
+                f"(CPU {r['cpu_s']:.2f} s); peak RSS {r['peak_rss_mb']:,.0f} MB; ladder rows {r['rows']:,}; "
                 f"crossings listed {r['crossings_listed']:,}"
                 + (f"; crossings found {r['crossings']:,}" if "crossings" in r else "")
             )
@@ -398,7 +411,7 @@ def main(argv: list[str] | None = None) -> None:
                 r = _run_child([mode, str(store), str(a.core_rows), *common], a.repeat)
                 print(
                     f"core step {mode[5:]:>6}: {r['rows']:,} rows in {r['seconds']:.2f} s = "
-                    f"{r['rows_per_s']:,.0f} rows/s (crossings {r['crossings']:,}; peak RSS incl. data "
+                    f"{r['rows_per_s']:,.0f} rows/s (CPU {r['cpu_s']:.2f} s; crossings {r['crossings']:,}; peak RSS incl. data "
                     f"{r['peak_rss_mb']:,.0f} MB)"
                 )
         print(f"load average after: {os.getloadavg()[0]:.1f}")

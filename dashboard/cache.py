@@ -11,12 +11,19 @@ recomputes the layers below it:
                                       -> crossings(dkey) -> ladder(dkey, start_month)
                                       -> trails(dkey, plates)
 
-Objects from ``st.cache_resource`` are shared between sessions: callers must
-treat them as read-only (every ``geo`` function returns new frames).
+Heavy frames (dataset, filtered incidents, hotspots, ladder, trails) and the
+folium maps use ``st.cache_resource``: no pickling on every hit, so a rerun
+with unchanged filters costs next to nothing, and the same map object gives
+st_folium identical HTML (no flicker, view kept after a click). Those objects
+are shared between sessions: callers must treat them as read-only (every
+``geo`` function and every view helper returns new frames). Small results
+(season lists, date extents, upload validation) use ``st.cache_data``.
+Every function is bounded with ``max_entries`` and a ``ttl``.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -335,7 +342,7 @@ def trails(dkey: DataKey, plates: tuple[str, ...]) -> pd.DataFrame:
 def clear_store_caches() -> None:
     """After an ingest: forget everything derived from the store (keys change anyway)."""
     for fn in (dataset, seasons, date_extent, incidents, hotspots, vehicle_points, crossings, ladder,
-               trails, overview_map, subject_map):
+               trails, _overview_map, _subject_map):
         fn.clear()
 
 
@@ -361,8 +368,25 @@ def _crossings_in_view(
                             start_month=start_month, time_col="at")
 
 
+def overview_map(*args, **kwargs):
+    """A fresh copy of the main map for these filters (see :func:`_overview_map`).
+
+    st_folium mutates a map while rendering it (a second render of the same
+    object references feature groups it no longer defines: a blank map), so
+    the cache keeps a pristine map and every run gets a deep copy. The copy
+    keeps the element ids, so st_folium sees identical HTML on a rerun (no
+    flicker, the user's pan/zoom is kept after a click).
+    """
+    return copy.deepcopy(_overview_map(*args, **kwargs))
+
+
+def subject_map(*args, **kwargs):
+    """A fresh copy of a subjects' map (see :func:`_subject_map` and :func:`overview_map`)."""
+    return copy.deepcopy(_subject_map(*args, **kwargs))
+
+
 @st.cache_resource(max_entries=8, ttl=_TTL, show_spinner="Drawing the map…")
-def overview_map(
+def _overview_map(
     dkey: DataKey,
     season: str | None,
     start_month: int,
@@ -380,9 +404,8 @@ def overview_map(
 ):
     """The main map (``dashboard.maps.build_map``) for these filters.
 
-    Cached as a resource so a rerun (e.g. after a click) hands st_folium the
-    very same map: identical HTML, so the map keeps its view and does not
-    flicker. Shared read-only between sessions.
+    Cached as a resource and never handed to st_folium itself: callers get a
+    deep copy through :func:`overview_map`.
     """
     from dashboard.maps import MapLayers, build_map
 
@@ -401,7 +424,7 @@ def overview_map(
 
 
 @st.cache_resource(max_entries=8, ttl=_TTL, show_spinner="Drawing the trail…")
-def subject_map(
+def _subject_map(
     dkey: DataKey,
     plates: tuple[str, ...],
     incident_ids: tuple[str, ...],

@@ -36,7 +36,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from folium.elements import JSCSSMixin
-from folium.plugins import HeatMap
 from folium.template import Template
 from pyproj import Transformer
 
@@ -409,6 +408,16 @@ legend.onAdd = function () {
     return d;
 };
 legend.addTo(map);
+// Layer switcher over the groups registered by each layer (not folium's
+// LayerControl: it refers to layers by names that streamlit-folium renames
+// when the same map object is rendered again, e.g. from st.cache_resource).
+if (map._hwOverlays) {
+    L.control.layers(null, map._hwOverlays, {collapsed: false, position: 'topright'}).addTo(map);
+}
+"""
+
+_REGISTER_JS = """
+(map._hwOverlays = map._hwOverlays || {})[data.name] = parent;
 """
 
 _INCIDENTS_JS = """
@@ -492,12 +501,28 @@ for (var g = 0; g < starts.length; g++) {
 """
 
 _CROSSINGS_JS = """
+var markers = [];
 for (var i = 0; i < data.lat.length; i++) {
     var s = data.size[i];
-    L.marker([data.lat[i], data.lon[i]], {
+    markers.push(L.marker([data.lat[i], data.lon[i]], {
         icon: L.divIcon({className: 'hw-crossing', html: '<div></div>', iconSize: [s, s]}),
-        riseOnHover: true, zIndexOffset: 500
-    }).bindTooltip(data.tip[i]).addTo(parent);
+        riseOnHover: true, zIndexOffset: 500, hwWeight: data.count[i]
+    }).bindTooltip(data.tip[i]));
+}
+if (data.cluster) {
+    var group = L.markerClusterGroup({
+        showCoverageOnHover: false, maxClusterRadius: 40, disableClusteringAtZoom: 11,
+        iconCreateFunction: function (cluster) {
+            var n = 0, ms = cluster.getAllChildMarkers();
+            for (var j = 0; j < ms.length; j++) { n += ms[j].options.hwWeight || 1; }
+            return L.divIcon({html: '<div></div><span>' + n + '</span>',
+                              className: 'hw-crossing hw-crossing-cluster', iconSize: L.point(26, 26)});
+        }
+    });
+    group.addLayers(markers);
+    group.addTo(parent);
+} else {
+    for (var k = 0; k < markers.length; k++) { markers[k].addTo(parent); }
 }
 """
 
@@ -511,8 +536,9 @@ for (var i = 0; i < data.lat.length; i++) {
 _NOTE_CHARS = 200
 _MAX_ZOOM = 18
 _BOUNDARY_CACHE: dict[tuple, tuple[str, tuple]] = {}
-_CROSSING_EXAMPLES = 5
+_CROSSING_EXAMPLES = 3
 _MAX_CROSSING_SITES = 1000
+_CROSSING_CLUSTER_ABOVE = 30
 _TO_WGS84 = Transformer.from_crs(BNG, WGS84, always_xy=True)
 
 
@@ -728,9 +754,12 @@ def _incident_layer(
     ).add_to(fg)
     if heat and len(lat):
         pts = np.column_stack([lat, lon, np.asarray(weights, dtype="float64")]).tolist()
-        HeatMap(
-            pts, name="Incident density", radius=18, blur=22, min_opacity=0.3, show=True
-        ).add_to(m)
+        _DataLayer(
+            m,
+            "L.heatLayer(data.pts, data.options).addTo(parent);",
+            {"pts": pts, "options": {"radius": 18, "blur": 22, "minOpacity": 0.3, "maxZoom": 12}},
+            js=[("leaflet-heat.js", "")],
+        ).add_to(_group(m, "Incident density"))
     return aggregated, len(inc)
 
 
@@ -918,10 +947,23 @@ def _crossing_layer(m, fg, cx: pd.DataFrame, *, redact: bool, briefing: bool) ->
         + np.where(count > _CROSSING_EXAMPLES, "<br>\u2026", "")
     )
     lat, lon = _to_latlon(sites["_e"], sites["_n"])
-    base = 15 if briefing else 12
-    size = np.round(base + np.minimum(8, 2 * np.log2(np.maximum(count, 1)))).astype(int)
-    data = {"lat": lat, "lon": lon, "tip": tip.tolist(), "size": size.tolist()}
-    _DataLayer(m, _CROSSINGS_JS, data).add_to(fg)
+    base = 12 if briefing else 9
+    size = np.round(base + np.minimum(6, 1.5 * np.log2(np.maximum(count, 1)))).astype(int)
+    data = {
+        "lat": lat,
+        "lon": lon,
+        "tip": tip.tolist(),
+        "size": size.tolist(),
+        "count": count.tolist(),
+        "cluster": bool(len(sites) > _CROSSING_CLUSTER_ABOVE),
+    }
+    _DataLayer(
+        m,
+        _CROSSINGS_JS,
+        data,
+        js=[("markerclusterjs", "")],
+        css=[("markerclustercss", ""), ("markerclusterdefaultcss", "")],
+    ).add_to(fg)
     return len(sites), int(count.sum()) if len(count) else 0
 
 
@@ -945,6 +987,35 @@ def _camera_layer(m, fg, cams: pd.DataFrame, *, briefing: bool):
         "fill": "#000000" if briefing else "#555555",
     }
     _DataLayer(m, _CAMERAS_JS, data).add_to(fg)
+
+
+class _Group(folium.FeatureGroup):
+    """A FeatureGroup that adds itself to its parent in its own script.
+
+    folium's ``Layer.render`` adds a child "add to map" element named after
+    the layer's current variable name; streamlit-folium renames variables in
+    place, so when the same (cached) map is rendered again the old child
+    still refers to the old name and the whole map script fails.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup({{ this.options|tojavascript }});
+            {% if this.show %}{{ this.get_name() }}.addTo({{ this._parent.get_name() }});{% endif %}
+        {% endmacro %}
+        """
+    )
+
+    def render(self, **kwargs):
+        folium.MacroElement.render(self, **kwargs)
+
+
+def _group(m: folium.Map, name: str, *, show: bool = True) -> folium.FeatureGroup:
+    """A feature group listed in the map's layer switcher under ``name``."""
+    fg = _Group(name=name, show=show, control=False).add_to(m)
+    _DataLayer(m, _REGISTER_JS, {"name": escape_html(name)}).add_to(fg)
+    return fg
 
 
 def _legend_html(items: list[tuple[str, str]], notes: list[str], *, title: str) -> str:
@@ -1015,7 +1086,7 @@ def build_map(
     legend: list[tuple[str, str]] = []
     notes: list[str] = []
 
-    fg_b = folium.FeatureGroup(name="Force areas", show=True).add_to(m)
+    fg_b = _group(m, "Force areas")
     minx, miny, maxx, maxy = _boundary_layer(m, fg_b, layers.boundaries, briefing=briefing)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     legend.append(
@@ -1031,7 +1102,7 @@ def build_map(
     legend.append((_sw("border:1px dashed #888;"), "Neighbouring forces"))
 
     if layers.hotspots is not None and len(layers.hotspots):
-        fg = folium.FeatureGroup(name="Hotspots", show=True).add_to(m)
+        fg = _group(m, "Hotspots")
         _hotspot_layer(m, fg, layers.hotspots, briefing=briefing)
         pal = _SEQ_BRIEFING if briefing else _SEQ_NORMAL
         top = (
@@ -1052,7 +1123,7 @@ def build_map(
         )
 
     if layers.incidents is not None and len(layers.incidents):
-        fg = folium.FeatureGroup(name="Incidents", show=True).add_to(m)
+        fg = _group(m, "Incidents")
         aggregated, n_inc = _incident_layer(
             m,
             fg,
@@ -1074,7 +1145,7 @@ def build_map(
             )
 
     if layers.trails is not None and len(layers.trails):
-        fg = folium.FeatureGroup(name="Vehicle trails", show=True).add_to(m)
+        fg = _group(m, "Vehicle trails")
         shown, total = _trail_layer(
             m, fg, layers.trails, redact=redact, briefing=briefing, max_points=max_trail_points
         )
@@ -1088,7 +1159,7 @@ def build_map(
             notes.append(f"Trails: the {shown:,} most recent of {total:,} trips.")
 
     if layers.crossings is not None and len(layers.crossings):
-        fg = folium.FeatureGroup(name="Border crossings", show=True).add_to(m)
+        fg = _group(m, "Border crossings")
         n_sites, n_cross = _crossing_layer(
             m, fg, layers.crossings, redact=redact, briefing=briefing
         )
@@ -1100,7 +1171,7 @@ def build_map(
         )
 
     if layers.cameras is not None and len(layers.cameras):
-        fg = folium.FeatureGroup(name="ANPR cameras", show=True).add_to(m)
+        fg = _group(m, "ANPR cameras")
         _camera_layer(m, fg, layers.cameras, briefing=briefing)
         legend.append(
             (_sw("background:#555;border-radius:50%;width:7px;height:7px"), "ANPR camera")
@@ -1114,5 +1185,4 @@ def build_map(
         "legend": _legend_html(legend, [escape_html(n) for n in notes], title="Harewatch"),
     }
     _DataLayer(m, _MAP_JS, data).add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return localise_assets(m, base_url)

@@ -195,17 +195,6 @@ class Filters:
         """True when the hours filter keeps the whole day."""
         return self.hours == (0, 23)
 
-    def analysis_key(self) -> tuple:
-        """The fields that change which incidents are analysed (not presentation)."""
-        return (
-            self.season,
-            self.start_month,
-            self.forces,
-            self.date_from,
-            self.date_to,
-            self.hours,
-        )
-
 
 def field_names() -> list[str]:
     """Names of the ``Filters`` fields (for tests and documentation)."""

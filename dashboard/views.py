@@ -35,6 +35,7 @@ __all__ = [
     "bootstrap",
     "briefing_figures",
     "briefing_hoppers",
+    "briefing_hotspots",
     "briefing_pack_bytes",
     "by_force_table",
     "incidents_csv",
@@ -99,6 +100,9 @@ _CTX_KEY = "_harewatch_ctx"
 _BASE_CSS = """
 <style>
 [data-testid="stMetricValue"] { font-variant-numeric: tabular-nums; }
+/* The table toolbar's own CSV export is not protected against formula injection:
+   the pages offer safe downloads (geo.export.to_safe_csv) instead. */
+[data-testid="stElementToolbarButton"]:has(button[aria-label="Download as CSV"]) { display: none !important; }
 </style>
 """
 # Briefing: large type and high contrast for a projector, Okabe-Ito accents.
@@ -166,7 +170,7 @@ def md_escape(text: object) -> str:
 
 def apply_style(briefing: bool) -> None:
     """Inject the static CSS (briefing mode: large type, high contrast)."""
-    st.markdown(_BRIEFING_CSS if briefing else _BASE_CSS, unsafe_allow_html=True)
+    st.markdown(_BASE_CSS + (_BRIEFING_CSS if briefing else ""), unsafe_allow_html=True)
 
 
 # ------------------------------------------------------------------ masking
@@ -502,8 +506,8 @@ def hotspot_table(hotspots: gpd.GeoDataFrame, areas: Any = None, *, season_selec
     first listed force) and the centroid in lat/lon (WGS84, 4 decimals, about
     10 m).
     """
-    cols = ["rank", "hotspot", "where", "lat", "lon", "forces", "incidents", "busiest month",
-            "busiest weekday", "busiest hours", "last season", "trend"]
+    cols = ["rank", "hotspot", "where", "incidents", "trend", "busiest weekday", "busiest hours",
+            "busiest month", "forces", "last season", "lat", "lon"]
     if hotspots is None or not len(hotspots):
         return pd.DataFrame({c: [] for c in cols})
     hs = pd.DataFrame(hotspots.drop(columns=hotspots.geometry.name, errors="ignore"))
@@ -688,7 +692,13 @@ def per_force_season(incidents: pd.DataFrame, start_month: int = 9) -> pd.DataFr
     s = season_of(incidents["occurred_at"], start_month)
     t = pd.crosstab(incidents["force"].astype(str), s.astype(str))
     t.columns.name = None
-    return t.reset_index().rename(columns={"force": "force"})
+    seasons = [c for c in t.columns]
+    if len(seasons) >= 2:
+        a, b = seasons[-2], seasons[-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = (t[b] - t[a]) / t[a].where(t[a] > 0) * 100
+        t[f"change {a} → {b}"] = [fmt_pct(None if pd.isna(p) else float(p)) for p in pct]
+    return t.reset_index()
 
 
 def before_after(incidents: pd.DataFrame, when: dt.date) -> pd.DataFrame:
@@ -726,8 +736,8 @@ def season_pair(totals: pd.DataFrame, season: str | None) -> tuple[dict, dict] |
 
 
 def season_sentence(cur: dict, prev: dict) -> str:
-    """``"2020-21 -> 2021-22: 2,044 -> 1,415 incidents (-629, -31 %)"`` (plain text)."""
-    return (f"{prev['season']} -> {cur['season']}: {fmt_int(prev['incidents'])} -> "
+    """``"2020-21 → 2021-22: 2,044 → 1,415 incidents (-629, -31 %)"`` (plain text)."""
+    return (f"{prev['season']} → {cur['season']}: {fmt_int(prev['incidents'])} → "
             f"{fmt_int(cur['incidents'])} incidents ({int(cur['change']):+,}, {fmt_pct(cur['change_pct'])})")
 
 
@@ -1102,8 +1112,15 @@ def ingest_outcome(outcome: UploadOutcome, data_dir: Any) -> str:
 
 
 # ------------------------------------------------------------------ briefing
-BRIEFING_HOTSPOT_COLUMNS = ["rank", "where", "forces", "incidents", "busiest weekday", "busiest hours", "trend"]
+BRIEFING_HOTSPOT_COLUMNS = ["rank", "where", "incidents", "busiest", "trend"]
 BRIEFING_HOPPER_COLUMNS = ["subject", "kind", "stage", "action", "forces", "now in", "last"]
+
+
+def briefing_hotspots(table: pd.DataFrame, limit: int = 5) -> pd.DataFrame:
+    """Top hotspots for a projector: rank, where, incidents, busiest day and hours, trend."""
+    top = table.head(limit).copy()
+    top["busiest"] = top["busiest weekday"].astype(str) + " " + top["busiest hours"].astype(str)
+    return top[BRIEFING_HOTSPOT_COLUMNS].reset_index(drop=True)
 
 
 def briefing_hoppers(table: pd.DataFrame, limit: int = 15) -> pd.DataFrame:

@@ -19,7 +19,9 @@ Without the ``dbscan`` package scikit-learn itself is used.
 
 :func:`find_hotspots` turns the clusters into ranked hotspots with a polygon
 (convex hull of the incidents buffered by ``eps_m / 2``), the forces it
-touches, when it is busiest and how it changed since the previous season.
+intersects, when it is busiest and how it changed since the previous season.
+Everything is computed for all hotspots at once with numpy/shapely array
+operations; the only Python loops run once per hotspot (building its lists).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ HOTSPOT_COLUMNS: list[str] = [
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _HOURS_WINDOW = 3
+_QUAD_SEGS = 8  # segments per quarter circle of the eps/2 buffer
 _BNG_CRS = CRS.from_user_input(BNG)
 
 
@@ -365,23 +368,8 @@ _YEAR_1900_NS = -2_208_988_800 * 1_000_000_000
 
 
 def _london_wall_ns(utc_ns: np.ndarray) -> np.ndarray:
-    """Europe/London wall-clock time (ns since 1970-01-01 00:00 local) of UTC instants.
-
-    ``utc_ns`` holds no NaT. The UK offset only changes on whole UTC hours
-    (since 1900), so it is looked up in a table of the hours spanned; long
-    spans fall back to pandas' conversion.
-    """
-    if len(utc_ns) == 0:
-        return utc_ns.copy()
-    h0, h1 = int(utc_ns.min() // _HOUR_NS), int(utc_ns.max() // _HOUR_NS)
-    if utc_ns.min() >= _YEAR_1900_NS and h1 - h0 < max(2 * len(utc_ns), 50_000):
-        grid = pd.date_range(
-            pd.Timestamp(h0 * _HOUR_NS, unit="ns", tz="UTC"), periods=h1 - h0 + 1, freq="h"
-        )
-        offset = (grid.tz_convert(LONDON).tz_localize(None) - grid.tz_localize(None)).to_numpy()
-        offset_ns = offset.astype("timedelta64[ns]").view("int64")
-        return utc_ns + offset_ns[utc_ns // _HOUR_NS - h0]
-    stamps = pd.DatetimeIndex(utc_ns.view("datetime64[ns]")).tz_localize("UTC")
+    """Europe/London wall-clock time (ns since 1970-01-01 00:00 local) of UTC instants (no NaT)."""
+    stamps = pd.DatetimeIndex(utc_ns.astype("int64").view("datetime64[ns]")).tz_localize("UTC")
     return stamps.tz_convert(LONDON).tz_localize(None).as_unit("ns").asi8
 
 
@@ -396,30 +384,43 @@ def _month_of_day(days: np.ndarray) -> np.ndarray:
     return np.where(mp < 10, mp + 3, mp - 9)
 
 
+def _wall_fields(wall_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Month (0 = Jan), weekday (0 = Mon) and hour of wall-clock times (ns)."""
+    days = wall_ns // _DAY_NS
+    hour = (wall_ns - days * _DAY_NS) // _HOUR_NS
+    return _month_of_day(days) - 1, (days + 3) % 7, hour  # 1970-01-01 was a Thursday
+
+
+def _london_fields(utc_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """London month (0 = Jan), weekday (0 = Mon) and hour of UTC instants (int64 ns, no NaT).
+
+    Since 1900 the UK offset only changes on whole UTC hours, so the fields
+    are computed once per UTC hour spanned and looked up (one division and
+    three small-table lookups per incident); long sparse spans are converted
+    directly.
+    """
+    if len(utc_ns) == 0:
+        return utc_ns, utc_ns, utc_ns
+    hour_idx = utc_ns // _HOUR_NS
+    h0, h1 = int(hour_idx.min()), int(hour_idx.max())
+    if utc_ns.min() >= _YEAR_1900_NS and h1 - h0 < max(2 * len(utc_ns), 50_000):
+        grid = np.arange(h0, h1 + 1, dtype="int64") * _HOUR_NS
+        rel = hour_idx - h0
+        return tuple(field[rel] for field in _wall_fields(_london_wall_ns(grid)))
+    return _wall_fields(_london_wall_ns(utc_ns))
+
+
 def _busiest_periods(
-    utc_ns: np.ndarray, mlab: np.ndarray, k: int, start_month: int
+    utc_ns: np.ndarray, labels: np.ndarray, k: int, start_month: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Busiest month, weekday and 3-hour window (London time) of each hotspot.
 
-    ``utc_ns``: time of each member (int64 ns, NaT = int64 min); ``mlab`` its hotspot.
+    ``utc_ns``: time of each incident (int64 ns, NaT = int64 min); ``labels``
+    its hotspot label (-1 none). Input order: no gathering needed.
     """
-    has_t = utc_ns != _NAT
-    wall = _london_wall_ns(utc_ns[has_t])
-    tl = mlab[has_t]
-    days = wall // _DAY_NS
-    hour = (wall - days * _DAY_NS) // _HOUR_NS
-    if len(days):  # month and weekday of each distinct day, looked up (few days, many rows)
-        d0 = int(days.min())
-        span = np.arange(d0, int(days.max()) + 1)
-        if len(span) <= max(len(days), 1000):
-            rel = days - d0
-            month = (_month_of_day(span) - 1)[rel]  # 0 = Jan
-            wday = ((span + 3) % 7)[rel]  # 1970-01-01 was a Thursday; 0 = Mon
-        else:
-            month = _month_of_day(days) - 1
-            wday = (days + 3) % 7
-    else:
-        month = wday = days
+    use = (labels >= 0) & (utc_ns != _NAT)
+    tl = labels[use]
+    month, wday, hour = _london_fields(utc_ns[use])
     month_counts = np.bincount(tl * 12 + month, minlength=k * 12).reshape(k, 12)
     any_t = month_counts.sum(axis=1) > 0
     season_cols = (np.arange(12) + start_month - 1) % 12  # ties: earlier in the season
@@ -446,8 +447,7 @@ def _busiest_periods(
 
 def _hotspot_forces(
     incidents: pd.DataFrame,
-    members: np.ndarray,
-    mlab: np.ndarray,
+    labels: np.ndarray,
     polys: np.ndarray,
     areas: ForceAreas | None,
 ) -> list[list[str]]:
@@ -472,10 +472,10 @@ def _hotspot_forces(
     if "force" in incidents.columns:
         codes, uniques = pd.factorize(incidents["force"], sort=False)
         remap = np.array([code_of(v) for v in uniques] + [-1], dtype="int64")
-        mcodes = remap[codes[members]]  # factorize's -1 (missing) hits the trailing -1
-        ok = mcodes >= 0
-        pair_label.append(mlab[ok].astype("int64"))
-        pair_code.append(mcodes[ok])
+        all_codes = remap[codes]  # factorize's -1 (missing) hits the trailing -1
+        ok = (labels >= 0) & (all_codes >= 0)
+        pair_label.append(labels[ok].astype("int64"))
+        pair_code.append(all_codes[ok])
     area_order: dict[str, int] = {}
     if areas is not None:
         agdf = areas.gdf if isinstance(areas, ForceAreas) else areas
@@ -550,9 +550,9 @@ def find_hotspots(
     ----------
     incidents : GeoDataFrame
         Accepted incidents (``geo.schema.INCIDENT_COLUMNS``; uses
-        ``incident_id``, ``occurred_at``, ``force`` and the point geometry) in
-        a projected CRS in metres, normally EPSG:27700 (other projected CRSs
-        are converted to it). Not modified.
+        ``incident_id``, ``occurred_at``, ``force`` and ``easting``/``northing``
+        or the point geometry) in a projected CRS in metres, normally
+        EPSG:27700 (other projected CRSs are converted to it). Not modified.
     eps_m : float, default 1500
         DBSCAN radius in metres.
     min_samples : int, default 6
@@ -585,13 +585,16 @@ def find_hotspots(
         ``cross_border`` (two or more forces), ``first_at``/``last_at`` (UTC),
         ``busiest_month`` ("Oct"), ``busiest_weekday`` ("Sat"),
         ``busiest_hours`` ("20:00-23:00": the 3-hour window of London clock
-        hours, wrapping midnight, with most incidents; ties go to the
-        window whose middle hour has most, then the earliest start from 00:00), ``previous_n``, ``change`` (``n - previous_n``),
+        hours, wrapping midnight, with most incidents; ties go to the window
+        whose middle hour has most, then the earliest start from 00:00),
+        ``previous_n``, ``change`` (``n - previous_n``),
         ``change_pct`` (percent, NaN when ``previous_n == 0`` or no
         ``previous``), ``centroid_e``/``centroid_n`` (mean incident position,
         metres), ``centroid_lat``/``centroid_lon`` (WGS84 degrees),
         ``area_km2`` (polygon area), ``label`` (DBSCAN label) and ``geometry``
-        (convex hull of the incidents buffered by ``eps_m / 2``).
+        (convex hull of the incidents buffered by ``eps_m / 2``, 8 segments
+        per quarter circle). ``labels`` holds the DBSCAN labels (identical to
+        scikit-learn's), aligned to ``incidents.index``.
 
     Raises
     ------
@@ -640,8 +643,8 @@ def find_hotspots(
     # members grouped by label, in input order (stable radix sort on small ints)
     small = labels.astype(np.int16 if k < 2**15 - 1 else np.int32)
     members = np.argsort(small, kind="stable")[noise:]
-    mlab = labels[members]
-    counts = np.bincount(mlab, minlength=k)
+    counts = np.bincount(labels[labels >= 0], minlength=k)
+    mlab = np.repeat(np.arange(k), counts)  # == labels[members], without a random gather
     ends = np.cumsum(counts)
     starts = ends - counts
     mxy = xy[members]
@@ -652,7 +655,7 @@ def find_hotspots(
     line_xy = np.insert(mxy, ends, mxy[starts], axis=0)
     line_ix = np.insert(mlab, ends, np.arange(k))
     hulls = shapely.convex_hull(shapely.linestrings(line_xy, indices=line_ix))
-    polys = shapely.buffer(hulls, eps / 2.0)
+    polys = shapely.buffer(hulls, eps / 2.0, quad_segs=_QUAD_SEGS)
     cent_e = np.bincount(mlab, weights=mxy[:, 0], minlength=k) / counts
     cent_n = np.bincount(mlab, weights=mxy[:, 1], minlength=k) / counts
     lon, lat = _to_wgs84().transform(cent_e, cent_n)
@@ -660,18 +663,20 @@ def find_hotspots(
     id_col = incidents["incident_id"]
     if not pd.api.types.is_string_dtype(id_col):
         id_col = id_col.astype(str)
-    ids = id_col.to_numpy(dtype=object)[members].tolist()
-    id_lists = [ids[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    ids = id_col.take(members).to_numpy(dtype=object)  # grouped, strings made in order
+    id_lists = [ids[a:b].tolist() for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
 
-    # first / last (UTC), missing times ignored
-    utc_ns = times.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view("int64")[members]
-    nat = utc_ns == _NAT
-    first_ns = np.minimum.reduceat(np.where(nat, np.iinfo("int64").max, utc_ns), starts)
-    last_ns = np.maximum.reduceat(utc_ns, starts)  # NaT is int64 min: never the maximum
-    first_ns[first_ns == np.iinfo("int64").max] = _NAT  # all NaT: NaT
+    # first / last (UTC), missing times ignored; input order (no gather)
+    utc_ns = times.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view("int64")
+    timed = (labels >= 0) & (utc_ns != _NAT)
+    first_ns = np.full(k, np.iinfo("int64").max)
+    np.minimum.at(first_ns, labels[timed], utc_ns[timed])
+    first_ns[first_ns == np.iinfo("int64").max] = _NAT  # no time at all: NaT
+    last_ns = np.full(k, _NAT)
+    np.maximum.at(last_ns, labels[timed], utc_ns[timed])
 
-    busiest_month, busiest_weekday, busiest_hours = _busiest_periods(utc_ns, mlab, k, start_month)
-    forces = _hotspot_forces(incidents, members, mlab, polys, areas)
+    busiest_month, busiest_weekday, busiest_hours = _busiest_periods(utc_ns, labels, k, start_month)
+    forces = _hotspot_forces(incidents, labels, polys, areas)
     cross = np.fromiter((len(f) >= 2 for f in forces), dtype=bool, count=k)
 
     # previous season: points inside each polygon (edge included)

@@ -16,12 +16,22 @@ Two engines compute crossings and give identical results on the same reads:
   GeoParquet files of the store, reading only ``vrm, read_at, force,
   camera_id, easting, northing``, and runs ``LAG`` over ``PARTITION BY vrm
   ORDER BY read_at`` inside duckdb, returning only the crossings. This is the
-  engine for millions of reads. Why duckdb: the sort + shift + group step is
-  the whole cost; duckdb does it in a parallel, spilling sort straight from
-  the parquet column chunks (no pandas frame of 10M rows and its Python
-  string objects is ever built), and only the crossings, a few percent of
-  the reads, cross into Python. See ``benchmarks/bench_offenders.py`` for the
-  measured figures (duckdb against the same step in pandas).
+  engine for millions of reads.
+
+Why duckdb: the sort + shift + group step is the whole cost. duckdb runs it
+as a parallel sort that spills to disk past its memory limit, straight from
+the parquet column chunks: no 10M-row pandas frame is built, and only the
+crossings (about 12 % of the reads in the benchmark) come back to Python.
+``benchmarks/bench_offenders.py`` measured the core step on 10M reads
+(200,000 plates) on a shared 2-core machine under heavy load. CPU time is
+the steadier figure there: duckdb 8.3-8.6 s of CPU spread over both cores
+(best wall time 6.1 s, 1.65 M rows/s), polars 10-12 s, numpy
+(factorize + lexsort) 8.7-10 s single-threaded, and pandas (sort + groupby
+shift) 16 s single-threaded with twice duckdb's memory (3.1 GB against
+1.5 GB). Polars was as fast as duckdb at 1M rows and slower at 10M, and it
+would be a new dependency. Only duckdb filters the plates (semi-join) and
+the season while it scans. That makes the realistic query (plates linked
+to incidents) cost 2.2 s of CPU for 10M reads.
 
 Conventions shared by both engines (so they agree exactly):
 
@@ -130,6 +140,20 @@ def _utc_us(values: pd.Series, name: str) -> pd.Series:
     return s.dt.tz_convert("UTC").astype(_TIME)
 
 
+def _isin(values: pd.Series, lookup: Iterable[str]) -> np.ndarray:
+    """Boolean mask "string value is in ``lookup``" (missing values: False).
+
+    Uses ``pyarrow.compute.is_in``: pandas' ``str`` ``isin`` converts every
+    lookup value to a pyarrow scalar in Python, far slower for thousands.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(_text(values).to_numpy(dtype=object), type=pa.string())
+    keys = pa.array(pd.unique(pd.Series(list(lookup), dtype="object").dropna()), type=pa.string())
+    return pc.is_in(arr, value_set=keys).fill_null(False).to_numpy(zero_copy_only=False)
+
+
 def _us(values: pd.Series) -> np.ndarray:
     """Tz-aware times as int64 microseconds since the epoch (NaT as int64 min)."""
     return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]").view("int64")
@@ -177,8 +201,12 @@ def _check_metres(east: pd.Series, north: pd.Series, what: str) -> None:
 
 
 def _explode_multi(values: pd.Series) -> pd.Series:
-    """``"A;B"`` strings exploded to one stripped, non-empty value per row (index kept)."""
-    s = _text(values).str.split(MULTI_SEP).explode().str.strip()
+    """``"A;B"`` strings exploded to one stripped, non-empty value per row.
+
+    The index holds the source row *positions* (use ``.iloc``), so a
+    non-unique index on the input does no harm.
+    """
+    s = _text(values).reset_index(drop=True).str.split(MULTI_SEP).explode().str.strip()
     return s[s.notna() & (s != "")]
 
 
@@ -258,7 +286,7 @@ def vehicle_points(
         _check_metres(incidents["easting"], incidents["northing"], "incidents")
         plates = _explode_multi(incidents["vrms"])
         if len(plates):
-            src = incidents.loc[plates.index]  # index may repeat: .loc keeps the explode order
+            src = incidents.iloc[plates.index.to_numpy()]  # positions, in explode order
             inc = pd.DataFrame(
                 {
                     "vrm": plates.to_numpy(),
@@ -454,7 +482,7 @@ def linked_plates(incidents: pd.DataFrame) -> pd.DataFrame:
     """
     _require(incidents, ["incident_id", "occurred_at", "vrms"], "incidents")
     plates = _explode_multi(incidents["vrms"])
-    src = incidents.loc[plates.index]
+    src = incidents.iloc[plates.index.to_numpy()]
     links = pd.DataFrame(
         {
             "vrm": plates.to_numpy(),
@@ -507,7 +535,7 @@ def crossings_near_incidents(
             "at": _utc_us(crossings["at"], "at").array,
         }
     ).astype({"vrm": "str", "at": _TIME})
-    c = c[c["vrm"].isin(links["vrm"]).to_numpy()]
+    c = c[_isin(c["vrm"], links["vrm"].unique())]
     m = c.merge(links, on="vrm", how="inner")  # one row per (crossing, linked incident)
     if len(m):
         dt_us = np.abs(_us(m["occurred_at"]) - _us(m["at"]))

@@ -84,14 +84,15 @@ class _NotUtf8(Exception):
 
 
 def _read_csv(data: bytes, label: str, delimiter: str = ",") -> pd.DataFrame:
-    """UTF-8 (BOM optional), else Windows-1252; Arrow validates the UTF-8 while parsing."""
+    """UTF-8 (BOM optional), else Windows-1252 (transcoded to UTF-8 before parsing)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if not data.strip():
         raise UnreadableFile(f"{label}: the file is empty")
     try:
+        data.decode("utf-8")  # validation only; faster than Arrow's per-cell check
         return _parse_csv(data, label, delimiter)
-    except _NotUtf8:
+    except (UnicodeDecodeError, _NotUtf8):
         pass
     try:
         data = data.decode("cp1252").encode("utf-8")
@@ -127,6 +128,7 @@ def _parse_csv(data: bytes, label: str, delimiter: str) -> pd.DataFrame:
                 column_types=dict.fromkeys(keys, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=False,  # validated (or transcoded) before parsing
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:

@@ -125,17 +125,28 @@ def _write_rejects(rejects: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _stored_keys(data_dir: Path, kind: str) -> pd.DataFrame | None:
+def _stored_keys(data_dir: Path, kind: str, accepted: pd.DataFrame) -> pd.DataFrame | None:
+    """Keys already stored that could clash with ``accepted`` (None when the store is empty).
+
+    For reads only stored rows inside the new batch's time range are read
+    (row-group statistics let Parquet skip the rest).
+    """
     paths = _paths(data_dir, kind)
-    if not paths:
+    if not paths or accepted.empty:
         return None
     if kind == "incidents":
-        cols = ["incident_id"]
-        frames = [pq.read_table(p, columns=cols).to_pandas() for p in paths]
+        frames = [pq.read_table(p, columns=["incident_id"]).to_pandas() for p in paths]
         return pd.concat(frames, ignore_index=True)
     cols = ["vrm", "read_at", "camera_id", "easting", "northing"]
-    frames = [pq.read_table(p, columns=cols).to_pandas() for p in paths]
-    return sighting_keys(pd.concat(frames, ignore_index=True))
+    times = pd.to_datetime(accepted["read_at"], utc=True)
+    lo, hi = times.min().to_pydatetime(), times.max().to_pydatetime()
+    frames = [
+        pq.read_table(p, columns=cols, filters=[("read_at", ">=", lo), ("read_at", "<=", hi)])
+        .to_pandas()
+        for p in paths
+    ]
+    stored = pd.concat(frames, ignore_index=True)
+    return sighting_keys(stored) if len(stored) else None
 
 
 def _new_mask(accepted: pd.DataFrame, stored: pd.DataFrame | None, kind: str) -> np.ndarray:
@@ -173,7 +184,7 @@ def ingest(result: ValidationResult, data_dir: str | os.PathLike | None = None) 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     token = uuid.uuid4().hex
 
-    new = _new_mask(accepted, _stored_keys(root, kind), kind)
+    new = _new_mask(accepted, _stored_keys(root, kind, accepted), kind)
     to_write = accepted[new] if not new.all() else accepted
     part_path = None
     if len(to_write):

@@ -111,6 +111,27 @@ def test_every_page_runs_without_exception(app_env, page):
     assert any("synthetic" in w.value.lower() for w in at.warning)
 
 
+def folium_scripts(at: AppTest) -> list[str]:
+    import json
+
+    return [json.loads(c.proto.json_args).get("script", "") for c in at.get("component_instance")]
+
+
+def test_map_survives_reruns_unchanged(app_env):
+    """st_folium mutates a map it renders: every run must get an intact, identical copy."""
+    at = new_app()
+    at.run()
+    first = folium_scripts(at)
+    at.run()  # e.g. the rerun after a click on the map
+    second = folium_scripts(at)
+    assert len(first) == len(second) == 1
+    script = second[0]
+    used = set(re.findall(r"feature_group_[0-9a-f]{32}", script))
+    defined = set(re.findall(r"var (feature_group_[0-9a-f]{32})", script))
+    assert used <= defined, used - defined
+    assert first == second  # same HTML: the browser keeps the map and its view
+
+
 def test_sidebar_widgets_have_the_agreed_labels(map_app):
     sb = map_app.sidebar
     assert [s.label for s in sb.selectbox] == ["Season", "Season starts in"]
@@ -135,6 +156,21 @@ def test_filter_change_changes_the_incidents_metric(app_env):
     assert at.query_params["forces"] in ("Norfolk", ["Norfolk"])
     at.sidebar.multiselect(key="w_forces").set_value([]).run()
     assert as_int(metric(at, "Incidents")) == 0
+
+
+def test_map_options_heat_tiles_and_traced_vehicles(app_env):
+    at = new_app(redact="1")
+    at.run()
+    at.toggle(key="map_heat").set_value(True)
+    at.sidebar.toggle(key="w_tiles").set_value(True)
+    vehicles = at.multiselect(key="map_vehicles")
+    assert vehicles.options and all("*" in o for o in vehicles.options[:20])  # masked labels
+    vehicles.select(vehicles.options[0]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Traced vehicles" in [h.value for h in at.subheader]
+    traced = frame_with(at, "vrm", "trips", "reads")
+    assert len(traced) == 1 and "*" in traced["vrm"].iloc[0]
+    assert at.query_params["tiles"] in ("1", ["1"])
 
 
 def test_hours_filter_narrows_the_incidents(app_env):
@@ -234,7 +270,7 @@ def test_trends_reproduce_the_published_season_totals(app_env):
     assert metric(at, "Incidents 2021-22") == "1,415"
     deltas = [m.delta for m in at.metric if m.label == "Incidents 2021-22"]
     assert deltas and "-31 %" in deltas[0]
-    assert any("2,044 -> 1,415" in t.value for t in at.text)
+    assert any("2,044 → 1,415" in t.value for t in at.text)
 
 
 def test_briefing_page_masks_by_default_in_briefing_mode(app_env):
@@ -256,7 +292,7 @@ def test_hotspots_page_lists_ranked_hotspots(app_env):
     table = frame_with(at, "rank", "where", "trend")
     assert len(table) == as_int(metric(at, "Hotspots"))
     assert list(table["rank"]) == sorted(table["rank"])
-    assert any("ranked" in t.value.lower() for t in at.text)  # the ranking rule
+    assert any("ranked" in c.value.lower() for c in at.caption)  # the ranking rule
 
 
 UPLOAD_CSV = (
@@ -292,6 +328,30 @@ def test_data_page_upload_shows_rejects_and_adds_to_the_store(app_env, tmp_path,
     assert stored is not None and sorted(stored["incident_id"]) == ["N1", "N5"]
     assert any("Added 2" in s.value for s in at.success)
     assert not any("synthetic" in w.value.lower() for w in at.warning)  # store data now, no demo
+    # every page copes with a tiny store (one season, no hotspot, no sightings)
+    run_page(at, "map")
+    assert metric(at, "Incidents") == "2"
+    for page in ("hotspots", "hoppers", "trends", "briefing"):
+        run_page(at, page)
+        assert not at.error, (page, [e.value for e in at.error])
+
+
+def test_data_page_validates_sightings(app_env):
+    at = new_app()
+    at.run()
+    run_page(at, "data")
+    at.radio(key="data_kind").set_value("Sightings")
+    csv = (
+        b"vrm,read_at,lat,lon,camera_id\n"
+        b"AB12CDE,2021-10-02T07:30:00+01:00,52.63,1.10,CAM1\n"
+        b",2021-10-02T07:40:00+01:00,52.63,1.10,CAM1\n"
+        b"XY34ZZZ,2021-10-02T08:30:00+01:00,52.40,0.75,CAM2\n"
+    )
+    at.file_uploader[0].set_value(("reads.csv", csv, "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (metric(at, "Rows"), metric(at, "Accepted"), metric(at, "Rejected")) == ("3", "2", "1")
+    assert frame_with(at, "row", "id", "reason")["row"].tolist() == [2]
 
 
 def test_data_page_unreadable_upload_is_an_error(app_env):
@@ -363,7 +423,7 @@ def test_season_totals_known_answer():
     assert t["incidents"].tolist() == [5, 3]
     assert float(t["change_pct"].iloc[1]) == -40.0
     cur, prev = t.iloc[1].to_dict(), t.iloc[0].to_dict()
-    assert season_sentence(cur, prev) == "2020-21 -> 2021-22: 5 -> 3 incidents (-2, -40 %)"
+    assert season_sentence(cur, prev) == "2020-21 → 2021-22: 5 → 3 incidents (-2, -40 %)"
 
 
 def test_before_after_splits_on_the_london_day():
@@ -421,4 +481,15 @@ def test_static_tables_escape_markdown_in_cells_and_headers():
     assert list(out.columns) == [r"\[h\]\(http\://x\)", "n"]
     assert out.iloc[0, 0].startswith("\\[click\\]")
     assert out["n"].tolist() == [1, 2]
-    assert out.iloc[1, 0] is None
+    assert pd.isna(out.iloc[1, 0])
+
+
+def test_per_force_season_change_column():
+    from dashboard.views import per_force_season
+
+    times = pd.to_datetime(["2020-10-01T12:00Z"] * 3 + ["2021-10-01T12:00Z"] * 2 + ["2021-10-02T12:00Z"], utc=True)
+    df = pd.DataFrame({"occurred_at": times, "force": ["Kent"] * 3 + ["Kent", "Kent", "Essex"]})
+    t = per_force_season(df, 9).set_index("force")
+    assert t.loc["Kent", "2020-21"] == 3 and t.loc["Kent", "2021-22"] == 2
+    assert t.loc["Kent", "change 2020-21 → 2021-22"] == "-33 %"
+    assert t.loc["Essex", "change 2020-21 → 2021-22"] == "–"  # nothing the season before

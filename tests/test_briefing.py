@@ -107,7 +107,19 @@ def test_pack_masks_plates_and_ids_and_escapes_notes(pack):
     for raw in ("AB12CDE", "XY51ABC", "N1234567"):
         assert raw not in html
     assert "AB12 C**" in html and "N12*****" in html
+    assert "<img src=x" not in html
+    assert XSS_ESCAPED not in html  # free-text notes are left out when masking
+
+
+def test_unmasked_pack_escapes_notes(layers, tables):
+    top, hop = tables
+    pack = briefing_pack(
+        layers=layers, figures={}, top_hotspots=top, hoppers=hop, title="t", redact=False, generated_at=WHEN
+    )
+    z = zipfile.ZipFile(io.BytesIO(pack))
+    html = z.read("briefing_map.html").decode("utf-8")
     assert "<img src=x" not in html and XSS_ESCAPED in html
+    assert "AB12CDE" in html  # not masked, as asked
 
 
 def test_mask_table_masks_subjects_by_kind_and_drops_notes(tables):

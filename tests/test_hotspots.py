@@ -210,7 +210,8 @@ B_TIMES = [
 B_OFFSETS = np.array([[0, 0], [120, 0], [-120, 0], [0, 120], [0, -120], [80, 80], [-80, -80]])
 # scattered noise, >= 10 km from everything else
 NOISE_XY = np.array(
-    [[560000 + 10000 * i, 290000] for i in range(5)] + [[575000 + 10000 * i, 225000] for i in range(5)],
+    [[560000 + 10000 * i, 290000] for i in range(5)]
+    + [[575000 + 10000 * i, 225000] for i in range(5)],
     dtype="float64",
 )
 
@@ -233,7 +234,9 @@ def incidents(areas, border_point) -> gpd.GeoDataFrame:
 @pytest.fixture(scope="module")
 def previous() -> gpd.GeoDataFrame:
     # previous season: 4 incidents inside A's polygon, 1 far from everything
-    xy = np.array([[545000, 258000], [545300, 258000], [545000, 257500], [544500, 258200], [600000, 300000]])
+    xy = np.array(
+        [[545000, 258000], [545300, 258000], [545000, 257500], [544500, 258200], [600000, 300000]]
+    )
     times = ["2020-10-10 20:00:00"] * 5
     return make_incidents([f"P{i}" for i in range(5)], times, xy[:, 0], xy[:, 1])
 
@@ -281,7 +284,10 @@ def test_known_hotspots(incidents, areas, previous) -> None:
     assert h.loc[0, "centroid_lon"] == pytest.approx(0.12, abs=0.01)
     assert h.geometry.is_valid.all()
     # hull reaches 150 m east of the centre, plus eps/2 = 750 m of buffer
-    assert h.geometry.contains(shapely.Point(CAMBRIDGE[0] + 850, CAMBRIDGE[1])).tolist() == [True, False]
+    assert h.geometry.contains(shapely.Point(CAMBRIDGE[0] + 850, CAMBRIDGE[1])).tolist() == [
+        True,
+        False,
+    ]
     assert not h.geometry.iloc[0].contains(shapely.Point(CAMBRIDGE[0] + 950, CAMBRIDGE[1]))
     # Steiner: buffered convex area = hull area + perimeter * r + pi r^2 (r = 750 m)
     hull = shapely.convex_hull(shapely.multipoints(np.array(CAMBRIDGE) + A_OFFSETS))
@@ -318,7 +324,9 @@ def test_without_areas_forces_come_from_incidents(incidents) -> None:
     assert h["change_pct"].isna().all()
 
 
-def test_polygon_reaching_into_a_second_force_is_cross_border(incidents, areas, border_point) -> None:
+def test_polygon_reaching_into_a_second_force_is_cross_border(
+    incidents, areas, border_point
+) -> None:
     # all B incidents relabelled as one force: the polygon still overlaps both
     only_one = incidents.assign(force="Cambridgeshire")
     with_areas = find_hotspots(only_one, areas=areas).hotspots
@@ -334,11 +342,15 @@ def test_ranking_ties_broken_by_recency() -> None:
     west = np.array([530000.0, 260000.0]) + off
     xy = np.vstack([east, west])
     times = ["2021-10-01 20:00:00"] * 6 + ["2021-11-01 20:00:00"] * 6
-    inc = make_incidents([f"E{i}" for i in range(6)] + [f"W{i}" for i in range(6)], times, xy[:, 0], xy[:, 1])
+    inc = make_incidents(
+        [f"E{i}" for i in range(6)] + [f"W{i}" for i in range(6)], times, xy[:, 0], xy[:, 1]
+    )
     h = find_hotspots(inc).hotspots
     assert [ids[0] for ids in h["incident_ids"]] == ["W0", "E0"]
     # same recency: west before east (centroid easting)
-    same = make_incidents(inc["incident_id"].tolist(), ["2021-10-01 20:00:00"] * 12, xy[::-1, 0], xy[::-1, 1])
+    same = make_incidents(
+        inc["incident_id"].tolist(), ["2021-10-01 20:00:00"] * 12, xy[::-1, 0], xy[::-1, 1]
+    )
     h2 = find_hotspots(same).hotspots
     assert h2["centroid_e"].is_monotonic_increasing
     assert "number of incidents" in RANKING_RULE
@@ -389,7 +401,13 @@ def test_empty_and_all_noise(incidents) -> None:
 
 
 def test_parameters_validated(incidents) -> None:
-    for kwargs in [{"eps_m": 0}, {"eps_m": -5.0}, {"min_samples": 0}, {"start_month": 13}, {"window_days": 0}]:
+    for kwargs in [
+        {"eps_m": 0},
+        {"eps_m": -5.0},
+        {"min_samples": 0},
+        {"start_month": 13},
+        {"window_days": 0},
+    ]:
         with pytest.raises(ValueError):
             find_hotspots(incidents, **kwargs)
 
@@ -406,7 +424,9 @@ def test_busiest_month_tie_goes_to_earlier_in_season() -> None:
 def test_space_time_separates_bursts_at_the_same_place() -> None:
     off = np.array([[0, 0], [100, 0], [0, 100], [-100, 0], [0, -100], [50, 50]])
     xy = np.vstack([np.array(CAMBRIDGE) + off] * 2)
-    times = [f"2021-10-0{d} 20:00:00" for d in range(1, 7)] + [f"2021-12-0{d} 20:00:00" for d in range(1, 7)]
+    times = [f"2021-10-0{d} 20:00:00" for d in range(1, 7)] + [
+        f"2021-12-0{d} 20:00:00" for d in range(1, 7)
+    ]
     inc = make_incidents([f"S{i}" for i in range(12)], times, xy[:, 0], xy[:, 1])
     assert find_hotspots(inc).hotspots["n"].tolist() == [12]
     st_result = find_hotspots(inc, window_days=7)
@@ -436,7 +456,15 @@ def test_json_contract(incidents, areas, previous) -> None:
     assert first["first_at"] == "2021-10-02T19:10:00+00:00"
     assert first["change_pct"] == 100.0
     assert second["change_pct"] is None
-    for key in ("busiest_month", "busiest_weekday", "busiest_hours", "previous_n", "change", "area_km2", "last_at"):
+    for key in (
+        "busiest_month",
+        "busiest_weekday",
+        "busiest_hours",
+        "previous_n",
+        "change",
+        "area_km2",
+        "last_at",
+    ):
         assert key in first
 
 
@@ -455,3 +483,133 @@ def test_geojson_and_frame(incidents, areas) -> None:
     assert frame.loc[0, "incident_ids"].split(";") == result.hotspots.loc[0, "incident_ids"]
     # the result itself still holds lists
     assert isinstance(result.hotspots.loc[1, "forces"], list)
+
+
+# ------------------------------------------------------------------ reference check
+
+
+def _reference_busiest(local: pd.Series, start_month: int) -> tuple[str, str, str]:
+    """Plain per-hotspot loop: busiest month (season order), weekday, 3-hour window."""
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    local = local.dropna()
+    if local.empty:
+        return "", "", ""
+    m_counts = local.dt.month.value_counts()
+    season = [(start_month - 1 + i) % 12 + 1 for i in range(12)]
+    month = max(season, key=lambda m: (m_counts.get(m, 0), -season.index(m)))
+    w_counts = local.dt.day_of_week.value_counts()
+    wday = max(range(7), key=lambda d: (w_counts.get(d, 0), -d))
+    h_counts = local.dt.hour.value_counts()
+    c = [int(h_counts.get(h, 0)) for h in range(24)]
+    best = max(
+        range(24), key=lambda h: (c[h] + c[(h + 1) % 24] + c[(h + 2) % 24], c[(h + 1) % 24], -h)
+    )
+    return months[month - 1], days[wday], f"{best:02d}:00-{(best + 3) % 24:02d}:00"
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_matches_a_plain_reference_implementation(areas, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # clusters near the Cambridgeshire / Hertfordshire / Essex / Suffolk borders and inland
+    centres = np.array(
+        [
+            [530000, 238000],
+            [545000, 258000],
+            [555000, 243000],
+            [565000, 250000],
+            [600000, 290000],
+            [520000, 250000],
+        ],
+        dtype="float64",
+    )
+    sizes = rng.integers(6, 60, len(centres))
+    pts = np.vstack(
+        [c + rng.normal(scale=900, size=(s, 2)) for c, s in zip(centres, sizes, strict=True)]
+    )
+    pts = np.vstack([pts, rng.uniform([500000, 220000], [620000, 300000], size=(150, 2))])
+    order = rng.permutation(len(pts))
+    pts = pts[order]
+    n = len(pts)
+    t0 = pd.Timestamp("2021-09-01", tz="UTC").value
+    times = list(pd.to_datetime(rng.integers(t0, t0 + 365 * 86400 * 10**9, n), utc=True))
+    times[3] = None  # one incident without a time
+    names = areas.gdf["force"].to_numpy()
+    where = assign_force(areas, pts[:, 0], pts[:, 1])
+    forces = np.where(where >= 0, names[np.maximum(where, 0)], "").tolist()
+    ids = [f"R{i:04d}" for i in range(n)]
+    inc = make_incidents(ids, list(times), pts[:, 0], pts[:, 1], forces)
+    prev_xy = np.vstack([centres + rng.normal(scale=900, size=centres.shape) for _ in range(20)])
+    prev = make_incidents(
+        [f"P{i}" for i in range(len(prev_xy))],
+        ["2020-10-01"] * len(prev_xy),
+        prev_xy[:, 0],
+        prev_xy[:, 1],
+    )
+
+    result = find_hotspots(inc, areas=areas, previous=prev, eps_m=1500, min_samples=6)
+    h = result.hotspots
+    labels = DBSCAN(eps=1500, min_samples=6).fit(pts).labels_
+    np.testing.assert_array_equal(result.labels.to_numpy(), labels)
+    assert len(h) == labels.max() + 1 >= 4
+    assert result.noise == int((labels < 0).sum())
+    local = inc["occurred_at"].dt.tz_convert("Europe/London")
+    area_geoms = list(areas.gdf.geometry)
+    expected_rank = []
+    for row in h.itertuples():
+        members = np.flatnonzero(labels == row.label)
+        assert row.incident_ids == [ids[i] for i in members]
+        assert row.n == len(members)
+        poly = shapely.MultiPoint(pts[members]).convex_hull.buffer(750, quad_segs=8)
+        assert shapely.equals_exact(row.geometry.normalize(), poly.normalize(), tolerance=1e-6)
+        inter = [names[j] for j, g in enumerate(area_geoms) if g.intersects(poly)]
+        own = {forces[i] for i in members} - {""}
+        assert row.forces == [f for f in names if f in set(inter) | own]
+        assert row.cross_border == (len(row.forces) >= 2)
+        t = inc["occurred_at"].iloc[members]
+        assert row.first_at == t.min()
+        assert row.last_at == t.max()
+        assert (row.busiest_month, row.busiest_weekday, row.busiest_hours) == _reference_busiest(
+            local.iloc[members], 9
+        )
+        prev_in = sum(poly.intersects(shapely.Point(x, y)) for x, y in prev_xy)
+        assert row.previous_n == prev_in
+        assert row.change == row.n - prev_in
+        if prev_in:
+            assert row.change_pct == pytest.approx(100 * (row.n - prev_in) / prev_in)
+        else:
+            assert math.isnan(row.change_pct)
+        assert row.centroid_e == pytest.approx(pts[members, 0].mean())
+        assert row.area_km2 == pytest.approx(poly.area / 1e6)
+        expected_rank.append((-row.n, -t.max().value, row.centroid_e, row.centroid_n))
+    assert expected_rank == sorted(expected_rank)
+    assert h["rank"].tolist() == list(range(1, len(h) + 1))
+    assert any(h["cross_border"]) and not all(h["cross_border"])
+
+
+@pytest.mark.parametrize("span_years", [1, 300])
+def test_london_fields_match_pandas(span_years: int) -> None:
+    # private helper, both paths: per-hour table (short spans) and direct (long)
+    rng = np.random.default_rng(span_years)
+    start = pd.Timestamp("2021-01-01" if span_years == 1 else "1850-01-01", tz="UTC").value
+    utc_ns = rng.integers(start, start + span_years * 365 * 86400 * 10**9, 5000)
+    # plus the instants around the 2021 changes (28 Mar, 31 Oct at 01:00 UTC)
+    edges = pd.to_datetime(
+        [
+            "2021-03-28 00:59:59",
+            "2021-03-28 01:00:00",
+            "2021-10-31 00:59:59",
+            "2021-10-31 01:00:00",
+        ],
+        utc=True,
+    )
+    utc_ns = np.concatenate([utc_ns, edges.as_unit("ns").asi8])
+    local = (
+        pd.DatetimeIndex(utc_ns.view("datetime64[ns]"))
+        .tz_localize("UTC")
+        .tz_convert("Europe/London")
+    )
+    month, wday, hour = hs._london_fields(utc_ns)
+    np.testing.assert_array_equal(month, local.month.to_numpy() - 1)
+    np.testing.assert_array_equal(wday, local.day_of_week.to_numpy())
+    np.testing.assert_array_equal(hour, local.hour.to_numpy())

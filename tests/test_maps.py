@@ -6,6 +6,7 @@ import json
 import re
 
 import folium
+import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -161,9 +162,27 @@ def test_boundaries_labelled_neighbours_faint_and_attribution_shown(bounds):
     meta = layer_data(m, "attributionControl")
     assert meta["attribution"] == escape_html(ATTRIBUTION)
     assert "Open Government Licence" in m.get_root().render()
-    names = {c.layer_name for c in maps._walk(m) if isinstance(c, folium.FeatureGroup)}
-    assert "Force areas" in names
-    assert any(isinstance(c, folium.LayerControl) for c in m._children.values())
+    registered = [
+        json.loads(el.data_json)["name"] for el in data_layers(m) if el.code == maps._REGISTER_JS
+    ]
+    assert registered == ["Force areas"]
+    assert any("L.control.layers(null, map._hwOverlays" in el.code for el in data_layers(m))
+
+
+def test_rendering_the_same_map_twice_keeps_every_reference_defined(areas, bounds):
+    """streamlit-folium renames elements in place; a cached map is rendered again on reruns."""
+    import streamlit_folium as sf
+
+    m = build_map(
+        MapLayers(boundaries=bounds, incidents=make_incidents(areas, 40)), heat=True, tiles=True
+    )
+    for _ in range(3):
+        m.get_root().render()
+        m.render()
+        script = sf._get_map_string(m)
+        declared = set(re.findall(r"\bvar (\w+)\s*=", script))
+        used = set(re.findall(r"\b((?:feature_group|heat_map|tile_layer|map)_\w+)\b", script))
+        assert used <= declared, sorted(used - declared)
 
 
 def test_boundary_payload_is_simplified(bounds):

@@ -316,3 +316,37 @@ def test_empty_and_not_mutated_and_errors():
     naive["occurred_at"] = naive["occurred_at"].dt.tz_localize(None)
     with pytest.raises(ValueError, match="timezone"):
         ladder(naive)
+
+
+def test_iso_times_match_isoformat():
+    inc = incidents(
+        [
+            ("A", "2021-10-01 20:00:00.5", "Kent", "MS11MMM", ""),
+            ("B", "2021-10-01 21:00:00.000007", "Kent", "MS11MMM", ""),
+        ]
+    )
+    ev = ladder(inc).loc[0, "evidence"]
+    want = [t.isoformat() for t in inc["occurred_at"]]
+    assert (
+        [e["occurred_at"] for e in ev]
+        == want
+        == [
+            "2021-10-01T20:00:00.500000+00:00",
+            "2021-10-01T21:00:00.000007+00:00",
+        ]
+    )
+
+
+def test_non_unique_index_is_harmless():
+    inc = incidents(LADDER_ROWS)
+    dup = inc.copy()
+    dup.index = [0] * len(dup)  # e.g. frames concatenated without ignore_index
+    a = ladder(inc)
+    b = ladder(dup)
+    pd.testing.assert_frame_equal(a, b)
+    cr = border_crossings(vehicle_points(None, reads(CROSS_READS)))
+    pd.testing.assert_series_equal(
+        crossings_near_incidents(cr, dup)["near_incident_ids"],
+        crossings_near_incidents(cr, inc)["near_incident_ids"],
+    )
+    assert len(vehicle_points(dup)) == len(vehicle_points(inc)) == 10

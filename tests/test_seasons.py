@@ -165,7 +165,12 @@ def ids(frame: pd.DataFrame) -> list[str]:
 def test_filter_season(incidents) -> None:
     assert ids(filter_incidents(incidents, season="2021-22")) == ["b", "c", "d", "e", "f"]
     assert ids(filter_incidents(incidents, season=["2020-21", "2022-23"])) == ["a", "g"]
-    assert ids(filter_incidents(incidents, season="2021-22", start_month=12)) == ["d", "e", "f", "g"]
+    assert ids(filter_incidents(incidents, season="2021-22", start_month=12)) == [
+        "d",
+        "e",
+        "f",
+        "g",
+    ]
 
 
 def test_filter_forces(incidents) -> None:

@@ -72,3 +72,20 @@ def test_plate_normalisation_idempotent(parts, sep):
     assert out == out.upper() and " " not in out
     expected = [p.replace(" ", "").upper() for p in parts if p.strip()]
     assert out == ";".join(expected) and count[0] == len(expected)
+
+
+_cell = st.sampled_from(["", " ", "AB12CDE", "a;b", "2021-11-01T10:00:00", "31/02/2021",
+                         "52.2053", "0.1218", "nan", "95", "TL4558", "545000", "258000",
+                         "CAM1", "=1+1", "<b>x</b>"])
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.lists(st.tuples(_cell, _cell, _cell, _cell, _cell, _cell), max_size=12))
+def test_any_rows_accounted_for(areas, rows):
+    raw = pd.DataFrame(rows, columns=["vrm", "read_at", "lat", "lon", "grid ref", "camera"],
+                       dtype="str")
+    res = validate_sightings(raw, areas)
+    assert res.n_accepted + res.n_rejected == len(rows)
+    assert sorted([*res.accepted["source_row"], *res.rejects["row"]]) == list(
+        range(1, len(rows) + 1))
+    assert (res.rejects["reason"] != "").all()

@@ -102,3 +102,15 @@ def test_report_dict(areas, tmp_path, kind):
     res = loader(FIX / f"{kind}_mixed.csv", areas)
     d = ingest(res, tmp_path).to_dict()
     assert d["kind"] == kind and d["rows_added"] == res.n_accepted
+
+
+def test_sightings_other_time_range_not_confused(areas, tmp_path):
+    from geo.sightings import validate_sightings
+
+    raw = pd.DataFrame({"vrm": ["AB12CDE", "AB12CDE"],
+                        "read_at": ["2021-11-01T10:00:00Z", "2021-11-02T10:00:00Z"],
+                        "easting": ["545000", "545000"], "northing": ["258000", "258000"]})
+    assert ingest(validate_sightings(raw.iloc[:1], areas), tmp_path).rows_added == 1
+    rep = ingest(validate_sightings(raw, areas), tmp_path)  # no camera: position identifies
+    assert (rep.rows_added, rep.rows_already_stored) == (1, 1)
+    assert len(read_sightings(tmp_path)) == 2

@@ -125,3 +125,13 @@ def test_one_bad_value_does_not_spoil_the_fast_path():
     assert (r.iloc[:60] == "").all() and t.iloc[:60].notna().all()
     assert r.iloc[60].startswith("invalid date")
     assert t.iloc[61] == utc("2021-11-01 10:00")
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("0123456789/-:.TZ+ ab")), max_size=25),
+                max_size=8))
+def test_never_raises_and_nothing_lost(values):
+    t, r = parse_times(pd.Series(values, dtype="str"))
+    assert len(t) == len(r) == len(values)
+    # each value is either parsed (no reason) or rejected (a reason), never both/neither
+    assert ((t.notna()) == (r == "")).all()

@@ -23,7 +23,7 @@ if not f.redact:
 
 views.metric_row([(label, value, delta) for label, value, delta in figures])
 
-left, right = st.columns([3, 2], gap="large")
+left, right = st.columns([1, 1], gap="large")
 with left:
     fmap = cache.overview_map(
         ctx.dkey, f.season, f.start_month, f.forces, f.date_from, f.date_to, f.hours,
@@ -33,15 +33,15 @@ with left:
     st.caption(views.md_escape(ctx.areas.attribution))
 with right:
     st.subheader("Top 5 hotspots")
-    top = views.hotspot_table(hs.hotspots, ctx.areas, season_selected=f.season is not None).head(5)
-    views.show_table(top[views.BRIEFING_HOTSPOT_COLUMNS], redact=f.redact, key="briefing_hotspots",
-                     briefing=True)
-    st.subheader("Border-hoppers (stage 2 and 3)")
-    table = views.briefing_hoppers(views.hoppers_table(hoppers))
-    views.show_table(table[views.BRIEFING_HOPPER_COLUMNS], redact=f.redact, key="briefing_hoppers",
-                     briefing=True)
-    if views.n_subjects(hoppers) > len(table):
-        st.caption(f"Most recent {len(table)} of {views.n_subjects(hoppers)}: full list on the Border-hoppers page.")
+    ranked = views.hotspot_table(hs.hotspots, ctx.areas, season_selected=f.season is not None)
+    top = views.briefing_hotspots(ranked)
+    views.show_table(top, redact=f.redact, key="briefing_hotspots", briefing=True)
+
+st.subheader("Border-hoppers (stage 2 and 3)")
+table = views.briefing_hoppers(views.hoppers_table(hoppers))
+views.show_table(table[views.BRIEFING_HOPPER_COLUMNS], redact=f.redact, key="briefing_hoppers", briefing=True)
+if views.n_subjects(hoppers) > len(table):
+    st.caption(f"Most recent {len(table)} of {views.n_subjects(hoppers)}: full list on the Border-hoppers page.")
 
 st.download_button(
     "Download briefing pack",

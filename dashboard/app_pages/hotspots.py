@@ -24,8 +24,7 @@ views.metric_row([
     ("Cross-border hotspots", views.fmt_int(views.n_cross_border(hs.hotspots)), None),
 ])
 
-with st.expander("How hotspots are ranked", expanded=f.briefing):
-    st.text(RANKING_RULE)
+st.caption("**Ranking.** " + views.md_escape(RANKING_RULE))
 
 if not len(table):
     st.info("No hotspot with these filters: widen the dates or forces, raise the radius or "

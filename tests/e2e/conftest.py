@@ -195,7 +195,22 @@ def watch(page) -> Watch:
 
 
 def screenshot(page, name: str) -> Path:
+    """Full-page screenshot into test-artifacts/screenshots/<name>.png.
+
+    Streamlit scrolls inside its main container, so the viewport is made as
+    tall as the content for the shot, then restored.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    size = page.viewport_size
+    content_h = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"], section, main')]
+                     .map(e => e.scrollHeight), document.body.scrollHeight)"""
+    )
+    if size and content_h > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(int(content_h) + 40, 6000)})
+        page.wait_for_timeout(400)
     page.screenshot(path=str(path), full_page=True)
+    if size:
+        page.set_viewport_size(size)
     return path

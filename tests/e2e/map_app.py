@@ -84,7 +84,7 @@ def base():
 
 areas, b, inc, cams, trails, cx = base()
 forces = st.sidebar.multiselect("Forces", list(areas.names), default=list(areas.names))
-redact = st.sidebar.toggle("Mask plates and ids", value=True)
+redact = st.sidebar.toggle("Mask plates and ids", value=False)
 shown = inc[inc["force"].isin(forces)]
 st.metric("Incidents", len(shown))
 m = build_map(

