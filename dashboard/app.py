@@ -29,6 +29,7 @@ PAGES: list[tuple[str, str, str]] = [
 
 def main() -> None:
     st.set_page_config(layout="wide", page_title="Harewatch", page_icon="🐇")
+    views.remember_link_filters()
     pages = [
         st.Page(PAGES_DIR / file, title=title, icon=icon, default=(i == 0))
         for i, (file, title, icon) in enumerate(PAGES)

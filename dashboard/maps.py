@@ -1022,7 +1022,7 @@ def _legend_html(items: list[tuple[str, str]], notes: list[str], *, title: str) 
     """``items`` are (swatch HTML, escaped label); ``notes`` escaped lines."""
     rows = "".join(f"<div class='hw-row'>{sw}<span>{label}</span></div>" for sw, label in items)
     extra = "".join(f"<div class='hw-note'>{n}</div>" for n in notes)
-    return f"<h4>{escape_html(title)}</h4>{rows}{extra}"
+    return f"<details open><summary><b>{escape_html(title)}</b></summary>{rows}{extra}</details>"
 
 
 def _sw(style: str) -> str:

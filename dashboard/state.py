@@ -61,7 +61,8 @@ class Filters:
     date_from, date_to : datetime.date or None
         Inclusive London calendar days; None = unbounded.
     hours : (int, int)
-        Inclusive range of London hours of the day, 0..23.
+        Inclusive range of London hours of the day, 0..23; ``(20, 4)`` wraps past
+        midnight (20:00 to 04:59).
     eps_m : float
         DBSCAN radius in metres.
     min_samples : int
@@ -271,7 +272,7 @@ def _parse_hours(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
         h0, h1 = int(parts[0]), int(parts[1])
     except ValueError:
         return default
-    if not (0 <= h0 <= 23 and 0 <= h1 <= 23) or h0 > h1:
+    if not (0 <= h0 <= 23 and 0 <= h1 <= 23):
         return default
     return h0, h1
 

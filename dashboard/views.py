@@ -334,6 +334,17 @@ def get_context() -> Context:
     return ctx
 
 
+def remember_link_filters() -> None:
+    """Keep the filters of the link that opened this session.
+
+    Call before ``st.navigation``: once the page links are on screen, a click
+    during the first (slow) load replaces the URL, and the link's filters
+    would be lost.
+    """
+    if "_hw_url0" not in st.session_state:
+        st.session_state["_hw_url0"] = {k: st.query_params.get(k) for k in st.query_params}
+
+
 def bootstrap() -> Context:
     """Load boundaries and data, draw the shared sidebar, sync the URL; stop on fatal errors."""
     import os
@@ -374,7 +385,30 @@ _W = {  # widget keys
     "briefing": "w_briefing",
     "redact": "w_redact",
     "tiles": "w_tiles",
+    "wrap": "w_hours_wrap",
 }
+
+
+def _seed_widgets(f: Filters) -> None:
+    """Put filters into the sidebar widgets' session state."""
+    ss = st.session_state
+    wrap = f.hours[0] > f.hours[1]
+    values = {
+        "season": f.season or _ALL_LABEL,
+        "start_month": f.start_month,
+        "forces": list(f.forces),
+        "hours": (f.hours[1], f.hours[0]) if wrap else tuple(f.hours),
+        "wrap": wrap,
+        "eps_m": float(f.eps_m),
+        "min_samples": int(f.min_samples),
+        "briefing": f.briefing,
+        "redact": f.redact,
+        "tiles": f.tiles,
+    }
+    for name, value in values.items():
+        ss[_W[name]] = value
+    ss["_hw_dates_from_url"] = (f.date_from, f.date_to)
+    ss.pop("_hw_dates_scope", None)
 _ALL_LABEL = "All seasons"
 
 
@@ -387,21 +421,12 @@ def sidebar_filters(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[
     """Draw the shared sidebar; returns the current filters (and writes them to the URL)."""
     ss = st.session_state
     if "_hw_init" not in ss:
-        qp = {k: st.query_params.get(k) for k in st.query_params}
+        qp = ss.get("_hw_url0") or {k: st.query_params.get(k) for k in st.query_params}
         start_month = Filters.from_query_params(qp).start_month
         seasons = cache.seasons(dkey, start_month)
         f0 = Filters.from_query_params(qp, force_names=force_names, seasons=seasons,
                                        default_season=seasons[-1] if seasons else None)
-        ss[_W["season"]] = f0.season or _ALL_LABEL
-        ss[_W["start_month"]] = f0.start_month
-        ss[_W["forces"]] = list(f0.forces)
-        ss["_hw_dates_from_url"] = (f0.date_from, f0.date_to)
-        ss[_W["hours"]] = f0.hours
-        ss[_W["eps_m"]] = float(f0.eps_m)
-        ss[_W["min_samples"]] = int(f0.min_samples)
-        ss[_W["briefing"]] = f0.briefing
-        ss[_W["redact"]] = f0.redact
-        ss[_W["tiles"]] = f0.tiles
+        _seed_widgets(f0)
         ss["_hw_init"] = True
 
     sb = st.sidebar
@@ -432,7 +457,11 @@ def sidebar_filters(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[
     dates = sb.date_input("Date range", key=_W["dates"], min_value=lo, max_value=hi)
     date_from, date_to = _date_pair(dates, lo, hi)
 
-    hours = sb.slider("Hours of the day", 0, 23, key=_W["hours"])
+    hours = sb.slider("Hours of the day", 0, 23, key=_W["hours"],
+                      help="London time, whole hours: 20-23 means 20:00 to 23:59")
+    if sb.toggle("Across midnight", key=_W["wrap"],
+                 help="Use the hours outside the middle: the slider at 4-20 then means 20:00 to 04:59"):
+        hours = (hours[1], hours[0])
     sb.subheader("Hotspots")
     eps_m = sb.number_input("Hotspot radius eps (m)", min_value=EPS_RANGE_M[0], max_value=EPS_RANGE_M[1],
                             step=100.0, key=_W["eps_m"], help="DBSCAN radius in metres")

@@ -141,8 +141,9 @@ def test_sidebar_widgets_have_the_agreed_labels(map_app):
     assert [s.label for s in sb.slider] == ["Hours of the day"]
     assert sb.slider[0].value == (0, 23)
     assert [n.label for n in sb.number_input] == ["Hotspot radius eps (m)", "Min incidents per hotspot"]
-    assert [t.label for t in sb.toggle] == ["Briefing mode", "Mask plates and ids", "Map tiles (online only)"]
-    assert [t.value for t in sb.toggle] == [False, False, False]
+    assert [t.label for t in sb.toggle] == ["Across midnight", "Briefing mode", "Mask plates and ids",
+                                           "Map tiles (online only)"]
+    assert [t.value for t in sb.toggle] == [False, False, False, False]
 
 
 def test_filter_change_changes_the_incidents_metric(app_env):
@@ -180,6 +181,24 @@ def test_hours_filter_narrows_the_incidents(app_env):
     at.sidebar.slider(key="w_hours").set_value((6, 9)).run()
     assert not at.exception
     assert as_int(metric(at, "Incidents")) < total
+
+
+def test_hours_across_midnight(app_env):
+    at = new_app()
+    at.run()
+    total = as_int(metric(at, "Incidents"))
+    at.sidebar.slider(key="w_hours").set_value((5, 19)).run()
+    day = as_int(metric(at, "Incidents"))
+    at.sidebar.toggle(key="w_hours_wrap").set_value(True).run()
+    assert not at.exception
+    night = as_int(metric(at, "Incidents"))
+    assert at.query_params["hours"] in ("19-5", ["19-5"])
+    # 05:00-19:59 and 20:00-04:59 share hour 5 and hour 19 only partly: 5..19 vs 19..5
+    assert 0 < night < total and 0 < day < total
+    at2 = new_app(hours="20-4")
+    at2.run()
+    assert at2.sidebar.slider(key="w_hours").value == (4, 20)
+    assert at2.sidebar.toggle(key="w_hours_wrap").value is True
 
 
 def test_query_params_reproduce_the_view(app_env):

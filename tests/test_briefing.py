@@ -114,7 +114,13 @@ def test_pack_masks_plates_and_ids_and_escapes_notes(pack):
 def test_unmasked_pack_escapes_notes(layers, tables):
     top, hop = tables
     pack = briefing_pack(
-        layers=layers, figures={}, top_hotspots=top, hoppers=hop, title="t", redact=False, generated_at=WHEN
+        layers=layers,
+        figures={},
+        top_hotspots=top,
+        hoppers=hop,
+        title="t",
+        redact=False,
+        generated_at=WHEN,
     )
     z = zipfile.ZipFile(io.BytesIO(pack))
     html = z.read("briefing_map.html").decode("utf-8")
