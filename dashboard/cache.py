@@ -457,3 +457,27 @@ def validate_upload(data: bytes, name: str, kind: str, bkey: BoundaryKey):
     from dashboard.views import validate_upload as _validate
 
     return _validate(data, name, kind, boundaries(bkey))
+
+
+# -------------------------------------------------------------------- warm-up
+def warm(start_month: int = 9) -> None:
+    """Fill the caches every first visitor needs (boundaries, data, vehicles, ladder).
+
+    Run by :mod:`dashboard.serve` in a background thread when the server
+    starts, so the first page load does not pay for imports and the demo
+    build. Safe to run beside a session: Streamlit computes a cached value
+    once per key and other callers wait for it.
+    """
+    import os
+
+    from dashboard import maps  # noqa: F401  (import cost: folium, branca)
+    from geo import hotspots  # noqa: F401  (import cost: dbscan, scikit-learn)
+
+    allow_fetch = os.environ.get("HAREWATCH_NO_FETCH", "") in ("", "0")
+    bkey = boundary_key(allow_fetch=allow_fetch)
+    boundaries(bkey)
+    display_boundaries(bkey)
+    dkey = data_key(bkey)
+    dataset(dkey)
+    crossings(dkey)
+    ladder(dkey, start_month)

@@ -223,18 +223,18 @@ def cmd_boundaries_show(args) -> int:
 
 
 def cmd_dashboard(args) -> int:
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    repo = Path(__file__).resolve().parent.parent
     env = dict(os.environ)
     if args.data_dir:
         env["HAREWATCH_DATA_DIR"] = str(Path(args.data_dir).resolve())
     if args.boundaries:
         env["HAREWATCH_BOUNDARIES"] = str(Path(args.boundaries).resolve())
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+    cmd = [sys.executable, "-m", "dashboard.serve", "--server.port", str(args.port),
            "--server.address", args.address, "--browser.gatherUsageStats", "false"]
     if args.headless:
         cmd += ["--server.headless", "true"]
     _err(f"Harewatch dashboard on http://{args.address}:{args.port}")
-    return subprocess.call(cmd, env=env, cwd=app.parent.parent)
+    return subprocess.call(cmd, env=env, cwd=repo)
 
 
 # --------------------------------------------------------------------------- parser

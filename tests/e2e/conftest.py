@@ -90,8 +90,11 @@ def start_streamlit(script: Path, name: str, env_extra: dict[str, str]) -> Serve
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / f"streamlit-{name}.log"
     env = {**os.environ, **env_extra, "HAREWATCH_NO_FETCH": "1", "PYTHONUNBUFFERED": "1"}
+    # the dashboard starts the way `harewatch dashboard` starts it (with the cache warm-up)
+    launcher = (["-m", "dashboard.serve"] if script == REPO / "dashboard" / "app.py"
+                else ["-m", "streamlit", "run", str(script)])
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(script),
+        sys.executable, *launcher,
         "--server.headless=true",
         "--server.address=127.0.0.1",
         f"--server.port={port}",

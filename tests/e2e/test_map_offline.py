@@ -76,7 +76,13 @@ def test_filter_change_reaches_the_map(page, map_app_server, watch):
     remove_kent = page.get_by_test_id("stSidebar").get_by_role("button", name="Remove Kent")
     t0 = time.perf_counter()
     remove_kent.click()
-    expect(legend).to_contain_text("Incidents (360)", timeout=15_000)
+    # while Streamlit swaps the map, the old and new iframes can both be there: look in any
+    page.wait_for_function(
+        """(want) => [...document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')]
+            .some(f => (f.contentDocument?.querySelector('.hw-legend')?.innerText || '').includes(want))""",
+        arg="Incidents (360)",
+        timeout=15_000,
+    )
     dt = time.perf_counter() - t0
     print(f"\n[map_app] Forces filter change -> map legend updated in {dt:.2f} s")
     expect(page.get_by_test_id("stMetricValue").first).to_have_text(re.compile(r"^360$"))
