@@ -24,6 +24,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache
+from dashboard.maps import OKABE_ITO
 from dashboard.state import EPS_RANGE_M, MIN_SAMPLES_RANGE, SEVEN, Filters
 
 __all__ = [
@@ -80,16 +81,7 @@ __all__ = [
 ]
 
 #: Okabe-Ito: distinguishable with the common colour-vision deficiencies.
-PALETTE: dict[str, str] = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-}
+PALETTE: dict[str, str] = OKABE_ITO
 FORCE_COLOURS: dict[str, str] = dict(
     zip(SEVEN, ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"], strict=True)
 )
