@@ -1172,11 +1172,13 @@ def briefing_figures(incidents: pd.DataFrame, hotspots: Any, hoppers: pd.DataFra
 
 def briefing_pack_bytes(ctx: Context, figures: list[tuple[str, str, str | None]],
                         top_hotspots: pd.DataFrame, hoppers: pd.DataFrame) -> bytes:
-    """The briefing pack zip (``dashboard.briefing.briefing_pack``), made on the server."""
+    """The briefing pack zip (``dashboard.briefing.briefing_pack``), made on the server.
+
+    Always masked: the pack is made to be shown and passed around.
+    """
     from dashboard.briefing import briefing_pack
     from dashboard.maps import MapLayers
 
-    f = ctx.filters
     layers = MapLayers(
         boundaries=cache.display_boundaries(ctx.bkey),
         incidents=ctx.incidents(),
@@ -1190,7 +1192,7 @@ def briefing_pack_bytes(ctx: Context, figures: list[tuple[str, str, str | None]]
         top_hotspots=top_hotspots,
         hoppers=hoppers,
         title=f"Hare coursing briefing {ctx.season_label}",
-        redact=f.redact,
+        redact=True,
     )
 
 

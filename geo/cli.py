@@ -226,9 +226,12 @@ def cmd_dashboard(args) -> int:
     repo = Path(__file__).resolve().parent.parent
     env = dict(os.environ)
     if args.data_dir:
-        env["HAREWATCH_DATA_DIR"] = str(Path(args.data_dir).resolve())
+        env["HAREWATCH_DATA_DIR"] = args.data_dir
     if args.boundaries:
-        env["HAREWATCH_BOUNDARIES"] = str(Path(args.boundaries).resolve())
+        env["HAREWATCH_BOUNDARIES"] = args.boundaries
+    for var in ("HAREWATCH_DATA_DIR", "HAREWATCH_BOUNDARIES"):  # the server runs from the repo root
+        if env.get(var):
+            env[var] = str(Path(env[var]).expanduser().resolve())
     cmd = [sys.executable, "-m", "dashboard.serve", "--server.port", str(args.port),
            "--server.address", args.address, "--browser.gatherUsageStats", "false"]
     if args.headless:

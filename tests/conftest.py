@@ -16,7 +16,7 @@ def boundaries_path() -> Path:
     p = Path(os.environ.get("HAREWATCH_BOUNDARIES", SHARED_BOUNDARIES))
     if not p.is_file():
         pytest.fail(f"boundary file not found at {p}: set HAREWATCH_BOUNDARIES")
-    return p
+    return p.resolve()  # README's command gives a relative path
 
 
 @pytest.fixture(scope="session")

@@ -304,6 +304,16 @@ def test_briefing_page_masks_by_default_in_briefing_mode(app_env):
     assert any(b.label == "Download briefing pack" for b in at.get("download_button"))
 
 
+def test_briefing_page_masks_even_with_masking_off(app_env):
+    at = new_app(briefing="0", redact="0")
+    at.run()
+    run_page(at, "briefing")
+    assert at.sidebar.toggle(key="w_redact").value is False
+    hop = frame_with(at, "subject", "action")
+    assert len(hop) > 0
+    assert hop["subject"].str.contains(r"\*", regex=True).all()
+
+
 def test_hotspots_page_lists_ranked_hotspots(app_env):
     at = new_app()
     at.run()

@@ -81,7 +81,7 @@ def _boundaries_path() -> Path:
     p = Path(os.environ.get("HAREWATCH_BOUNDARIES", SHARED_BOUNDARIES))
     if not p.is_file():
         pytest.fail(f"boundary file not found at {p}: set HAREWATCH_BOUNDARIES")
-    return p
+    return p.resolve()
 
 
 def start_streamlit(script: Path, name: str, env_extra: dict[str, str]) -> Server:
