@@ -17,11 +17,25 @@ __all__ = ["APP", "main"]
 APP = Path(__file__).resolve().parent / "app.py"
 
 
+class _OnlyOtherThreads(logging.Filter):
+    """Drop log records emitted by one named thread."""
+
+    def __init__(self, thread_name: str) -> None:
+        super().__init__()
+        self.thread_name = thread_name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != self.thread_name
+
+
 def _warm() -> None:
     log = logging.getLogger("harewatch.warmup")
-    # Cached functions called outside a page run warn that there is no page; expected here.
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    # Cached functions called outside a page run warn that there is no page:
+    # expected in this thread, so drop those records (only this thread's).
+    quiet = _OnlyOtherThreads(threading.current_thread().name)
+    for name in ("streamlit.runtime.scriptrunner_utils.script_run_context",
+                 "streamlit.runtime.caching.cache_data_api"):
+        logging.getLogger(name).addFilter(quiet)
     try:
         from dashboard import cache
 

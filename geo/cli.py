@@ -318,21 +318,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from geo.boundaries import BoundariesNotFound
+    from geo.boundaries import BoundariesNotFound, BoundaryFetchError
+    from geo.readers import UnreadableFile
 
     try:
         return args.func(args)
-    except BoundariesNotFound as exc:
+    except (BoundariesNotFound, BoundaryFetchError, UnreadableFile, FileNotFoundError, ValueError,
+            OSError) as exc:
         _err(f"harewatch: {exc}")
         return EXIT_UNREADABLE
-    except (FileNotFoundError, ValueError, OSError) as exc:
-        _err(f"harewatch: {exc}")
-        return EXIT_UNREADABLE
-    except Exception as exc:  # unreadable file formats raise library-specific errors
-        if type(exc).__name__ in {"UnreadableFile", "BoundaryFetchError"}:
-            _err(f"harewatch: {exc}")
-            return EXIT_UNREADABLE
-        raise
 
 
 if __name__ == "__main__":

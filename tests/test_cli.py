@@ -116,3 +116,60 @@ def test_missing_boundaries_message(tmp_path, monkeypatch, capsys, incidents_csv
     code = main(["validate", str(incidents_csv), "--boundaries", str(tmp_path / "nope.geojson")])
     assert code == 2
     assert "nope.geojson" in capsys.readouterr().err
+
+
+def test_ingest_twice_adds_nothing_the_second_time(incidents_csv, boundaries_path, tmp_path, capsys):
+    store = tmp_path / "store"
+    args = ["ingest", "incidents", str(incidents_csv), "--data-dir", str(store),
+            "--boundaries", str(boundaries_path)]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert (first["rows"], first["accepted"], first["rejected"]) == (12, 10, 2)
+    assert (first["rows_added"], first["rows_already_stored"]) == (10, 0)
+    assert main(args) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert (second["rows_added"], second["rows_already_stored"]) == (0, 10)
+    # the store now answers hotspots without --incidents
+    assert main(["hotspots", "--data-dir", str(store), "--season", "2021-22", "--eps-m", "500",
+                 "--min-samples", "5", "--boundaries", str(boundaries_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["hotspots"][0]["n"] == 7
+
+
+def test_demo_writes_files_that_validate_cleanly(tmp_path, boundaries_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--seed", "3", "--out", str(out), "--boundaries", str(boundaries_path)]) == 0
+    paths = json.loads(capsys.readouterr().out)
+    assert {"incidents", "sightings", "cameras"} <= set(paths)
+    assert main(["validate", paths["incidents"], "--format", "json", "--boundaries", str(boundaries_path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows"] == report["accepted"] == 2044 + 1415
+    assert main(["validate", paths["sightings"], "--format", "json", "--boundaries", str(boundaries_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["rejected"] == 0
+
+
+def test_offenders_with_sightings_lists_crossings(tmp_path, boundaries_path, capsys):
+    """AB12CDE is read in Norfolk at 19:00 and in Suffolk at 19:40 on the night of
+    its Suffolk incident: one crossing Norfolk -> Suffolk, near that incident."""
+    inc = tmp_path / "inc.csv"
+    lat_s, lon_s = _latlon(616000, 244000)
+    inc.write_text(f"id,datetime,lat,lon,vrm\nS1,2021-12-01T20:00:00Z,{lat_s},{lon_s},AB12CDE\n")
+    reads = tmp_path / "reads.csv"
+    lat_n, lon_n = _latlon(623000, 308000)
+    reads.write_text("vrm,read_at,lat,lon,camera_id\n"
+                     f"AB12CDE,2021-12-01T19:00:00Z,{lat_n},{lon_n},CAM-N\n"
+                     f"AB12CDE,2021-12-01T19:40:00Z,{lat_s},{lon_s},CAM-S\n")
+    assert main(["offenders", "--incidents", str(inc), "--sightings", str(reads),
+                 "--boundaries", str(boundaries_path)]) == 0
+    (o,) = json.loads(capsys.readouterr().out)["offenders"]
+    crossings = o["crossings"]
+    assert [(c["from"], c["to"], c["camera_id"]) for c in crossings] == [("Norfolk", "Suffolk", "CAM-S")]
+    assert crossings[0]["at"].startswith("2021-12-01T19:40")
+    assert crossings[0]["near_incident"] is True
+
+
+def test_boundaries_show_names_the_seven_and_the_licence(boundaries_path, capsys):
+    assert main(["boundaries", "show", "--boundaries", str(boundaries_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("Norfolk", "Suffolk", "Cambridgeshire", "Bedfordshire", "Hertfordshire", "Essex", "Kent"):
+        assert name in out
+    assert "Open Government Licence" in out
