@@ -7,7 +7,7 @@ Heavy objects are never arguments: a cached function fetches what it needs
 from the cached function one level up (a cache hit), so a filter change only
 recomputes the layers below it:
 
-    boundaries(bkey) -> dataset(dkey) -> incidents(dkey, filters...) -> hotspots(..., eps, n)
+    boundaries(bkey) -> dataset(dkey) -> incidents(dkey, scope) -> hotspots(dkey, scope, eps_m, n)
                                       -> crossings(dkey) -> ladder(dkey, start_month)
                                       -> trails(dkey, plates)
 
@@ -33,6 +33,8 @@ from typing import NamedTuple
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+
+from dashboard.state import Scope
 
 __all__ = [
     "BoundaryKey",
@@ -218,42 +220,24 @@ def date_extent(dkey: DataKey, season: str | None, start_month: int) -> tuple[dt
 
 # ----------------------------------------------------------------- filters
 @st.cache_resource(max_entries=32, ttl=_TTL, show_spinner=False)
-def incidents(
-    dkey: DataKey,
-    season: str | None,
-    start_month: int,
-    forces: tuple[str, ...],
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    hours: tuple[int, int],
-) -> gpd.GeoDataFrame:
-    """Incidents matching the filters (``geo.seasons.filter_incidents``)."""
+def incidents(dkey: DataKey, scope: Scope) -> gpd.GeoDataFrame:
+    """Incidents in ``scope`` (``geo.seasons.filter_incidents``)."""
     from geo.seasons import filter_incidents
 
     return filter_incidents(
         dataset(dkey).incidents,
-        season=season,
-        forces=forces,
-        date_from=date_from,
-        date_to=date_to,
-        hours=None if hours == (0, 23) else hours,
-        start_month=start_month,
+        season=scope.season,
+        forces=scope.forces,
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        hours=None if scope.hours == (0, 23) else scope.hours,
+        start_month=scope.start_month,
     )
 
 
 @st.cache_resource(max_entries=32, ttl=_TTL, show_spinner="Finding hotspots…")
-def hotspots(
-    dkey: DataKey,
-    season: str | None,
-    start_month: int,
-    forces: tuple[str, ...],
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    hours: tuple[int, int],
-    eps_m: float,
-    min_samples: int,
-):
-    """``geo.hotspots.find_hotspots`` on the filtered incidents.
+def hotspots(dkey: DataKey, scope: Scope, eps_m: float, min_samples: int):
+    """``geo.hotspots.find_hotspots`` on the incidents in ``scope``.
 
     When a season is selected, the same filters (forces, hours) on the
     previous season give the trend.
@@ -261,22 +245,22 @@ def hotspots(
     from geo.hotspots import find_hotspots
     from geo.seasons import previous_season
 
-    current = incidents(dkey, season, start_month, forces, date_from, date_to, hours)
+    current = incidents(dkey, scope)
     previous = None
-    if season is not None:
+    if scope.season is not None:
         try:
-            prev = previous_season(season)
+            prev = previous_season(scope.season)
         except ValueError:
             prev = None
         if prev is not None:
-            previous = incidents(dkey, prev, start_month, forces, None, None, hours)
+            previous = incidents(dkey, scope._replace(season=prev, date_from=None, date_to=None))
     return find_hotspots(
         current,
         eps_m=float(eps_m),
         min_samples=int(min_samples),
         areas=boundaries(dkey.boundaries),
         previous=previous,
-        start_month=start_month,
+        start_month=scope.start_month,
     )
 
 
@@ -347,15 +331,7 @@ def clear_store_caches() -> None:
 
 
 # -------------------------------------------------------------------- maps
-def _crossings_in_view(
-    dkey: DataKey,
-    season: str | None,
-    start_month: int,
-    forces: tuple[str, ...],
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    plates: tuple[str, ...],
-) -> pd.DataFrame:
+def _crossings_in_view(dkey: DataKey, scope: Scope, plates: tuple[str, ...]) -> pd.DataFrame:
     from geo.seasons import filter_incidents
 
     cr = crossings(dkey)
@@ -363,9 +339,9 @@ def _crossings_in_view(
         return cr[cr["vrm"].isin(list(plates))]
     if not len(cr):
         return cr
-    cr = cr[cr["to_force"].isin(list(forces)) | cr["from_force"].isin(list(forces))]
-    return filter_incidents(cr, season=season, date_from=date_from, date_to=date_to,
-                            start_month=start_month, time_col="at")
+    cr = cr[cr["to_force"].isin(list(scope.forces)) | cr["from_force"].isin(list(scope.forces))]
+    return filter_incidents(cr, season=scope.season, date_from=scope.date_from, date_to=scope.date_to,
+                            start_month=scope.start_month, time_col="at")
 
 
 def overview_map(*args, **kwargs):
@@ -388,12 +364,7 @@ def subject_map(*args, **kwargs):
 @st.cache_resource(max_entries=8, ttl=_TTL, show_spinner="Drawing the map…")
 def _overview_map(
     dkey: DataKey,
-    season: str | None,
-    start_month: int,
-    forces: tuple[str, ...],
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    hours: tuple[int, int],
+    scope: Scope,
     eps_m: float,
     min_samples: int,
     plates: tuple[str, ...],
@@ -412,11 +383,10 @@ def _overview_map(
     areas = boundaries(dkey.boundaries)
     layers = MapLayers(
         boundaries=display_boundaries(dkey.boundaries),
-        incidents=incidents(dkey, season, start_month, forces, date_from, date_to, hours),
-        hotspots=hotspots(dkey, season, start_month, forces, date_from, date_to, hours,
-                          eps_m, min_samples).hotspots,
+        incidents=incidents(dkey, scope),
+        hotspots=hotspots(dkey, scope, eps_m, min_samples).hotspots,
         trails=trails(dkey, plates),
-        crossings=_crossings_in_view(dkey, season, start_month, forces, date_from, date_to, plates),
+        crossings=_crossings_in_view(dkey, scope, plates),
         cameras=dataset(dkey).cameras,
         attribution=areas.attribution,
     )
@@ -438,7 +408,7 @@ def _subject_map(
     areas = boundaries(dkey.boundaries)
     inc = dataset(dkey).incidents
     cr = crossings(dkey)
-    hs = hotspots(dkey, None, 9, (), None, None, (0, 23), 1500.0, 6).hotspots.iloc[0:0]
+    hs = hotspots(dkey, Scope(), 1500.0, 6).hotspots.iloc[0:0]
     layers = MapLayers(
         boundaries=display_boundaries(dkey.boundaries),
         incidents=inc[inc["incident_id"].isin(list(incident_ids))],

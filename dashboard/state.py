@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from typing import NamedTuple
 
 from geo.schema import SEVEN_FORCES
 
@@ -43,6 +44,20 @@ _SEASON_RE = re.compile(r"^\d{4}(-\d{2})?$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _MAX_PARAM_LEN = 2_000  # longer values are garbage, not filters
+
+
+class Scope(NamedTuple):
+    """Which incidents are in view: the incident filters of :class:`Filters`.
+
+    Hashable, so the caches key on it (``dashboard.cache``).
+    """
+
+    season: str | None = None
+    start_month: int = 9
+    forces: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    hours: tuple[int, int] = (0, 23)
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,12 @@ class Filters:
     tiles: bool = False
 
     # ------------------------------------------------------------------ URL
+    @property
+    def scope(self) -> Scope:
+        """The incident filters alone (season, start month, forces, dates, hours)."""
+        return Scope(self.season, self.start_month, self.forces, self.date_from, self.date_to,
+                     self.hours)
+
     def to_query_params(self) -> dict[str, str]:
         """Every field as a plain string, ready for ``st.query_params.from_dict``."""
         return {

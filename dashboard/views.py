@@ -295,17 +295,16 @@ class Context:
     # The cached layers (cheap after the first call).
     def incidents(self) -> gpd.GeoDataFrame:
         f = self.filters
-        return cache.incidents(self.dkey, f.season, f.start_month, f.forces, f.date_from, f.date_to, f.hours)
+        return cache.incidents(self.dkey, f.scope)
 
     def all_seasons_incidents(self) -> gpd.GeoDataFrame:
         """Forces and hours filters only (for season-against-season views)."""
         f = self.filters
-        return cache.incidents(self.dkey, None, f.start_month, f.forces, None, None, f.hours)
+        return cache.incidents(self.dkey, f.scope._replace(season=None, date_from=None, date_to=None))
 
     def hotspots(self):
         f = self.filters
-        return cache.hotspots(self.dkey, f.season, f.start_month, f.forces, f.date_from, f.date_to,
-                              f.hours, f.eps_m, f.min_samples)
+        return cache.hotspots(self.dkey, f.scope, f.eps_m, f.min_samples)
 
     def ladder(self) -> pd.DataFrame:
         return cache.ladder(self.dkey, self.filters.start_month)

@@ -149,3 +149,12 @@ def test_filters_are_hashable_and_frozen():
         f.season = "2021-22"  # type: ignore[misc]
     assert f.with_(season="2020-21").season == "2020-21"
     assert "eps_m" in field_names()
+
+
+def test_scope_holds_only_the_incident_filters():
+    a = Filters(season="2021-22", forces=("Norfolk",), hours=(20, 4), eps_m=900.0, redact=True)
+    b = Filters(season="2021-22", forces=("Norfolk",), hours=(20, 4), eps_m=2500.0, briefing=True)
+    assert a.scope == b.scope  # display and DBSCAN settings do not change which incidents
+    assert hash(a.scope) == hash(b.scope)
+    assert a.scope.season == "2021-22" and a.scope.hours == (20, 4) and a.scope.forces == ("Norfolk",)
+    assert Filters(season="2020-21").scope != Filters(season="2021-22").scope

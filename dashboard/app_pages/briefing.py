@@ -26,8 +26,7 @@ views.metric_row([(label, value, delta) for label, value, delta in figures])
 left, right = st.columns([3, 2], gap="large")
 with left:
     fmap = cache.overview_map(
-        ctx.dkey, f.season, f.start_month, f.forces, f.date_from, f.date_to, f.hours,
-        f.eps_m, f.min_samples, (), MASK, True, f.tiles, False,
+        ctx.dkey, f.scope, f.eps_m, f.min_samples, (), MASK, True, f.tiles, False,
     )
     st_folium(fmap, key="briefing_map", height=600, use_container_width=True, returned_objects=[])
     st.caption(views.md_escape(ctx.areas.attribution))

@@ -40,8 +40,7 @@ heat = c2.toggle("Heat map", key="map_heat", help="Incident density instead of p
 left, right = st.columns([3, 1], gap="medium")
 with left:
     fmap = cache.overview_map(
-        ctx.dkey, f.season, f.start_month, f.forces, f.date_from, f.date_to, f.hours,
-        f.eps_m, f.min_samples, tuple(sorted(chosen)), f.redact, f.briefing, f.tiles, heat,
+        ctx.dkey, f.scope, f.eps_m, f.min_samples, tuple(sorted(chosen)), f.redact, f.briefing, f.tiles, heat,
     )
     out = st_folium(
         fmap,
