@@ -399,7 +399,7 @@ if (data.attribution && map.attributionControl) {
     map.attributionControl.addAttribution(data.attribution);
 }
 if (data.briefing) { map.getContainer().classList.add('hw-briefing'); }
-var legend = L.control({position: 'bottomleft'});
+var legend = L.control({position: 'bottomright'});
 legend.onAdd = function () {
     var d = L.DomUtil.create('div', 'hw-legend');
     d.innerHTML = data.legend;
