@@ -56,11 +56,8 @@ __all__ = [
     "overview_map",
     "subject_map",
     "validate_upload",
-    "DEMO_SEED",
 ]
 
-#: Seed of the demo scenario shown when the store is empty.
-DEMO_SEED = int(os.environ.get("HAREWATCH_DEMO_SEED", "0") or 0)
 _TTL = dt.timedelta(hours=12)
 
 
@@ -142,8 +139,11 @@ def data_dir() -> Path:
     return Path(default_data_dir())
 
 
-def data_key(bkey: BoundaryKey, seed: int = DEMO_SEED) -> DataKey:
-    """Key of the current store state."""
+def data_key(bkey: BoundaryKey, seed: int | None = None) -> DataKey:
+    """Key of the current store state; ``seed`` defaults to ``$HAREWATCH_DEMO_SEED`` (else 0),
+    the seed of the demo shown when the store is empty."""
+    if seed is None:
+        seed = int(os.environ.get("HAREWATCH_DEMO_SEED", "0") or 0)
     d = data_dir()
     return DataKey(str(d.resolve()), store_signature(d), bkey, int(seed))
 
