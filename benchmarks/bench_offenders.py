@@ -1,11 +1,11 @@
 """Benchmark: escalation ladder with border crossings from the sightings store.
 
 Generates (seeded) ANPR reads over many plates into a temporary store
-directory, in the store layout ``<dir>/sightings/part-*.parquet`` with the
-``SIGHTING_COLUMNS`` (the WKB ``geometry`` column is NOT written, to keep
-generation fast; the scan never reads it anyway), plus incidents linking some
-of the plates (``<dir>/incidents/part-0.parquet``, GeoParquet with geometry).
-Generation time is not measured.
+directory, in the partitioned store layout
+``<dir>/sightings/season=*/month=*/bucket=*/part-*.parquet`` (written with
+:func:`geo.store.write_sightings`, GeoParquet with the ``SIGHTING_COLUMNS``),
+plus incidents linking some of the plates (``<dir>/incidents/part-0.parquet``,
+GeoParquet with geometry). Generation time is not measured.
 
 Then, each in a fresh subprocess (so peak RSS is that of the measured work
 alone, read from ``ru_maxrss``), it times, load of the incidents included:
@@ -85,9 +85,9 @@ def generate_store(
     """Write the synthetic store; returns a summary dict."""
     import geopandas as gpd
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from geo.schema import BNG, INCIDENT_COLUMNS, SIGHTING_COLUMNS
+    from geo.store import write_sightings
 
     rng = np.random.default_rng(seed)
     plates = _plates(n_plates, rng)
@@ -130,8 +130,6 @@ def generate_store(
     )
 
     order = np.argsort(t_us, kind="stable")  # ANPR exports arrive in time order
-    sight_dir = out_dir / "sightings"
-    sight_dir.mkdir(parents=True)
     per = -(-n_reads // n_parts)
     for part in range(n_parts):
         sel = order[part * per : (part + 1) * per]
@@ -158,7 +156,7 @@ def generate_store(
             }
         )
         assert table.column_names == SIGHTING_COLUMNS
-        pq.write_table(table, sight_dir / f"part-{part:05d}.parquet", row_group_size=256 * 1024)
+        write_sightings(table.to_pandas(), out_dir)  # one file per season/month/bucket
 
     # incidents: near a read of an offender plate, at that read's place and force
     pool = rng.choice(n_plates, max(1, n_incidents // 4), replace=False)
@@ -224,8 +222,9 @@ def _child(
 
     from geo.movements import crossings_from_parquet, crossings_near_incidents
     from geo.offenders import ladder, offenders_from_store
+    from geo.store import sightings_paths
 
-    sightings = str(store / "sightings" / "*.parquet")
+    sightings = sightings_paths(store)
     out: dict = {"mode": mode}
     c0 = _cpu_s()
     t = time.perf_counter()
@@ -243,7 +242,7 @@ def _child(
         out["crossings"] = len(cr)
         out["crossings_listed"] = int(df["crossings"].map(len).sum())
     elif mode.startswith("core_"):
-        out.update(_core(mode, sightings, threads, core_rows))
+        out.update(_core(mode, str(store / "sightings" / "**" / "*.parquet"), threads, core_rows))
         return out
     out["seconds"] = time.perf_counter() - t
     out["cpu_s"] = _cpu_s() - c0

@@ -2,15 +2,35 @@
 
 Layout under ``data_dir``::
 
-    incidents/part-<UTC stamp>-<uuid>.parquet   accepted incidents (GeoParquet, EPSG:27700)
-    sightings/part-<UTC stamp>-<uuid>.parquet   accepted ANPR reads
-    rejects/<kind>-<UTC stamp>-<uuid8>.csv      rejected rows with reasons (row, id, reason)
+    incidents/part-<UTC stamp>-<uuid>.parquet      accepted incidents (GeoParquet, EPSG:27700)
+    sightings/_layout.json                         {"version": 2, "buckets": 16,
+                                                    "season_start_month": 9, "hash": "..."}
+    sightings/season=<label>/month=<YYYY-MM>/bucket=<NN>/part-<UTC stamp>-<uuid>.parquet
+                                                   accepted ANPR reads (hive partitions)
+    rejects/<kind>-<UTC stamp>-<uuid8>.csv         rejected rows with reasons (row, id, reason)
+
+Sightings are partitioned by the Europe/London calendar month of ``read_at``
+(``month``), the coursing season of that month (``season``, see
+:func:`geo.seasons.season_of` with the layout's ``season_start_month``) and a
+stable hash of the plate modulo the layout's ``buckets`` (``bucket``, two
+digits), so every read of one plate in one month lies in one directory.
+Scans prune by season / time range (month directories) and by plate (bucket
+directories): see :func:`sightings_paths` and :func:`sightings_partitions`.
+Stores written by harewatch 0.1.0 keep their reads in flat
+``sightings/part-*.parquet`` files; they are still read (never pruned) until
+``harewatch store upgrade`` (:func:`upgrade_sightings_store`) moves them into
+the layout.
+
+Files are written to a hidden ``.tmp-*`` file and renamed into place, so
+readers never see a half-written file; hidden files are ignored everywhere.
 
 Ingesting is idempotent: rows whose key is already stored are not written
 again and are counted as "already stored". Keys: ``incident_id`` for
 incidents (an incident id already stored with different content keeps the
 stored version); plate + time + camera (or position when no camera) for
-reads (:func:`geo.sightings.sighting_keys`).
+reads (:func:`geo.sightings.sighting_keys`). For reads only the month/bucket
+directories the batch touches are checked, and only inside the batch's time
+range, so the check stays cheap on a large store.
 
 The rejects CSV is safe to open in a spreadsheet: a cell starting with
 ``=``, ``+``, ``-``, ``@``, tab or carriage return is prefixed with ``'`` so
@@ -19,8 +39,12 @@ it is never run as a formula.
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,24 +52,79 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from geo.schema import INCIDENT_COLUMNS, SIGHTING_COLUMNS
+from geo.schema import BNG, INCIDENT_COLUMNS, LONDON, SIGHTING_COLUMNS
 from geo.sightings import SIGHTING_KEY, sighting_keys
 from geo.validation import ValidationResult
 
 __all__ = [
+    "DEFAULT_BUCKETS",
+    "PLATE_HASH",
     "IngestReport",
+    "LegacyLayoutError",
+    "SightingsLayout",
     "default_data_dir",
     "ingest",
+    "incidents_paths",
+    "init_sightings_store",
+    "plate_buckets",
     "read_incidents",
     "read_sightings",
+    "sightings_layout",
+    "sightings_partitions",
     "sightings_paths",
-    "incidents_paths",
+    "upgrade_sightings_store",
+    "write_sightings",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+#: Plate buckets of a new sightings store.
+DEFAULT_BUCKETS = 16
+#: Name of the plate hash this code uses (recorded in ``_layout.json``): pandas'
+#: ``hash_pandas_object`` (SipHash-2-4 of the UTF-8 plate, key "0123456789123456",
+#: then pandas' 64-bit mix) of an object Series, as uint64, modulo the buckets.
+PLATE_HASH = "pandas-hash_pandas_object-siphash24-key0123456789123456-v1"
+_HASH_KEY = "0123456789123456"
+_LAYOUT_VERSION = 2
+_LAYOUT_FILE = "_layout.json"
+_MAX_BUCKETS = 100  # bucket names have two digits
+_SEASON_RE = re.compile(r"^season=(.+)$")
+_MONTH_RE = re.compile(r"^month=(\d{4})-(\d{2})$")
+_BUCKET_RE = re.compile(r"^bucket=(\d{2})$")
+_SORT_KEYS = ("read_at", "vrm", "camera_id", "source_row")
+
+
+class LegacyLayoutError(ValueError):
+    """The sightings store still has flat 0.1.0 files; run ``harewatch store upgrade``."""
+
+
+@dataclass(frozen=True)
+class SightingsLayout:
+    """How a sightings store is partitioned.
+
+    Attributes
+    ----------
+    buckets : int
+        Plate buckets (1..100); bucket directories are ``bucket=00`` ..
+    season_start_month : int
+        Month (1..12) seasons start in, for the ``season=`` directories.
+    hash : str
+        Name of the plate hash the store was written with (:data:`PLATE_HASH`).
+    """
+
+    buckets: int = DEFAULT_BUCKETS
+    season_start_month: int = 9
+    hash: str = PLATE_HASH
+
+    def to_dict(self) -> dict:
+        """The ``_layout.json`` content."""
+        return {"version": _LAYOUT_VERSION, "buckets": self.buckets,
+                "season_start_month": self.season_start_month, "hash": self.hash}
 
 
 @dataclass(frozen=True)
@@ -62,9 +141,11 @@ class IngestReport:
     rows_rejected : int
         Rejected rows written to the rejects CSV.
     part_path : Path or None
-        The parquet file written (None when nothing was new).
+        The first parquet file written (None when nothing was new).
     rejects_path : Path or None
         The rejects CSV written (None when nothing was rejected).
+    part_paths : tuple of Path
+        Every parquet file written (reads: one per season/month/bucket touched).
     """
 
     kind: str
@@ -73,6 +154,7 @@ class IngestReport:
     rows_rejected: int
     part_path: Path | None
     rejects_path: Path | None
+    part_paths: tuple[Path, ...] = ()
 
     def to_dict(self) -> dict:
         """JSON-serialisable form."""
@@ -83,6 +165,7 @@ class IngestReport:
             "rows_rejected": self.rows_rejected,
             "part_path": None if self.part_path is None else str(self.part_path),
             "rejects_path": None if self.rejects_path is None else str(self.rejects_path),
+            "part_paths": [str(p) for p in self.part_paths],
         }
 
 
@@ -92,21 +175,497 @@ def default_data_dir() -> Path:
     return Path(env).expanduser() if env else REPO_ROOT / "data" / "incidents"
 
 
-def _paths(data_dir: str | os.PathLike, kind: str) -> list[Path]:
-    folder = Path(data_dir) / kind
+def _root(data_dir: str | os.PathLike | None) -> Path:
+    return Path(data_dir) if data_dir is not None else default_data_dir()
+
+
+def _visible(name: str) -> bool:
+    return not name.startswith((".", "_"))
+
+
+def _flat_files(folder: Path) -> list[Path]:
+    """Visible ``*.parquet`` files directly in ``folder`` (sorted)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("part-*.parquet") if p.is_file())
-
-
-def sightings_paths(data_dir: str | os.PathLike) -> list[Path]:
-    """Parquet files holding stored ANPR reads (sorted; for duckdb/pyarrow scans)."""
-    return _paths(data_dir, "sightings")
+    return sorted(p for p in folder.glob("*.parquet") if _visible(p.name) and p.is_file())
 
 
 def incidents_paths(data_dir: str | os.PathLike) -> list[Path]:
     """Parquet files holding stored incidents (sorted)."""
-    return _paths(data_dir, "incidents")
+    return _flat_files(Path(data_dir) / "incidents")
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _check_buckets(buckets: int) -> int:
+    if isinstance(buckets, bool) or not isinstance(buckets, int | np.integer):
+        raise ValueError(f"buckets must be an integer 1..{_MAX_BUCKETS}, got {buckets!r}")
+    if not 1 <= int(buckets) <= _MAX_BUCKETS:
+        raise ValueError(f"buckets must be 1..{_MAX_BUCKETS}, got {buckets}")
+    return int(buckets)
+
+
+def _check_start_month(start_month: int) -> int:
+    if isinstance(start_month, bool) or not isinstance(start_month, int | np.integer):
+        raise ValueError(f"season_start_month must be an integer 1..12, got {start_month!r}")
+    if not 1 <= int(start_month) <= 12:
+        raise ValueError(f"season_start_month must be 1..12, got {start_month}")
+    return int(start_month)
+
+
+def sightings_layout(data_dir: str | os.PathLike) -> SightingsLayout:
+    """The partitioning of the sightings store at ``data_dir``.
+
+    Returns
+    -------
+    SightingsLayout
+        From ``<data_dir>/sightings/_layout.json``; the default layout
+        (:data:`DEFAULT_BUCKETS` buckets, seasons from September,
+        :data:`PLATE_HASH`) when the store has none yet.
+
+    Raises
+    ------
+    ValueError
+        ``_layout.json`` unreadable, of another version, or with bad values.
+    """
+    path = Path(data_dir) / "sightings" / _LAYOUT_FILE
+    if not path.is_file():
+        return SightingsLayout()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        version = raw["version"]
+        layout = SightingsLayout(buckets=_check_buckets(raw["buckets"]),
+                                 season_start_month=_check_start_month(raw["season_start_month"]),
+                                 hash=str(raw["hash"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a valid sightings layout file ({exc})") from exc
+    if version != _LAYOUT_VERSION:
+        raise ValueError(f"{path}: layout version {version!r} is not supported "
+                         f"(this harewatch reads version {_LAYOUT_VERSION})")
+    return layout
+
+
+def _write_layout(folder: Path, layout: SightingsLayout) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".tmp-layout-{uuid.uuid4().hex}.json"
+    tmp.write_text(json.dumps(layout.to_dict(), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, folder / _LAYOUT_FILE)
+
+
+def init_sightings_store(
+    data_dir: str | os.PathLike, *, buckets: int = DEFAULT_BUCKETS, season_start_month: int = 9
+) -> SightingsLayout:
+    """Create (or confirm) the sightings layout of a store.
+
+    Parameters
+    ----------
+    data_dir : path
+        Store root; ``<data_dir>/sightings/_layout.json`` is written when missing.
+    buckets : int, default 16
+        Plate buckets, 1..100.
+    season_start_month : int, default 9
+        Month seasons start in, for the ``season=`` directories.
+
+    Returns
+    -------
+    SightingsLayout
+        The store's layout.
+
+    Raises
+    ------
+    ValueError
+        Bad values, or the store already has a layout with other buckets or
+        season start month (a layout never changes: use a new data dir).
+    """
+    buckets = _check_buckets(buckets)
+    season_start_month = _check_start_month(season_start_month)
+    folder = Path(data_dir) / "sightings"
+    if (folder / _LAYOUT_FILE).is_file():
+        have = sightings_layout(data_dir)
+        if (have.buckets, have.season_start_month) != (buckets, season_start_month):
+            raise ValueError(
+                f"sightings store {folder} already has buckets={have.buckets}, "
+                f"season_start_month={have.season_start_month}; asked for buckets={buckets}, "
+                f"season_start_month={season_start_month}. A store's layout cannot change: "
+                "use another --data-dir"
+            )
+        return have
+    layout = SightingsLayout(buckets=buckets, season_start_month=season_start_month)
+    _write_layout(folder, layout)
+    return layout
+
+
+def plate_buckets(vrms, buckets: int) -> np.ndarray:
+    """Bucket (0..buckets-1) of each plate: a hash stable across processes and machines.
+
+    Parameters
+    ----------
+    vrms : array-like of str
+        Plates, already normalised (upper case, no spaces) as stored;
+        missing values hash as ``""``.
+    buckets : int
+        Number of buckets, 1..100.
+
+    Returns
+    -------
+    ndarray of int64
+        ``hash(plate) % buckets`` with the hash named by :data:`PLATE_HASH`.
+    """
+    buckets = _check_buckets(buckets)
+    values = vrms if isinstance(vrms, pd.Series) else pd.Series(np.asarray(vrms, dtype=object))
+    if values.empty:
+        return np.zeros(0, dtype="int64")
+    # plates repeat: hash each distinct one once (as a Python str, whatever the dtype)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object).fillna("")
+    hashed = pd.util.hash_pandas_object(distinct, index=False, hash_key=_HASH_KEY).to_numpy()
+    return (hashed % np.uint64(buckets)).astype("int64")[codes]
+
+
+def _normalise_plates(plates: Iterable[str]) -> list[str]:
+    s = pd.Series(list(plates), dtype=object).dropna().astype("str")
+    s = s.str.upper().str.replace(r"\s+", "", regex=True)
+    return sorted(set(s[s != ""].tolist()))
+
+
+# --------------------------------------------------------------------------- months
+
+
+def _month_codes(read_at) -> np.ndarray:
+    """Europe/London calendar month of each time as ``year * 12 + month - 1`` (int64)."""
+    local = pd.to_datetime(pd.Series(read_at), utc=True).dt.tz_convert(LONDON)
+    return (local.dt.year.to_numpy(dtype="int64") * 12
+            + local.dt.month.to_numpy(dtype="int64") - 1)
+
+
+def _month_name(code: int) -> str:
+    return f"{code // 12:04d}-{code % 12 + 1:02d}"
+
+
+def _season_name(code: int, start_month: int) -> str:
+    from geo.seasons import season_of
+
+    mid = pd.Timestamp(year=code // 12, month=code % 12 + 1, day=15, tz=LONDON)
+    return str(season_of(pd.Series([mid]), start_month).iloc[0])
+
+
+def _as_utc(value, what: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is None:
+        raise ValueError(f"{what} must be timezone-aware (e.g. UTC), got {value!r}")
+    return ts.tz_convert("UTC")
+
+
+def _month_window(
+    season: str | None, start_month: int, time_range, margin_h: float
+) -> tuple[int | None, int | None] | None:
+    """Inclusive month-code range to keep, ``(None, None)`` for all, None for nothing."""
+    if margin_h is None or not np.isfinite(margin_h) or margin_h < 0:
+        raise ValueError(f"margin_h must be a finite number >= 0, got {margin_h!r}")
+    margin = pd.Timedelta(hours=float(margin_h))
+    lo = hi = None  # inclusive UTC instants
+    if season is not None:
+        from geo.seasons import season_bounds
+
+        start, end = season_bounds(season, start_month)
+        lo, hi = start - margin, end - pd.Timedelta(microseconds=1)
+    if time_range is not None:
+        try:
+            t_lo, t_hi = time_range
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"time_range must be a pair (lo, hi), got {time_range!r}") from exc
+        t_lo, t_hi = _as_utc(t_lo, "time_range lo"), _as_utc(t_hi, "time_range hi")
+        if t_lo is not None:
+            t_lo = t_lo - margin
+            lo = t_lo if lo is None else max(lo, t_lo)
+        if t_hi is not None:
+            hi = t_hi if hi is None else min(hi, t_hi)
+    if lo is not None and hi is not None and lo > hi:
+        return None
+    codes = [None if t is None else int(_month_codes([t])[0]) for t in (lo, hi)]
+    return codes[0], codes[1]
+
+
+# --------------------------------------------------------------------------- listing
+
+
+def _scan_dir(path: Path) -> list[os.DirEntry]:
+    with os.scandir(path) as it:
+        return sorted((e for e in it if _visible(e.name)), key=lambda e: e.name)
+
+
+def _partition_files(folder: Path, keep_month, keep_bucket) -> list[tuple[int, int, Path]]:
+    """``(month code, bucket, file)`` of every partitioned file passing both filters."""
+    out: list[tuple[int, int, Path]] = []
+    if not folder.is_dir():
+        return out
+    for s in _scan_dir(folder):
+        if not s.is_dir():
+            continue  # legacy part-*.parquet (see _flat_files) and other files
+        if not _SEASON_RE.match(s.name):
+            raise ValueError(f"unexpected folder {s.path} in the sightings store "
+                             "(expected season=<label>)")
+        for m in _scan_dir(Path(s.path)):
+            mm = _MONTH_RE.match(m.name)
+            if not mm or not m.is_dir():
+                raise ValueError(f"unexpected entry {m.path} in the sightings store "
+                                 "(expected a folder month=YYYY-MM)")
+            code = int(mm.group(1)) * 12 + int(mm.group(2)) - 1
+            if not keep_month(code):
+                continue
+            for b in _scan_dir(Path(m.path)):
+                bm = _BUCKET_RE.match(b.name)
+                if not bm or not b.is_dir():
+                    raise ValueError(f"unexpected entry {b.path} in the sightings store "
+                                     "(expected a folder bucket=NN)")
+                bucket = int(bm.group(1))
+                if not keep_bucket(bucket):
+                    continue
+                for f in _scan_dir(Path(b.path)):
+                    if f.name.endswith(".parquet") and f.is_file():
+                        out.append((code, bucket, Path(f.path)))
+    return out
+
+
+def _select(
+    data_dir: str | os.PathLike,
+    season: str | None,
+    start_month: int,
+    time_range,
+    plates: Iterable[str] | None,
+    margin_h: float,
+) -> tuple[list[Path], list[tuple[int, int, Path]]]:
+    """(legacy flat files, partitioned files) a filtered scan must read."""
+    root = Path(data_dir)
+    folder = root / "sightings"
+    window = _month_window(season, start_month, time_range, margin_h)
+    wanted = None
+    if plates is not None:
+        plate_list = _normalise_plates(plates)
+        if not plate_list:
+            return [], []
+        layout = sightings_layout(root)
+        if layout.hash == PLATE_HASH:  # else plates may lie in any bucket: read all
+            wanted = set(plate_buckets(plate_list, layout.buckets).tolist())
+    if window is None:
+        return [], []
+    lo, hi = window
+
+    def keep_month(code: int) -> bool:
+        return (lo is None or code >= lo) and (hi is None or code <= hi)
+
+    def keep_bucket(bucket: int) -> bool:
+        return wanted is None or bucket in wanted
+
+    return _flat_files(folder), _partition_files(folder, keep_month, keep_bucket)
+
+
+def sightings_paths(
+    data_dir: str | os.PathLike,
+    *,
+    season: str | None = None,
+    start_month: int = 9,
+    time_range: tuple | None = None,
+    plates: Iterable[str] | None = None,
+    margin_h: float = 0.0,
+) -> list[Path]:
+    """Parquet files holding stored ANPR reads, pruned by month and plate bucket.
+
+    The files hold every read a filtered scan needs, and usually others
+    (whole months, whole buckets): filter the rows yourself. Flat files of a
+    0.1.0 store (``sightings/part-*.parquet``) are always included.
+
+    Parameters
+    ----------
+    data_dir : path
+        Store root.
+    season : str, optional
+        Season label (as :func:`geo.seasons.season_bounds`, with
+        ``start_month``, which may differ from the store's): keep the London
+        months overlapping ``[season start - margin_h, season end)``.
+    start_month : int, default 9
+        Month ``season`` starts in.
+    time_range : (Timestamp, Timestamp), optional
+        Tz-aware ``(lo, hi)``, either may be None (open): keep the London
+        months overlapping ``[lo - margin_h, hi]``. With ``season`` too, the
+        intersection.
+    plates : iterable of str, optional
+        Only the buckets these plates (normalised: upper case, no spaces)
+        hash to; an empty iterable gives no files. Not pruned when the
+        store's plate hash is not :data:`PLATE_HASH`.
+    margin_h : float, default 0.0
+        Hours read before the start of the window, e.g. the crossing scan's
+        ``max_gap_h`` so a trip running into the season is complete.
+
+    Returns
+    -------
+    list of Path
+        Sorted (legacy flat files first, then season, month, bucket order);
+        hidden files are never listed.
+    """
+    legacy, parts = _select(data_dir, season, start_month, time_range, plates, margin_h)
+    return [*legacy, *sorted(p for _, _, p in parts)]
+
+
+def sightings_partitions(
+    data_dir: str | os.PathLike,
+    *,
+    season: str | None = None,
+    start_month: int = 9,
+    time_range: tuple | None = None,
+    plates: Iterable[str] | None = None,
+    margin_h: float = 0.0,
+) -> dict[int, list[Path]]:
+    """Files of each plate bucket, pruned as :func:`sightings_paths`.
+
+    Every read of a plate lies in one bucket, so a per-plate scan can run
+    one task per bucket without a shuffle.
+
+    Returns
+    -------
+    dict of int to list of Path
+        Bucket -> sorted files, buckets ascending; only buckets with files.
+
+    Raises
+    ------
+    LegacyLayoutError
+        The store still has flat 0.1.0 files (not bucketed by plate).
+    """
+    legacy, parts = _select(data_dir, season, start_month, time_range, plates, margin_h)
+    if not legacy:
+        legacy = _flat_files(Path(data_dir) / "sightings")  # even when pruned to nothing
+    if legacy:
+        raise LegacyLayoutError(
+            f"the sightings store {Path(data_dir) / 'sightings'} has {len(legacy)} file(s) in "
+            "the old flat layout (sightings/part-*.parquet), which are not partitioned by plate; "
+            f"run `harewatch store upgrade --data-dir {data_dir}` first"
+        )
+    out: dict[int, list[Path]] = {}
+    for _, bucket, path in parts:
+        out.setdefault(bucket, []).append(path)
+    return {b: sorted(out[b]) for b in sorted(out)}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _stamp_token() -> tuple[str, str]:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"), uuid.uuid4().hex
+
+
+def _writable_layout(root: Path) -> SightingsLayout:
+    """The store's layout (created when missing); refuse a plate hash this code lacks."""
+    if (root / "sightings" / _LAYOUT_FILE).is_file():
+        layout = sightings_layout(root)
+    else:
+        layout = init_sightings_store(root)
+    if layout.hash != PLATE_HASH:
+        raise ValueError(
+            f"the sightings store {root / 'sightings'} was bucketed with plate hash "
+            f"{layout.hash!r}; this harewatch uses {PLATE_HASH!r} and cannot add reads to it"
+        )
+    return layout
+
+
+def _as_sightings_gdf(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    missing = [c for c in SIGHTING_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"sightings frame lacks column(s): {', '.join(missing)}")
+    times = frame["read_at"]
+    if not isinstance(times.dtype, pd.DatetimeTZDtype):
+        raise ValueError(f"read_at must be timezone-aware (UTC), got {times.dtype}")
+    if times.isna().any():
+        raise ValueError(f"read_at is missing in row(s) {np.flatnonzero(times.isna())[:5] + 1}")
+    if isinstance(frame, gpd.GeoDataFrame) and "geometry" in frame.columns:
+        return gpd.GeoDataFrame(frame[[*SIGHTING_COLUMNS, "geometry"]], geometry="geometry",
+                                crs=frame.crs or BNG)
+    geom = gpd.points_from_xy(frame["easting"].to_numpy(dtype="float64"),
+                              frame["northing"].to_numpy(dtype="float64"), crs=BNG)
+    return gpd.GeoDataFrame(frame[SIGHTING_COLUMNS], geometry=geom, crs=BNG)
+
+
+def _partition_keys(frame: pd.DataFrame, layout: SightingsLayout) -> tuple[np.ndarray, np.ndarray]:
+    """(London month code, plate bucket) of each read."""
+    return _month_codes(frame["read_at"]), plate_buckets(frame["vrm"], layout.buckets)
+
+
+def _to_geoarrow(gdf: gpd.GeoDataFrame) -> pa.Table:
+    """Non-empty reads as one Arrow table with GeoParquet metadata (geoarrow points).
+
+    Converted once per batch, then sliced per partition. The ``geo`` metadata
+    is geopandas' own (taken from a one-row GeoParquet) without the optional
+    ``bbox``, which would differ per file.
+    """
+    table = pa.table(gdf.to_arrow(index=False, geometry_encoding="geoarrow", interleaved=False))
+    buf = io.BytesIO()
+    gdf.iloc[:1].to_parquet(buf, index=False, geometry_encoding="geoarrow")
+    geo = json.loads(pq.read_schema(pa.BufferReader(buf.getvalue())).metadata[b"geo"])
+    for column in geo["columns"].values():
+        column.pop("bbox", None)
+    return table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"geo": json.dumps(geo).encode("utf-8")})
+
+
+def _write_groups(
+    gdf: gpd.GeoDataFrame, months: np.ndarray, buckets: np.ndarray, root: Path,
+    layout: SightingsLayout,
+) -> list[Path]:
+    """One GeoParquet file per (month, bucket) of ``gdf`` (rows keep their order)."""
+    if len(gdf) == 0:
+        return []
+    stamp, token = _stamp_token()
+    group = months * _MAX_BUCKETS + buckets
+    order = np.argsort(group, kind="stable")
+    keys, starts = np.unique(group[order], return_index=True)
+    ends = [*starts[1:], len(order)]
+    table = _to_geoarrow(gdf)
+    written: list[Path] = []
+    seasons: dict[int, str] = {}
+    for key, a, b in zip(keys.tolist(), starts.tolist(), ends, strict=True):
+        code, bucket = divmod(key, _MAX_BUCKETS)
+        if code not in seasons:
+            seasons[code] = _season_name(code, layout.season_start_month)
+        folder = (root / "sightings" / f"season={seasons[code]}" / f"month={_month_name(code)}"
+                  / f"bucket={bucket:02d}")
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".tmp-{stamp}-{token}.parquet"
+        path = folder / f"part-{stamp}-{token}.parquet"
+        pq.write_table(table.take(order[a:b]), tmp, compression="snappy")
+        os.replace(tmp, path)  # readers never see a half-written file
+        written.append(path)
+    return written
+
+
+def write_sightings(frame: pd.DataFrame, data_dir: str | os.PathLike) -> list[Path]:
+    """Append reads to the partitioned store without a duplicate check (for generators).
+
+    Parameters
+    ----------
+    frame : DataFrame or GeoDataFrame
+        ``SIGHTING_COLUMNS`` (+ ``geometry``; built from easting/northing in
+        EPSG:27700 when absent), ``read_at`` tz-aware. Not modified.
+    data_dir : path
+        Store root; the layout is created (defaults) when missing.
+
+    Returns
+    -------
+    list of Path
+        The files written, one per (season, month, bucket) touched.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, naive or missing times, a store bucketed with
+        another plate hash.
+    """
+    root = Path(data_dir)
+    layout = _writable_layout(root)
+    gdf = _as_sightings_gdf(frame)
+    months, buckets = _partition_keys(gdf, layout)
+    return _write_groups(gdf, months, buckets, root, layout)
 
 
 def _neutralise(value: object) -> object:
@@ -125,28 +684,27 @@ def _write_rejects(rejects: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _stored_keys(data_dir: Path, kind: str, accepted: pd.DataFrame) -> pd.DataFrame | None:
-    """Keys already stored that could clash with ``accepted`` (None when the store is empty).
+_KEY_READ_COLUMNS = ["vrm", "read_at", "camera_id", "easting", "northing"]
 
-    For reads only stored rows inside the new batch's time range are read
-    (row-group statistics let Parquet skip the rest).
-    """
-    paths = _paths(data_dir, kind)
-    if not paths or accepted.empty:
+
+def _stored_read_keys(files: list[Path], accepted: pd.DataFrame) -> pd.DataFrame | None:
+    """Keys of stored reads in ``files`` inside the batch's time range (None if none)."""
+    if not files or accepted.empty:
         return None
-    if kind == "incidents":
-        frames = [pq.read_table(p, columns=["incident_id"]).to_pandas() for p in paths]
-        return pd.concat(frames, ignore_index=True)
-    cols = ["vrm", "read_at", "camera_id", "easting", "northing"]
     times = pd.to_datetime(accepted["read_at"], utc=True)
     lo, hi = times.min().to_pydatetime(), times.max().to_pydatetime()
-    frames = [
-        pq.read_table(p, columns=cols, filters=[("read_at", ">=", lo), ("read_at", "<=", hi)])
-        .to_pandas()
-        for p in paths
-    ]
-    stored = pd.concat(frames, ignore_index=True)
+    dataset = pads.dataset([str(p) for p in files], format="parquet")
+    when = (pads.field("read_at") >= pa.scalar(lo)) & (pads.field("read_at") <= pa.scalar(hi))
+    stored = dataset.to_table(columns=_KEY_READ_COLUMNS, filter=when).to_pandas()
     return sighting_keys(stored) if len(stored) else None
+
+
+def _stored_incident_keys(root: Path, accepted: pd.DataFrame) -> pd.DataFrame | None:
+    paths = incidents_paths(root)
+    if not paths or accepted.empty:
+        return None
+    frames = [pq.read_table(p, columns=["incident_id"]).to_pandas() for p in paths]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _new_mask(accepted: pd.DataFrame, stored: pd.DataFrame | None, kind: str) -> np.ndarray:
@@ -159,6 +717,29 @@ def _new_mask(accepted: pd.DataFrame, stored: pd.DataFrame | None, kind: str) ->
     both = pd.concat([stored[list(SIGHTING_KEY)], new], ignore_index=True)
     seen = both.duplicated(keep="first").to_numpy(dtype=bool)[len(stored):]
     return ~seen
+
+
+def _touched_files(root: Path, months: np.ndarray, buckets: np.ndarray) -> list[Path]:
+    """Stored files that may hold reads of these (month, bucket) pairs, legacy files included."""
+    pairs = set(zip(months.tolist(), buckets.tolist(), strict=True))
+    touched_months = {m for m, _ in pairs}
+    folder = root / "sightings"
+    parts = _partition_files(folder, touched_months.__contains__, lambda _b: True)
+    return [*_flat_files(folder), *(p for m, b, p in parts if (m, b) in pairs)]
+
+
+def _ingest_sightings(accepted: pd.DataFrame, root: Path) -> tuple[int, list[Path]]:
+    """Write the new reads of ``accepted``; (rows written, files written)."""
+    if accepted.empty:
+        return 0, []
+    layout = _writable_layout(root)
+    gdf = _as_sightings_gdf(accepted)
+    months, buckets = _partition_keys(gdf, layout)
+    stored = _stored_read_keys(_touched_files(root, months, buckets), gdf)
+    new = _new_mask(gdf, stored, "sightings")
+    if not new.all():
+        gdf, months, buckets = gdf[new], months[new], buckets[new]
+    return int(len(gdf)), _write_groups(gdf, months, buckets, root, layout)
 
 
 def ingest(result: ValidationResult, data_dir: str | os.PathLike | None = None) -> IngestReport:
@@ -175,27 +756,30 @@ def ingest(result: ValidationResult, data_dir: str | os.PathLike | None = None) 
     Returns
     -------
     IngestReport
-        Rows added, rows already stored, rows rejected and the files written.
+        Rows added, rows already stored, rows rejected and the files written
+        (reads: one file per season/month/bucket the new rows touch).
     """
-    root = Path(data_dir) if data_dir is not None else default_data_dir()
+    root = _root(data_dir)
     kind = result.kind
-    columns = INCIDENT_COLUMNS if kind == "incidents" else SIGHTING_COLUMNS
     accepted = result.accepted
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    token = uuid.uuid4().hex
+    stamp, token = _stamp_token()
 
-    new = _new_mask(accepted, _stored_keys(root, kind, accepted), kind)
-    to_write = accepted[new] if not new.all() else accepted
-    part_path = None
-    if len(to_write):
-        folder = root / kind
-        folder.mkdir(parents=True, exist_ok=True)
-        part_path = folder / f"part-{stamp}-{token}.parquet"
-        tmp = folder / f".tmp-{stamp}-{token}.parquet"
-        gdf = gpd.GeoDataFrame(to_write[[*columns, "geometry"]], geometry="geometry",
-                               crs=accepted.crs)
-        gdf.to_parquet(tmp, index=False, geometry_encoding="geoarrow", compression="snappy")
-        os.replace(tmp, part_path)  # readers never see a half-written part
+    if kind == "sightings":
+        n_added, paths = _ingest_sightings(accepted, root)
+    else:
+        new = _new_mask(accepted, _stored_incident_keys(root, accepted), kind)
+        to_write = accepted[new] if not new.all() else accepted
+        n_added, paths = int(len(to_write)), []
+        if n_added:
+            folder = root / kind
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"part-{stamp}-{token}.parquet"
+            tmp = folder / f".tmp-{stamp}-{token}.parquet"
+            gdf = gpd.GeoDataFrame(to_write[[*INCIDENT_COLUMNS, "geometry"]], geometry="geometry",
+                                   crs=accepted.crs)
+            gdf.to_parquet(tmp, index=False, geometry_encoding="geoarrow", compression="snappy")
+            os.replace(tmp, path)  # readers never see a half-written part
+            paths = [path]
 
     rejects_path = None
     if result.n_rejected:
@@ -204,12 +788,75 @@ def ingest(result: ValidationResult, data_dir: str | os.PathLike | None = None) 
 
     return IngestReport(
         kind=kind,
-        rows_added=int(len(to_write)),
-        rows_already_stored=int(len(accepted) - len(to_write)),
+        rows_added=n_added,
+        rows_already_stored=int(len(accepted) - n_added),
         rows_rejected=int(result.n_rejected),
-        part_path=part_path,
+        part_path=paths[0] if paths else None,
         rejects_path=rejects_path,
+        part_paths=tuple(paths),
     )
+
+
+# --------------------------------------------------------------------------- upgrade
+
+
+def _read_legacy(path: Path) -> gpd.GeoDataFrame:
+    """A 0.1.0 flat sightings file (geometry rebuilt from easting/northing if absent)."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise ValueError(f"{path}: cannot read this sightings file ({exc})") from exc
+    geo = b"geo" in (table.schema.metadata or {})
+    gdf = gpd.read_parquet(path) if geo else table.to_pandas()
+    try:
+        return _as_sightings_gdf(gdf)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+def upgrade_sightings_store(data_dir: str | os.PathLike) -> int:
+    """Move the flat 0.1.0 sightings files of a store into the partitioned layout.
+
+    Each flat file is rewritten into ``season/month/bucket`` files (new files
+    first), then removed. Reads already in the layout are not written again,
+    so rerunning after an interruption is safe.
+
+    Parameters
+    ----------
+    data_dir : path
+        Store root.
+
+    Returns
+    -------
+    int
+        Reads written into the layout (0 when there was nothing to move).
+
+    Raises
+    ------
+    ValueError
+        A flat file cannot be read or lacks sighting columns (named).
+    """
+    root = Path(data_dir)
+    folder = root / "sightings"
+    legacy = _flat_files(folder)
+    if not legacy:
+        return 0
+    layout = _writable_layout(root)
+    moved = 0
+    for path in legacy:  # one file in memory at a time
+        gdf = _read_legacy(path)
+        months, buckets = _partition_keys(gdf, layout)
+        pairs = set(zip(months.tolist(), buckets.tolist(), strict=True))
+        parts = _partition_files(folder, {m for m, _ in pairs}.__contains__, lambda _b: True)
+        stored = _stored_read_keys([p for m, b, p in parts if (m, b) in pairs], gdf)
+        new = _new_mask(gdf, stored, "sightings")
+        _write_groups(gdf[new], months[new], buckets[new], root, layout)
+        moved += int(new.sum())
+        path.unlink()
+    return moved
+
+
+# --------------------------------------------------------------------------- reading
 
 
 def _read(paths: list[Path], columns: list[str] | None):
@@ -225,14 +872,13 @@ def _read(paths: list[Path], columns: list[str] | None):
 
 def read_incidents(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame | None:
     """All stored incidents (``INCIDENT_COLUMNS`` + geometry, EPSG:27700), None if none."""
-    root = Path(data_dir) if data_dir is not None else default_data_dir()
-    return _read(incidents_paths(root), None)
+    return _read(incidents_paths(_root(data_dir)), None)
 
 
 def read_sightings(
     data_dir: str | os.PathLike | None = None, columns: list[str] | None = None
 ) -> gpd.GeoDataFrame | pd.DataFrame | None:
-    """Stored ANPR reads, None if none.
+    """All stored ANPR reads, None if none.
 
     Parameters
     ----------
@@ -241,6 +887,28 @@ def read_sightings(
     columns : list of str, optional
         Columns to read; a plain DataFrame is returned when ``"geometry"`` is
         not among them (cheaper for large stores), a GeoDataFrame otherwise.
+
+    Returns
+    -------
+    GeoDataFrame, DataFrame or None
+        ``SIGHTING_COLUMNS`` + geometry (EPSG:27700), or ``columns``; no
+        partition columns. Rows sorted by ``read_at``, ``vrm``, ``camera_id``,
+        ``source_row`` (stable), index 0..n-1.
     """
-    root = Path(data_dir) if data_dir is not None else default_data_dir()
-    return _read(sightings_paths(root), columns)
+    paths = sightings_paths(_root(data_dir))
+    if not paths:
+        return None
+    # schema of a partitioned file when there is one (legacy files sort first)
+    schema = pq.read_schema(paths[-1])
+    dataset = pads.dataset([str(p) for p in paths], schema=schema, format="parquet")
+    want = [*SIGHTING_COLUMNS, "geometry"] if columns is None else list(columns)
+    unknown = [c for c in want if c not in schema.names]
+    if unknown:
+        raise ValueError(f"stored sightings have no column(s): {', '.join(unknown)}")
+    keys = [c for c in _SORT_KEYS if c in schema.names]
+    table = dataset.to_table(columns=list(dict.fromkeys([*want, *keys])))
+    table = table.sort_by([(c, "ascending") for c in keys]).select(want)
+    if "geometry" not in want:
+        return table.to_pandas()
+    gdf = gpd.GeoDataFrame.from_arrow(table, geometry="geometry")
+    return gdf if gdf.crs is not None else gdf.set_crs(BNG)

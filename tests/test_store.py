@@ -81,7 +81,11 @@ def test_sightings_idempotent_and_scannable(areas, tmp_path):
     assert (first.rows_added, first.rows_already_stored, first.rows_rejected) == (3, 0, 6)
     assert (ingest(res, tmp_path).rows_added, ingest(res, tmp_path).rows_already_stored) == (0, 3)
     paths = sightings_paths(tmp_path)
-    assert len(paths) == 1
+    # one file per (season, month, bucket) touched: two plates, one month
+    assert len(paths) == 2 and set(first.part_paths) == set(paths)
+    assert first.part_path == first.part_paths[0]
+    assert {p.relative_to(tmp_path).parts[:3] for p in paths} == {
+        ("sightings", "season=2021-22", "month=2021-11")}
     n = duckdb.sql(f"select count(*) from read_parquet({[str(p) for p in paths]})").fetchall()[0][0]
     assert n == 3
     back = read_sightings(tmp_path)
@@ -102,6 +106,7 @@ def test_report_dict(areas, tmp_path, kind):
     res = loader(FIX / f"{kind}_mixed.csv", areas)
     d = ingest(res, tmp_path).to_dict()
     assert d["kind"] == kind and d["rows_added"] == res.n_accepted
+    assert d["part_path"] == d["part_paths"][0] and all(isinstance(p, str) for p in d["part_paths"])
 
 
 def test_sightings_other_time_range_not_confused(areas, tmp_path):

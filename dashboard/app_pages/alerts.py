@@ -1,0 +1,72 @@
+"""Live alerts: a vehicle on the ladder in one force read by ANPR in another of the seven.
+
+Only the alerts block (metrics + table) reruns, every ``views.ALERTS_REFRESH_S``
+seconds, as a fragment: the sidebar, the other pages and their caches are
+untouched. Each refresh costs two ``stat`` calls and, when the watcher has
+written, one small sqlite query (``dashboard.cache.alerts``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import cache, views
+
+ctx = views.get_context()
+f = ctx.filters
+store = Path(ctx.dkey.data_dir)
+
+st.title("Live alerts")
+st.caption(
+    "A vehicle already on the agreement's ladder in one force, read by an ANPR camera in another "
+    "of the seven forces. Alerts are raised by `harewatch watch --incoming DIR` as read files "
+    "arrive; this table refreshes by itself, newest read first."
+)
+n_forces = len(f.forces)
+st.caption(
+    f"Showing alerts for vehicles now in {n_forces} of {len(ctx.force_names)} forces (sidebar "
+    "Forces filter: pick your own force to see who has just arrived). Season, date and hours "
+    "filters do not apply here."
+    + (" Plates are masked." if f.redact else "")
+)
+if ctx.demo:
+    st.caption(
+        "The other pages show the synthetic demo because this store holds no incidents yet. "
+        "The watcher puts vehicles on the ladder from the incidents in the store, so alerts "
+        "appear once incidents have been added (Data page or `harewatch ingest`)."
+    )
+paused = st.toggle("Pause auto-refresh", key="alerts_paused",
+                   help=f"The table re-reads the alerts every {views.ALERTS_REFRESH_S:g} s")
+
+
+@st.fragment(run_every=None if paused else views.ALERTS_REFRESH_S)
+def live_alerts() -> None:
+    akey = cache.alerts_key(store)
+    if not akey.exists:
+        cmd = views.watch_command(akey.data_dir)
+        shown_cmd = f"`{cmd}`" if "`" not in cmd else views.md_escape(cmd)
+        st.info(
+            "No alerts yet: the watcher has not run on this store. Start it on the folder where "
+            f"ANPR read files land (DIR): {shown_cmd}",
+            icon=":material/notifications_off:",
+        )
+        return
+    raw = cache.alerts(akey, views.ALERTS_LIMIT)
+    shown = views.alerts_view(raw, forces=f.forces)
+    now = pd.Timestamp.now(tz="UTC")
+    views.metric_row(views.alert_metrics(shown, now=now, capped=len(raw) >= views.ALERTS_LIMIT))
+    if not len(shown):
+        st.info("No alerts for these forces yet." if len(raw) else "No alerts yet: the watcher is "
+                "set up on this store and has not seen a laddered vehicle cross into another force.")
+    else:
+        table = views.alerts_table(shown, redact=f.redact, now=now)
+        views.show_table(table, redact=False, key="alerts_table", briefing=f.briefing)  # masked above
+    stamp = now.tz_convert("Europe/London").strftime("%H:%M:%S")
+    st.caption(f"Checked at {stamp} London time"
+               + ("" if paused else f" · next check in {views.ALERTS_REFRESH_S:g} s"))
+
+
+live_alerts()
