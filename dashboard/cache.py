@@ -56,6 +56,9 @@ __all__ = [
     "overview_map",
     "subject_map",
     "validate_upload",
+    "AlertsKey",
+    "alerts_key",
+    "alerts",
 ]
 
 _TTL = dt.timedelta(hours=12)
@@ -451,3 +454,51 @@ def warm(start_month: int = 9) -> None:
     dataset(dkey)
     crossings(dkey)
     ladder(dkey, start_month)
+
+
+# ------------------------------------------------------------------ alerts
+#: Live alerts are re-read this often at most (the key changes on every write anyway).
+_ALERTS_TTL = dt.timedelta(seconds=30)
+
+
+class AlertsKey(NamedTuple):
+    """State of the alerts database: folder + (mtime_ns, size) of the sqlite file and its WAL.
+
+    ``(0, 0)`` stands for a missing file. The watcher writes through sqlite's
+    write-ahead log, so a new alert changes the WAL file first (the main file
+    only at a checkpoint): both are part of the key.
+    """
+
+    data_dir: str
+    db: tuple[int, int]
+    wal: tuple[int, int]
+
+    @property
+    def exists(self) -> bool:
+        """True once the watcher has created the database."""
+        return self.db != (0, 0)
+
+
+def _file_state(path: Path) -> tuple[int, int]:
+    try:
+        s = path.stat()
+    except OSError:
+        return (0, 0)
+    return (s.st_mtime_ns, s.st_size)
+
+
+def alerts_key(folder: Path | None = None) -> AlertsKey:
+    """Key of the alerts database in ``folder`` (default: the store folder); two ``stat`` calls."""
+    from geo.alerts import alerts_db_path
+
+    d = Path(folder) if folder is not None else data_dir()
+    db = alerts_db_path(d)
+    return AlertsKey(str(d.resolve()), _file_state(db), _file_state(db.with_name(db.name + "-wal")))
+
+
+@st.cache_data(max_entries=8, ttl=_ALERTS_TTL, show_spinner=False)
+def alerts(akey: AlertsKey, limit: int = 500) -> pd.DataFrame:
+    """``geo.alerts.read_alerts`` (newest first, at most ``limit`` rows) for this database state."""
+    from geo.alerts import read_alerts
+
+    return read_alerts(Path(akey.data_dir), limit=int(limit))

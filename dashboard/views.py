@@ -78,6 +78,15 @@ __all__ = [
     "show_table",
     "static_table",
     "validate_upload",
+    "ALERTS_LIMIT",
+    "ALERTS_REFRESH_S",
+    "ALERT_TABLE_COLUMNS",
+    "alert_metrics",
+    "alerts_table",
+    "alerts_view",
+    "fmt_age",
+    "london_when",
+    "watch_command",
 ]
 
 #: Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -1253,3 +1262,124 @@ def validate_upload(data: bytes, name: str, kind: str, areas: Any) -> UploadOutc
     except (ValueError, KeyError) as exc:  # e.g. no usable columns at all
         return UploadOutcome(kind=kind, error=f"{name}: {exc}")
     return UploadOutcome(kind=kind, result=result)
+
+
+# ------------------------------------------------------------------ alerts
+#: Seconds between two refreshes of the Live alerts table (``st.fragment(run_every=...)``).
+ALERTS_REFRESH_S = 2.0
+#: Most alerts read per refresh (newest first).
+ALERTS_LIMIT = 500
+ALERT_TABLE_COLUMNS = ["read", "subject", "stage", "warned in", "now in", "camera", "season"]
+
+
+def watch_command(data_dir: Any) -> str:
+    """The shell command that starts the watcher on this store (the folder quoted for a shell)."""
+    import shlex
+
+    return f"harewatch watch --incoming DIR --data-dir {shlex.quote(str(data_dir))}"
+
+
+def alerts_view(alerts: pd.DataFrame, *, forces: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Alerts whose vehicle is *now in* one of ``forces`` (None: all), order kept (newest first).
+
+    The sidebar's force filter is what a planner sets to "my force": an alert
+    matters to the force the vehicle has just been read in.
+    """
+    df = pd.DataFrame(alerts).copy()
+    if forces is None or not len(df):
+        return df.reset_index(drop=True)
+    keep = df["now_in"].astype(str).isin(list(forces)).to_numpy()
+    return df[keep].reset_index(drop=True)
+
+
+def london_when(times: pd.Series, now: pd.Timestamp | None = None, *, with_time: bool = True) -> pd.Series:
+    """UTC times as short London labels: ``"Sat 02 Oct 21:15"``.
+
+    The year is added (``"Sat 02 Oct 2021 21:15"``) when it is not the
+    current London year, so old alerts are never mistaken for this year's.
+    Missing times give ``""``.
+    """
+    t = pd.to_datetime(pd.Series(times), utc=True, errors="coerce").dt.tz_convert("Europe/London")
+    now_l = (pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)).tz_convert("Europe/London")
+    day = t.dt.strftime("%a %d %b")
+    year = t.dt.strftime("%Y")
+    clock = t.dt.strftime(" %H:%M") if with_time else ""
+    this_year = (t.dt.year == now_l.year).to_numpy()
+    out = pd.Series(np.where(this_year, day + clock, day + " " + year + clock), index=t.index, dtype=object)
+    return out.where(t.notna().to_numpy(), "")
+
+
+def fmt_age(seconds: float | None) -> str:
+    """Seconds -> ``"12 s ago"``, ``"5 min ago"``, ``"3 h ago"``, ``"2 d ago"``; missing -> ``"–"``."""
+    if seconds is None or not np.isfinite(seconds):
+        return "–"
+    s = max(float(seconds), 0.0)
+    if s < 60:
+        return f"{int(s)} s ago"
+    if s < 3600:
+        return f"{int(s // 60)} min ago"
+    if s < 86400:
+        return f"{int(s // 3600)} h ago"
+    return f"{int(s // 86400):,} d ago"
+
+
+def alerts_table(alerts: pd.DataFrame, *, redact: bool, now: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Display table of alerts (``geo.alerts.ALERT_COLUMNS``), order kept (newest first).
+
+    Columns :data:`ALERT_TABLE_COLUMNS`: London read time, plate (masked with
+    ``geo.privacy`` when ``redact``), ladder stage, force and day of the
+    warning, force now, camera id, season. All plain text for
+    ``st.dataframe`` (which never interprets cell text). No free text is
+    shown: the source file name stays out of the table.
+    """
+    from geo.privacy import mask_series
+
+    if alerts is None or not len(alerts):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ALERT_TABLE_COLUMNS})
+    a = pd.DataFrame(alerts)
+    subject = a["subject"].astype(object).fillna("").astype(str)
+    if redact:
+        subject = mask_series(subject, "plate")
+    stage = pd.to_numeric(a["stage"], errors="coerce")
+    stage_txt = stage.map(lambda s: "" if pd.isna(s) else str(int(s)))
+    label = a["stage_label"].astype(object).fillna("").astype(str)
+    warned_day = london_when(a["warned_at"], now, with_time=False)
+    warned = a["warned_in"].astype(object).fillna("").astype(str)
+    warned = warned.where(warned_day.eq("").to_numpy(), warned + " · " + warned_day)
+    return pd.DataFrame(
+        {
+            "read": london_when(a["read_at"], now).to_numpy(),
+            "subject": subject.to_numpy(),
+            "stage": (stage_txt + ": " + label).where(stage_txt.ne("").to_numpy(), label).to_numpy(),
+            "warned in": warned.to_numpy(),
+            "now in": a["now_in"].astype(object).fillna("").astype(str).to_numpy(),
+            "camera": a["camera_id"].astype(object).fillna("").astype(str).to_numpy(),
+            "season": a["season"].astype(object).fillna("").astype(str).to_numpy(),
+        }
+    )[ALERT_TABLE_COLUMNS]
+
+
+def alert_metrics(alerts: pd.DataFrame, *, now: pd.Timestamp | None = None,
+                  capped: bool = False) -> list[tuple[str, str, str | None]]:
+    """(label, value, delta) for the Live alerts metric row, over the alerts shown.
+
+    "Alerts in last 24 h": raised by the watcher in the last 24 hours (``"500+"``
+    when ``capped``, i.e. the read stopped at its row limit, and every row is
+    that recent); "Shown": rows in the table; "Newest alert": age of the most
+    recent read.
+    """
+    now_ts = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
+    n = 0 if alerts is None else len(alerts)
+    if not n:
+        return [("Alerts in last 24 h", "0", None), ("Shown", "0", None), ("Newest alert", "–", None)]
+    raised = pd.to_datetime(alerts["raised_at"], utc=True, errors="coerce")
+    recent = int((raised >= now_ts - pd.Timedelta(hours=24)).sum())
+    capped = capped and recent == n
+    read = pd.to_datetime(alerts["read_at"], utc=True, errors="coerce")
+    newest = read.max()
+    age = None if pd.isna(newest) else (now_ts - newest).total_seconds()
+    return [
+        ("Alerts in last 24 h", fmt_int(recent) + ("+" if capped else ""), None),
+        ("Shown", fmt_int(n), None),
+        ("Newest alert", fmt_age(age), None),
+    ]

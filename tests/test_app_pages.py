@@ -29,6 +29,7 @@ PAGES = {
     "map": "Map",
     "hotspots": "Hotspots",
     "hoppers": "Border-hoppers",
+    "alerts": "Live alerts",
     "trends": "Trends",
     "data": "Data",
     "briefing": "Hare coursing briefing",

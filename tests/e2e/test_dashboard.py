@@ -18,7 +18,7 @@ from tests.e2e.conftest import MAP_IFRAME, screenshot
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["Map", "Hotspots", "Border-hoppers", "Trends", "Data", "Briefing"]
+PAGES = ["Map", "Hotspots", "Border-hoppers", "Live alerts", "Trends", "Data", "Briefing"]
 MAP_PAGES = {"Map", "Briefing"}
 XSS = "<img src=x onerror=alert(1)>"
 SLOW_MS = 120_000  # first session on a cold server builds the demo data
