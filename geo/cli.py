@@ -1,7 +1,7 @@
 """The ``harewatch`` command line.
 
 Sub-commands: ``validate``, ``ingest``, ``hotspots``, ``offenders``, ``demo``,
-``boundaries fetch``, ``dashboard``. Machine-readable output goes to stdout;
+``boundaries fetch``, ``dashboard``, ``watch``. Machine-readable output goes to stdout;
 messages for people go to stderr. Exit codes: 0 ok, 1 rows were rejected (for
 ``validate``), 2 the input could not be read or was misconfigured.
 """
@@ -168,17 +168,31 @@ def cmd_offenders(args) -> int:
     from geo.offenders import ladder, offenders_to_frame, offenders_to_json
     from geo.seasons import filter_incidents
 
+    if args.scheduler and args.engine != "dask":
+        _err("harewatch: --scheduler needs --engine dask")
+        return EXIT_UNREADABLE
+    if args.workers < 1:
+        _err(f"harewatch: --workers must be at least 1, got {args.workers}")
+        return EXIT_UNREADABLE
+    if args.sightings and args.engine == "dask":
+        _err("harewatch: --engine dask scans the sightings store; it cannot be combined with "
+             "--sightings FILE (ingest the file, or drop --engine)")
+        return EXIT_UNREADABLE
     areas = _areas(args)
     incidents = _incidents_source(args, areas)
-    crossings = None
+    table = None
     if args.sightings:
         sightings = _load_accepted(args.sightings, "sightings", areas, "sightings")
         points = trips(vehicle_points(incidents, sightings), max_gap_h=args.max_gap_h)
         crossings = crossings_near_incidents(border_crossings(points, max_gap_h=args.max_gap_h), incidents,
                                              window_h=args.window_h)
-    if args.season:
-        incidents = filter_incidents(incidents, season=args.season, start_month=args.season_start_month)
-    table = ladder(incidents, start_month=args.season_start_month, crossings=crossings)
+    else:
+        crossings = None
+        table = _offenders_from_store(args, incidents)
+    if table is None:
+        if args.season:
+            incidents = filter_incidents(incidents, season=args.season, start_month=args.season_start_month)
+        table = ladder(incidents, start_month=args.season_start_month, crossings=crossings)
     if args.season:
         table = table[table["season"] == args.season]
     if args.format == "json":
@@ -188,6 +202,30 @@ def cmd_offenders(args) -> int:
 
         sys.stdout.write(to_safe_csv(offenders_to_frame(table)).decode("utf-8-sig"))
     return EXIT_OK
+
+
+def _offenders_from_store(args, incidents):
+    """The ladder with crossings scanned from the store's sightings by the chosen engine;
+    None when the store holds no sightings (then the ladder has no crossings)."""
+    from geo.store import default_data_dir, sightings_paths
+
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    if not sightings_paths(data_dir):
+        if args.engine == "dask":
+            _err(f"offenders: no sightings stored in {data_dir}; ladder without crossings")
+        return None
+    opts = dict(season=args.season, start_month=args.season_start_month, max_gap_h=args.max_gap_h,
+                window_h=args.window_h, all_plates=args.all_plates)
+    if args.engine == "dask":
+        from geo.dask_engine import dask_client, offenders_dask
+
+        where = args.scheduler or f"a local cluster of {args.workers} worker(s)"
+        _err(f"offenders: scanning crossings in {data_dir} with dask on {where}")
+        with dask_client(args.scheduler, n_workers=args.workers) as client:
+            return offenders_dask(incidents, data_dir, client=client, **opts)
+    from geo.offenders import offenders_from_store
+
+    return offenders_from_store(incidents, data_dir=data_dir, **opts)
 
 
 def cmd_demo(args) -> int:
@@ -222,6 +260,19 @@ def cmd_boundaries_show(args) -> int:
     return EXIT_OK
 
 
+def cmd_store_upgrade(args) -> int:
+    from geo.store import default_data_dir, sightings_layout, upgrade_sightings_store
+
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"no store at {data_dir}")
+    moved = upgrade_sightings_store(data_dir)
+    _err(f"moved {moved} ANPR read(s) into the partitioned layout of {data_dir / 'sightings'}")
+    print(json.dumps({"data_dir": str(data_dir), "rows_moved": moved,
+                      "layout": sightings_layout(data_dir).to_dict()}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def cmd_dashboard(args) -> int:
     repo = Path(__file__).resolve().parent.parent
     env = dict(os.environ)
@@ -238,6 +289,58 @@ def cmd_dashboard(args) -> int:
         cmd += ["--server.headless", "true"]
     _err(f"Harewatch dashboard on http://{args.address}:{args.port}")
     return subprocess.call(cmd, env=env, cwd=repo)
+
+
+def cmd_watch(args) -> int:
+    """Watch ``--incoming`` for ANPR read files (see :mod:`geo.watch`).
+
+    Logs one line per file and per new alert (plate masked) on stderr. Exit 0
+    when it stopped normally (``--once`` done, Ctrl-C or SIGTERM), also when
+    files were rejected: they are in the ledger with their reason, and a cron
+    job should not fail for someone else's bad file. Exit 2 when the incoming
+    folder does not exist.
+    """
+    import signal
+    import threading
+
+    from geo.store import default_data_dir
+    from geo.watch import Watcher
+
+    incoming = Path(args.incoming)
+    if not incoming.is_dir():
+        _err(f"harewatch watch: incoming folder {incoming} does not exist (or is not a folder)")
+        return EXIT_UNREADABLE
+    if not args.poll_s > 0 or not args.cooldown_h >= 0:
+        raise ValueError(f"--poll-s must be > 0 and --cooldown-h >= 0, got {args.poll_s}, "
+                         f"{args.cooldown_h}")
+    areas = _areas(args)
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        if stop.is_set():
+            raise SystemExit(130)
+        stop.set()
+        _err("harewatch watch: stopping after the current file (press Ctrl-C again to abort)")
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
+    try:
+        with Watcher(incoming, data_dir, areas, start_month=args.season_start_month,
+                     cooldown_h=args.cooldown_h, log=_err) as watcher:
+            _err(f"harewatch watch: watching {incoming} (store {data_dir})"
+                 + ("" if args.once else f" every {args.poll_s:g} s; Ctrl-C to stop"))
+            if args.once:
+                processed = len(watcher.drain(stop=stop))
+            else:
+                processed = watcher.run(poll_s=args.poll_s, stop=stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _err(f"harewatch watch: stopped; {processed} file(s) processed")
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- parser
@@ -283,10 +386,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("offenders", help="subjects on the agreement's ladder, border hoppers and crossings")
     season_opts(o)
-    o.add_argument("--sightings", metavar="FILE", help="ANPR reads file for border crossings")
+    o.add_argument("--sightings", metavar="FILE",
+                   help="ANPR reads file for border crossings (default: the store's sightings, if any)")
     o.add_argument("--max-gap-h", type=float, default=6.0)
     o.add_argument("--window-h", type=float, default=3.0)
     o.add_argument("--format", choices=["json", "csv"], default="json")
+    o.add_argument("--engine", choices=["embedded", "dask"], default="embedded",
+                   help="crossing scan of the store: embedded duckdb (default) or dask.distributed; "
+                        "same output")
+    o.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="dask scheduler to use (with --engine dask; default: start a local cluster)")
+    o.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="worker processes of the local dask cluster (default 2)")
+    o.add_argument("--all-plates", action="store_true",
+                   help="scan every stored plate, not only plates linked to incidents (same output)")
     o.set_defaults(func=cmd_offenders)
 
     d = sub.add_parser("demo", help="write the synthetic demo scenario's files")
@@ -306,6 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
     boundaries_opt(bs)
     bs.set_defaults(func=cmd_boundaries_show)
 
+    st = sub.add_parser("store", help="maintain the data store")
+    stsub = st.add_subparsers(dest="action", required=True)
+    su = stsub.add_parser("upgrade", help="move 0.1.0 flat ANPR read files into the partitioned layout")
+    su.add_argument("--data-dir", metavar="DIR", help="store folder (else $HAREWATCH_DATA_DIR, else data/incidents/)")
+    su.set_defaults(func=cmd_store_upgrade)
+
     s = sub.add_parser("dashboard", help="start the Streamlit dashboard")
     s.add_argument("--data-dir", metavar="DIR")
     boundaries_opt(s)
@@ -313,6 +432,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--address", default="127.0.0.1")
     s.add_argument("--headless", action="store_true", help="do not open a browser")
     s.set_defaults(func=cmd_dashboard)
+
+    w = sub.add_parser("watch", help="ingest ANPR files dropped into a folder and raise alerts")
+    w.add_argument("--incoming", required=True, metavar="DIR", help="folder new ANPR files land in")
+    w.add_argument("--data-dir", metavar="DIR", help="store folder (else $HAREWATCH_DATA_DIR)")
+    boundaries_opt(w)
+    w.add_argument("--poll-s", type=float, default=1.0, help="seconds between polls")
+    w.add_argument("--once", action="store_true", help="process the files there now, then exit")
+    w.add_argument("--season-start-month", type=int, default=9, choices=range(1, 13),
+                   metavar="1-12")
+    w.add_argument("--cooldown-h", type=float, default=6.0,
+                   help="hours between alerts of one plate in one force")
+    w.set_defaults(func=cmd_watch)
     return p
 
 

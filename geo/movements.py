@@ -8,7 +8,10 @@ order, are cut into *trips* wherever the gap to the previous point exceeds
 trip in different force areas; it is reported at the first point in the new
 force.
 
-Two engines compute crossings and give identical results on the same reads:
+Two engines compute crossings and give identical results on the same reads
+(a third, :func:`geo.dask_engine.crossings_dask`, runs the pandas engine per
+plate bucket of the partitioned store on a dask.distributed cluster, again
+with identical results):
 
 - :func:`border_crossings` (pandas/numpy, in memory): for the dashboard and
   anything that already holds the points, including incident points.
@@ -557,16 +560,23 @@ def crossings_near_incidents(
 
 
 def _resolve_paths(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
-    """Parquet files from a file, a directory (its ``*.parquet`` not starting with ``.``),
-    a glob, or a list of these."""
+    """Parquet files from a file, a directory (its ``*.parquet`` at any depth, hidden
+    files and folders skipped), a glob, or a list of these."""
     items = [paths_or_glob] if isinstance(paths_or_glob, str | os.PathLike) else list(paths_or_glob)
     files: list[str] = []
     for item in items:
         text = os.fspath(item)
         p = Path(text)
         if p.is_dir():
-            # skip hidden files, e.g. the store's ".tmp-*.parquet" being written
-            files.extend(sorted(str(f) for f in p.glob("*.parquet") if not f.name.startswith(".")))
+            # recursive (the store's season=/month=/bucket= folders); skip hidden files and
+            # folders, e.g. the store's ".tmp-*.parquet" being written
+            files.extend(
+                sorted(
+                    str(f)
+                    for f in p.rglob("*.parquet")
+                    if not any(part.startswith(".") for part in f.relative_to(p).parts)
+                )
+            )
         elif any(ch in text for ch in "*?["):
             files.extend(sorted(_glob.glob(text)))
         elif p.is_file():
@@ -643,8 +653,8 @@ def crossings_from_parquet(
     Parameters
     ----------
     paths_or_glob : str, path, or sequence of them
-        Parquet files, directories (their ``*.parquet``) or glob patterns,
-        e.g. ``"<data_dir>/sightings/*.parquet"``.
+        Parquet files, directories (their ``*.parquet`` at any depth) or glob
+        patterns, e.g. ``geo.store.sightings_paths(data_dir)`` or ``"<data_dir>/sightings"``.
     max_gap_h : float, default 6.0
         Trip gap in hours (> 0), see :func:`trips`.
     plates : iterable of str, optional

@@ -39,6 +39,7 @@ from geo.movements import (
     _explode_multi,
     _group_bounds,
     _isin,
+    _normalise_plates,
     _require,
     _text,
     _utc_us,
@@ -432,16 +433,64 @@ def offenders_to_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _scan_plan(
+    incidents: pd.DataFrame,
+    season: str | None,
+    start_month: int,
+    window_h: float,
+    plates: Iterable[str] | None,
+    all_plates: bool,
+) -> tuple[pd.DataFrame, list[str] | None]:
+    """Validated inputs of a store scan: (incidents of the season, plates to scan).
+
+    Shared by :func:`offenders_from_store` and :func:`geo.dask_engine.offenders_dask`
+    so both engines scan the same plates. Plates to scan: ``plates`` when
+    given, None (every plate) when ``all_plates``, else the plates linked to
+    counted incidents (of the season, if given).
+    """
+    _require(incidents, _INCIDENT_REQUIRED, "incidents")
+    _check_hours_positive(window_h, "window_h", allow_zero=True)
+    if plates is not None and all_plates:
+        raise ValueError("pass either plates or all_plates=True, not both")
+    inc = incidents
+    if season is not None:
+        from geo.seasons import filter_incidents
+
+        inc = filter_incidents(incidents, season=season, start_month=start_month)
+    if all_plates:
+        return inc, None
+    if plates is None:
+        counted = inc[inc["in_agreement"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+        plates = _explode_multi(counted["vrms"]).unique().tolist()
+    return inc, list(plates)
+
+
+def _ladder_from_crossings(
+    incidents: pd.DataFrame,
+    season_incidents: pd.DataFrame,
+    crossings: pd.DataFrame,
+    *,
+    start_month: int,
+    window_h: float,
+    forces: Collection[str] | str | None,
+) -> pd.DataFrame:
+    """The ladder of ``season_incidents`` with ``crossings`` flagged near any of ``incidents``."""
+    crossings = crossings_near_incidents(crossings, incidents, window_h)
+    return ladder(season_incidents, start_month=start_month, crossings=crossings, forces=forces)
+
+
 def offenders_from_store(
     incidents: pd.DataFrame,
-    sightings_paths: str | os.PathLike | Sequence[str | os.PathLike],
+    sightings_paths: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     *,
+    data_dir: str | os.PathLike | None = None,
     season: str | None = None,
     start_month: int = 9,
     max_gap_h: float = 6.0,
     window_h: float = 3.0,
     forces: Collection[str] | str | None = None,
     plates: Iterable[str] | None = None,
+    all_plates: bool = False,
     threads: int | None = None,
     memory_limit: str | None = None,
 ) -> pd.DataFrame:
@@ -456,14 +505,19 @@ def offenders_from_store(
     about 2.2 s including loading the incidents (4.5 M reads/s, peak RSS
     0.4 GB) on 2 shared cores. Scanning every plate gives the same ladder
     (the benchmark checks that too) but takes 6-7 times the CPU, because all
-    10M reads are sorted.
+    10M reads are sorted. :func:`geo.dask_engine.offenders_dask` gives the
+    same result on a dask cluster.
 
     Parameters
     ----------
     incidents : (Geo)DataFrame
         Accepted incidents (see :func:`ladder`). Not modified.
-    sightings_paths : str, path or sequence
-        Sightings parquet files, directory or glob (e.g. ``geo.store.sightings_paths(dir)``).
+    sightings_paths : str, path or sequence, optional
+        Sightings parquet files, directory or glob. Give this or ``data_dir``.
+    data_dir : path, optional
+        Store root: its partitioned sightings are scanned, pruned to the
+        season's months (plus the ``max_gap_h`` margin) and to the buckets of
+        the scanned plates (:func:`geo.store.sightings_paths`).
     season : str, optional
         Only this season (label such as ``"2021-22"``): incidents and crossings.
     start_month : int, default 9
@@ -476,7 +530,9 @@ def offenders_from_store(
     forces : collection of str or str, optional
         Passed to :func:`ladder`.
     plates : iterable of str, optional
-        Scan these plates instead of the linked ones (e.g. every plate).
+        Scan these plates instead of the linked ones.
+    all_plates : bool, default False
+        Scan every plate (same ladder, more work; for checks and benchmarks).
     threads : int, optional
         duckdb threads.
     memory_limit : str, optional
@@ -487,24 +543,38 @@ def offenders_from_store(
     DataFrame
         As :func:`ladder`.
     """
-    _require(incidents, _INCIDENT_REQUIRED, "incidents")
-    _check_hours_positive(window_h, "window_h", allow_zero=True)
-    inc = incidents
-    if season is not None:
-        from geo.seasons import filter_incidents
-
-        inc = filter_incidents(incidents, season=season, start_month=start_month)
-    if plates is None:
-        counted = inc[inc["in_agreement"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
-        plates = _explode_multi(counted["vrms"]).unique().tolist()
+    if (sightings_paths is None) == (data_dir is None):
+        raise ValueError("give either sightings_paths or data_dir")
+    inc, scan = _scan_plan(incidents, season, start_month, window_h, plates, all_plates)
+    if data_dir is not None:
+        sightings_paths = _store_paths(data_dir, season, start_month, max_gap_h, scan)
     crossings = crossings_from_parquet(
         sightings_paths,
         max_gap_h=max_gap_h,
-        plates=plates,
+        plates=scan,
         season=season,
         start_month=start_month,
         threads=threads,
         memory_limit=memory_limit,
     )
-    crossings = crossings_near_incidents(crossings, incidents, window_h)
-    return ladder(inc, start_month=start_month, crossings=crossings, forces=forces)
+    return _ladder_from_crossings(
+        incidents, inc, crossings, start_month=start_month, window_h=window_h, forces=forces
+    )
+
+
+def _store_paths(
+    data_dir: str | os.PathLike,
+    season: str | None,
+    start_month: int,
+    max_gap_h: float,
+    plates: list[str] | None,
+) -> list:
+    """Sightings files of the store that can hold reads of the scan (months of the season
+    and of the ``max_gap_h`` margin before its start, buckets of ``plates``)."""
+    from geo.store import sightings_paths
+
+    max_gap_h = _check_hours_positive(max_gap_h, "max_gap_h")
+    plate_list = None if plates is None else _normalise_plates(plates)
+    return sightings_paths(
+        data_dir, season=season, start_month=start_month, plates=plate_list, margin_h=max_gap_h
+    )
