@@ -253,13 +253,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="compare with the duckdb engine: the linked query, and the all-plates "
                          "scan too when reads <= 5M (default: on)")
     ap.add_argument("--regenerate", action="store_true")
+    ap.add_argument("--check-all", action="store_true",
+                    help="compare the workers' all-plates files with the duckdb engine at any size "
+                         "(duckdb sorts every read: minutes and several GB at 100M)")
     ap.add_argument("--collect-all", action="store_true",
                     help="also collect every plate's crossings on the client (needs memory: "
                          "about 140 B per crossing, ~12 %% of reads)")
     args = ap.parse_args(argv)
     n_plates = args.plates or max(1, args.reads // 50)
     store = Path(args.store or f"/tmp/harewatch-bench-{args.reads / 1e6:g}m")
-    params = {"version": 1, "reads": args.reads, "plates": n_plates, "buckets": args.buckets,
+    from geo.store import PLATE_HASH
+
+    params = {"version": 1, "hash": PLATE_HASH, "reads": args.reads, "plates": n_plates, "buckets": args.buckets,
               "seed": args.seed, "season": SEASON}
 
     marker = store / "bench_params.json"
@@ -312,7 +317,6 @@ def main(argv: list[str] | None = None) -> int:
                      crossings_on_disk_mb=round(_store_size(out_dir) / 1e6, 1),
                      client_peak_rss_gb_so_far=round(
                          resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2))
-        shutil.rmtree(out_dir, ignore_errors=True)
         results.append(stats)
         print(json.dumps(stats), flush=True)
         linked_x, stats = _timed_scan(
@@ -349,6 +353,19 @@ def main(argv: list[str] | None = None) -> int:
             duck_s = time.perf_counter() - t
             pd.testing.assert_frame_equal(crossings, want)
             print(f"all plates identical to the duckdb engine: yes (duckdb: {duck_s:.2f} s)")
+    if args.check_all:
+        from geo.movements import crossings_from_parquet
+
+        t = time.perf_counter()
+        want = crossings_from_parquet(sightings_paths(store))
+        duck_s = time.perf_counter() - t
+        files = sorted(out_dir.glob("part.*.parquet"))
+        got = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        got = got.sort_values("vrm", kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
+        print(f"all plates (workers' files) identical to the duckdb engine: yes "
+              f"({len(want):,} crossings; duckdb: {duck_s:.1f} s)")
+    shutil.rmtree(out_dir, ignore_errors=True)
     over = [w for r in results for w, v in r["peak_rss_gb"].items() if v * 1e9 >= _bytes(
         args.memory_limit)]
     print("every worker under the memory limit: " + ("yes" if not over else f"NO: {over}"))

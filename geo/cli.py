@@ -273,6 +273,31 @@ def cmd_store_upgrade(args) -> int:
     return EXIT_OK
 
 
+def cmd_store_compact(args) -> int:
+    import pandas as pd
+
+    from geo.schema import LONDON
+    from geo.store import compact_sightings, default_data_dir
+
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"no store at {data_dir}")
+    before = None
+    if args.before:
+        try:
+            before = pd.Timestamp(args.before).tz_localize(LONDON)  # London midnight
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"--before must be a date YYYY-MM-DD, got {args.before!r}") from exc
+    report = compact_sightings(data_dir, min_files=args.min_files, before=before)
+    _err(f"compacted {report.folders} folder(s): {report.files_before} file(s) -> "
+         f"{report.files_after}, {report.rows} read(s) in {data_dir / 'sightings'}")
+    if report.legacy_files:
+        _err(f"{report.legacy_files} flat 0.1.0 file(s) left alone: run "
+             f"`harewatch store upgrade --data-dir {data_dir}` first, then compact again")
+    print(json.dumps({"data_dir": str(data_dir), **report.to_dict()}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def cmd_dashboard(args) -> int:
     repo = Path(__file__).resolve().parent.parent
     env = dict(os.environ)
@@ -424,6 +449,13 @@ def build_parser() -> argparse.ArgumentParser:
     su = stsub.add_parser("upgrade", help="move 0.1.0 flat ANPR read files into the partitioned layout")
     su.add_argument("--data-dir", metavar="DIR", help="store folder (else $HAREWATCH_DATA_DIR, else data/incidents/)")
     su.set_defaults(func=cmd_store_upgrade)
+    sc = stsub.add_parser("compact", help="rewrite folders of many small ANPR read files as one file each")
+    sc.add_argument("--data-dir", metavar="DIR", help="store folder (else $HAREWATCH_DATA_DIR, else data/incidents/)")
+    sc.add_argument("--min-files", type=int, default=2, metavar="N",
+                    help="only folders with at least N part files (default 2)")
+    sc.add_argument("--before", metavar="YYYY-MM-DD",
+                    help="only months ending by this date (London midnight), e.g. the 1st of this month")
+    sc.set_defaults(func=cmd_store_compact)
 
     s = sub.add_parser("dashboard", help="start the Streamlit dashboard")
     s.add_argument("--data-dir", metavar="DIR")

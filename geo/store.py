@@ -24,6 +24,13 @@ the layout.
 Files are written to a hidden ``.tmp-*`` file and renamed into place, so
 readers never see a half-written file; hidden files are ignored everywhere.
 
+Every write (:func:`ingest`, :func:`write_sightings`,
+:func:`upgrade_sightings_store`, :func:`compact_sightings`) holds an
+exclusive inter-process lock on ``<data_dir>/.harewatch-store.lock`` from its
+duplicate check to its last file, waiting up to ``lock_timeout_s``; readers
+never lock. :func:`compact_sightings` rewrites the many small parts that
+ingests leave in a ``season=/month=/bucket=`` folder as one sorted file.
+
 Ingesting is idempotent: rows whose key is already stored are not written
 again and are counted as "already stored". Keys: ``incident_id`` for
 incidents (an incident id already stored with different content keeps the
@@ -44,8 +51,9 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,8 +61,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
 from geo.schema import BNG, INCIDENT_COLUMNS, LONDON, SIGHTING_COLUMNS
 from geo.sightings import SIGHTING_KEY, sighting_keys
@@ -62,10 +72,16 @@ from geo.validation import ValidationResult
 
 __all__ = [
     "DEFAULT_BUCKETS",
+    "DEFAULT_LOCK_TIMEOUT_S",
     "PLATE_HASH",
+    "fnv1a64",
+    "STORE_LOCK_FILE",
+    "CompactReport",
     "IngestReport",
     "LegacyLayoutError",
     "SightingsLayout",
+    "StoreLockTimeout",
+    "compact_sightings",
     "default_data_dir",
     "ingest",
     "incidents_paths",
@@ -88,8 +104,11 @@ DEFAULT_BUCKETS = 16
 #: Name of the plate hash this code uses (recorded in ``_layout.json``): pandas'
 #: ``hash_pandas_object`` (SipHash-2-4 of the UTF-8 plate, key "0123456789123456",
 #: then pandas' 64-bit mix) of an object Series, as uint64, modulo the buckets.
-PLATE_HASH = "pandas-hash_pandas_object-siphash24-key0123456789123456-v1"
-_HASH_KEY = "0123456789123456"
+#: FNV-1a, 64-bit, over the plate's UTF-8 bytes (http://www.isthe.com/chongo/tech/comp/fnv/):
+#: a published, library-independent hash, so a store's buckets never depend on a package version.
+PLATE_HASH = "fnv1a64-utf8"
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
 _LAYOUT_VERSION = 2
 _LAYOUT_FILE = "_layout.json"
 _MAX_BUCKETS = 100  # bucket names have two digits
@@ -97,10 +116,22 @@ _SEASON_RE = re.compile(r"^season=(.+)$")
 _MONTH_RE = re.compile(r"^month=(\d{4})-(\d{2})$")
 _BUCKET_RE = re.compile(r"^bucket=(\d{2})$")
 _SORT_KEYS = ("read_at", "vrm", "camera_id", "source_row")
+#: Writer lock of a store, ``<data_dir>/.harewatch-store.lock`` (hidden: never listed).
+STORE_LOCK_FILE = ".harewatch-store.lock"
+#: Seconds a write waits for the writer lock before :class:`StoreLockTimeout`.
+DEFAULT_LOCK_TIMEOUT_S = 600.0
+#: Order of the reads in a compacted file: row-group statistics then prune plate/time filters.
+_COMPACT_SORT = ["vrm", "read_at", "camera_id"]
+#: Rows per row group of a compacted file (about 5-10 MB of reads).
+_COMPACT_ROW_GROUP_ROWS = 128 * 1024
 
 
 class LegacyLayoutError(ValueError):
     """The sightings store still has flat 0.1.0 files; run ``harewatch store upgrade``."""
+
+
+class StoreLockTimeout(TimeoutError):
+    """Another process held the store's writer lock longer than the write would wait."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +224,41 @@ def _flat_files(folder: Path) -> list[Path]:
 def incidents_paths(data_dir: str | os.PathLike) -> list[Path]:
     """Parquet files holding stored incidents (sorted)."""
     return _flat_files(Path(data_dir) / "incidents")
+
+
+# --------------------------------------------------------------------------- writer lock
+
+
+def _check_lock_timeout(lock_timeout_s: float) -> float:
+    try:
+        value = float(lock_timeout_s)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(lock_timeout_s, bool) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"lock_timeout_s must be a finite number >= 0, got {lock_timeout_s!r}")
+    return value
+
+
+@contextmanager
+def _writer_lock(root: Path, lock_timeout_s: float) -> Iterator[None]:
+    """Hold the store's exclusive inter-process writer lock (readers never take it)."""
+    timeout_s = _check_lock_timeout(lock_timeout_s)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / STORE_LOCK_FILE
+    # filelock: maintained, cross-platform OS lock (flock/msvcrt), freed when the holder dies
+    lock = FileLock(path, timeout=timeout_s)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise StoreLockTimeout(
+            f"could not lock the store {root} for writing within {timeout_s:g} s: another "
+            f"process (ingest, watcher, upgrade or compaction) holds the lock file {path}; "
+            "try again when it has finished"
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 # --------------------------------------------------------------------------- layout
@@ -313,14 +379,49 @@ def plate_buckets(vrms, buckets: int) -> np.ndarray:
         ``hash(plate) % buckets`` with the hash named by :data:`PLATE_HASH`.
     """
     buckets = _check_buckets(buckets)
-    values = vrms if isinstance(vrms, pd.Series) else pd.Series(np.asarray(vrms, dtype=object))
-    if values.empty:
-        return np.zeros(0, dtype="int64")
-    # plates repeat: hash each distinct one once (as a Python str, whatever the dtype)
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object).fillna("")
-    hashed = pd.util.hash_pandas_object(distinct, index=False, hash_key=_HASH_KEY).to_numpy()
-    return (hashed % np.uint64(buckets)).astype("int64")[codes]
+    return (fnv1a64(vrms) % np.uint64(buckets)).astype("int64")
+
+
+def fnv1a64(values) -> np.ndarray:
+    """64-bit FNV-1a hash of each string's UTF-8 bytes (vectorised; missing values as ``""``).
+
+    One pass per byte position over the strings still that long, so the cost
+    is proportional to the total number of bytes (about 10 numpy operations
+    for 1M plates).
+
+    Parameters
+    ----------
+    values : array-like of str
+
+    Returns
+    -------
+    ndarray of uint64
+    """
+    if not isinstance(values, pd.Series | pa.Array | pa.ChunkedArray):
+        values = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(
+        values, from_pandas=True)
+    arr = pc.fill_null(arr.cast(pa.large_string()), "")
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    out = np.full(n, _FNV_OFFSET, dtype=np.uint64)
+    if n == 0:
+        return out
+    _validity, offs_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offs_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = (np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None
+            else np.zeros(0, dtype=np.uint8))
+    lengths = np.diff(offsets)
+    by_length = np.argsort(-lengths, kind="stable")  # longest first: step k uses a prefix
+    neg_sorted = -lengths[by_length]  # ascending
+    with np.errstate(over="ignore"):  # multiplication modulo 2**64 is the algorithm
+        for k in range(int(-neg_sorted[0])):
+            # the strings longer than k bytes are the first ones in by_length
+            rows = by_length[: int(np.searchsorted(neg_sorted, -k, side="left"))]
+            byte = data[offsets[rows] + k].astype(np.uint64)
+            out[rows] = (out[rows] ^ byte) * _FNV_PRIME
+    return out
 
 
 def _normalise_plates(plates: Iterable[str]) -> list[str]:
@@ -639,7 +740,10 @@ def _write_groups(
     return written
 
 
-def write_sightings(frame: pd.DataFrame, data_dir: str | os.PathLike) -> list[Path]:
+def write_sightings(
+    frame: pd.DataFrame, data_dir: str | os.PathLike, *,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> list[Path]:
     """Append reads to the partitioned store without a duplicate check (for generators).
 
     Parameters
@@ -649,6 +753,8 @@ def write_sightings(frame: pd.DataFrame, data_dir: str | os.PathLike) -> list[Pa
         EPSG:27700 when absent), ``read_at`` tz-aware. Not modified.
     data_dir : path
         Store root; the layout is created (defaults) when missing.
+    lock_timeout_s : float, default 600
+        Seconds to wait for the store's writer lock.
 
     Returns
     -------
@@ -660,12 +766,15 @@ def write_sightings(frame: pd.DataFrame, data_dir: str | os.PathLike) -> list[Pa
     ValueError
         Missing columns, naive or missing times, a store bucketed with
         another plate hash.
+    StoreLockTimeout
+        Another writer held the lock for ``lock_timeout_s``.
     """
     root = Path(data_dir)
-    layout = _writable_layout(root)
     gdf = _as_sightings_gdf(frame)
-    months, buckets = _partition_keys(gdf, layout)
-    return _write_groups(gdf, months, buckets, root, layout)
+    with _writer_lock(root, lock_timeout_s):
+        layout = _writable_layout(root)
+        months, buckets = _partition_keys(gdf, layout)
+        return _write_groups(gdf, months, buckets, root, layout)
 
 
 def _neutralise(value: object) -> object:
@@ -742,7 +851,10 @@ def _ingest_sightings(accepted: pd.DataFrame, root: Path) -> tuple[int, list[Pat
     return int(len(gdf)), _write_groups(gdf, months, buckets, root, layout)
 
 
-def ingest(result: ValidationResult, data_dir: str | os.PathLike | None = None) -> IngestReport:
+def ingest(
+    result: ValidationResult, data_dir: str | os.PathLike | None = None, *,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> IngestReport:
     """Store a validation result: new accepted rows as GeoParquet, rejects as CSV.
 
     Parameters
@@ -752,14 +864,28 @@ def ingest(result: ValidationResult, data_dir: str | os.PathLike | None = None) 
         :func:`geo.sightings.validate_sightings`. Not modified.
     data_dir : path, optional
         Store root (default :func:`default_data_dir`).
+    lock_timeout_s : float, default 600
+        Seconds to wait for the store's writer lock, held from the duplicate
+        check to the last file written (concurrent ingests of one batch
+        store it once).
 
     Returns
     -------
     IngestReport
         Rows added, rows already stored, rows rejected and the files written
         (reads: one file per season/month/bucket the new rows touch).
+
+    Raises
+    ------
+    StoreLockTimeout
+        Another writer held the lock for ``lock_timeout_s``.
     """
     root = _root(data_dir)
+    with _writer_lock(root, lock_timeout_s):
+        return _ingest_locked(result, root)
+
+
+def _ingest_locked(result: ValidationResult, root: Path) -> IngestReport:
     kind = result.kind
     accepted = result.accepted
     stamp, token = _stamp_token()
@@ -801,20 +927,22 @@ def ingest(result: ValidationResult, data_dir: str | os.PathLike | None = None) 
 
 
 def _read_legacy(path: Path) -> gpd.GeoDataFrame:
-    """A 0.1.0 flat sightings file (geometry rebuilt from easting/northing if absent)."""
+    """A sightings file, flat 0.1.0 or partitioned (geometry rebuilt from easting/northing
+    if absent)."""
     try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowException) as exc:
+        geo = b"geo" in (pq.read_schema(path).metadata or {})
+        gdf = gpd.read_parquet(path) if geo else pq.read_table(path).to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as exc:
         raise ValueError(f"{path}: cannot read this sightings file ({exc})") from exc
-    geo = b"geo" in (table.schema.metadata or {})
-    gdf = gpd.read_parquet(path) if geo else table.to_pandas()
     try:
         return _as_sightings_gdf(gdf)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from exc
 
 
-def upgrade_sightings_store(data_dir: str | os.PathLike) -> int:
+def upgrade_sightings_store(
+    data_dir: str | os.PathLike, *, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+) -> int:
     """Move the flat 0.1.0 sightings files of a store into the partitioned layout.
 
     Each flat file is rewritten into ``season/month/bucket`` files (new files
@@ -825,6 +953,8 @@ def upgrade_sightings_store(data_dir: str | os.PathLike) -> int:
     ----------
     data_dir : path
         Store root.
+    lock_timeout_s : float, default 600
+        Seconds to wait for the store's writer lock (held throughout).
 
     Returns
     -------
@@ -835,10 +965,19 @@ def upgrade_sightings_store(data_dir: str | os.PathLike) -> int:
     ------
     ValueError
         A flat file cannot be read or lacks sighting columns (named).
+    StoreLockTimeout
+        Another writer held the lock for ``lock_timeout_s``.
     """
     root = Path(data_dir)
+    if not _flat_files(root / "sightings"):
+        return 0
+    with _writer_lock(root, lock_timeout_s):
+        return _upgrade_locked(root)
+
+
+def _upgrade_locked(root: Path) -> int:
     folder = root / "sightings"
-    legacy = _flat_files(folder)
+    legacy = _flat_files(folder)  # again: another process may have upgraded meanwhile
     if not legacy:
         return 0
     layout = _writable_layout(root)
@@ -854,6 +993,163 @@ def upgrade_sightings_store(data_dir: str | os.PathLike) -> int:
         moved += int(new.sum())
         path.unlink()
     return moved
+
+
+# --------------------------------------------------------------------------- compaction
+
+
+@dataclass(frozen=True)
+class CompactReport:
+    """What one :func:`compact_sightings` call did.
+
+    Attributes
+    ----------
+    folders : int
+        ``season=/month=/bucket=`` folders rewritten.
+    files_before, files_after : int
+        Part files in those folders before and after (``files_after`` is one
+        per folder, 0 for a folder whose parts held no rows).
+    rows : int
+        Reads written into the compacted files.
+    bytes_before, bytes_after : int
+        Size on disk of those folders' part files before and after.
+    duplicates_dropped : int
+        Reads dropped because their key (:func:`geo.sightings.sighting_keys`)
+        was already in the folder: 0 unless an earlier compaction was
+        interrupted between writing its file and deleting the old parts.
+    legacy_files : int
+        Flat 0.1.0 files in ``sightings/``, left alone (run
+        :func:`upgrade_sightings_store` first).
+    """
+
+    folders: int = 0
+    files_before: int = 0
+    files_after: int = 0
+    rows: int = 0
+    bytes_before: int = 0
+    bytes_after: int = 0
+    duplicates_dropped: int = 0
+    legacy_files: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable form."""
+        return asdict(self)
+
+
+def _month_end(code: int) -> pd.Timestamp:
+    """First instant (UTC) after the London month ``code``."""
+    nxt = code + 1
+    return pd.Timestamp(year=nxt // 12, month=nxt % 12 + 1, day=1, tz=LONDON).tz_convert("UTC")
+
+
+def _remove_parts(paths: list[Path]) -> None:
+    """Delete replaced part files (a crash here leaves old + new: the next run dedupes)."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _compact_folder(files: list[Path]) -> tuple[Path | None, int, int]:
+    """Rewrite ``files`` (one folder) as one sorted, deduplicated part.
+
+    Returns (new file or None when the parts held no rows, rows, duplicates dropped).
+    """
+    frames = [_read_legacy(p) for p in files]  # oldest first: a duplicate keeps its first copy
+    gdf = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=BNG)
+    dup = sighting_keys(gdf).duplicated(keep="first").to_numpy(dtype=bool)
+    if dup.any():
+        gdf = gdf[~dup]
+    new_path = None
+    if len(gdf):
+        gdf = gdf.sort_values(_COMPACT_SORT, kind="mergesort")
+        folder = files[0].parent
+        stamp, token = _stamp_token()
+        tmp = folder / f".tmp-{stamp}-{token}.parquet"
+        new_path = folder / f"part-{stamp}-{token}.parquet"
+        pq.write_table(_to_geoarrow(gdf), tmp, compression="snappy",
+                       row_group_size=_COMPACT_ROW_GROUP_ROWS)
+        os.replace(tmp, new_path)  # readers never see a half-written file
+    _remove_parts(files)
+    return new_path, int(len(gdf)), int(dup.sum())
+
+
+def compact_sightings(
+    data_dir: str | os.PathLike,
+    *,
+    min_files: int = 2,
+    before=None,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+) -> CompactReport:
+    """Rewrite each ``season=/month=/bucket=`` folder of many small parts as one file.
+
+    For each folder with at least ``min_files`` part files, under the
+    store's writer lock (taken per folder, so ingests wait for one folder at
+    most): read its parts, drop reads whose key is already in the folder,
+    sort by plate, time and camera (row-group statistics then prune plate
+    and time filters), write one GeoParquet file as ingest does (hidden
+    ``.tmp`` file, then ``os.replace``), then delete the old parts.
+
+    A crash leaves the old parts, or the old parts and the new file; the
+    next run (``min_files=2``) drops the repeated reads, so no read is lost
+    or finally stored twice. A scan running meanwhile may see a read twice
+    (old part and new file): a repeated read of one plate, time and camera
+    is a zero-gap step within one force, so crossings do not change. A scan
+    that listed the old parts before they were deleted can fail with "file
+    not found": rerun it. Flat 0.1.0 files are left alone.
+
+    Parameters
+    ----------
+    data_dir : path
+        Store root.
+    min_files : int, default 2
+        Compact only folders with at least this many part files (>= 2).
+    before : Timestamp, optional
+        Tz-aware: compact only London months ending at or before it (e.g.
+        the first of this month: closed months only).
+    lock_timeout_s : float, default 600
+        Seconds to wait for the writer lock, per folder.
+
+    Returns
+    -------
+    CompactReport
+
+    Raises
+    ------
+    ValueError
+        Bad arguments; a part file that cannot be read (named; its folder is
+        left as it was).
+    StoreLockTimeout
+        Another writer held the lock for ``lock_timeout_s``.
+    """
+    if isinstance(min_files, bool) or not isinstance(min_files, int | np.integer) \
+            or min_files < 2:
+        raise ValueError(f"min_files must be an integer >= 2, got {min_files!r}")
+    cutoff = _as_utc(before, "before")
+    _check_lock_timeout(lock_timeout_s)
+    root = Path(data_dir)
+    folder = root / "sightings"
+    legacy = len(_flat_files(folder))
+    plan: dict[Path, int] = {}
+    for code, _bucket, path in _partition_files(folder, lambda _m: True, lambda _b: True):
+        if cutoff is None or _month_end(code) <= cutoff:
+            plan[path.parent] = plan.get(path.parent, 0) + 1
+    totals = dict.fromkeys(("folders", "files_before", "files_after", "rows", "bytes_before",
+                            "bytes_after", "duplicates_dropped"), 0)
+    for part_dir in sorted(d for d, n in plan.items() if n >= min_files):
+        with _writer_lock(root, lock_timeout_s):
+            files = _flat_files(part_dir)  # again, under the lock
+            if len(files) < min_files:
+                continue
+            size_before = sum(p.stat().st_size for p in files)
+            new_path, rows, dropped = _compact_folder(files)
+            size_after = 0 if new_path is None else new_path.stat().st_size
+        totals["folders"] += 1
+        totals["files_before"] += len(files)
+        totals["files_after"] += int(new_path is not None)
+        totals["rows"] += rows
+        totals["bytes_before"] += size_before
+        totals["bytes_after"] += size_after
+        totals["duplicates_dropped"] += dropped
+    return CompactReport(**totals, legacy_files=legacy)
 
 
 # --------------------------------------------------------------------------- reading
