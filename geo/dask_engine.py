@@ -306,6 +306,30 @@ def _tasks(
     return tasks
 
 
+def _crossings_graph(data_dir, max_gap_h, plates, season, start_month):
+    """The lazy dask DataFrame of crossings (one partition per bucket), or None when no
+    file or plate can match; validates the arguments."""
+    import dask.dataframe as dd
+
+    gap_us = _gap_us(max_gap_h)
+    plate_list = None if plates is None else _normalise_plates(plates)
+    lo, hi, start = _window(season, start_month, gap_us)
+    if plate_list is not None and not plate_list:
+        return None
+    root = Path(data_dir).expanduser().resolve()
+    window = (_epoch_us(lo), _epoch_us(hi))
+    tasks = _tasks(root, season, start_month, float(max_gap_h), window, plate_list)
+    if not tasks:
+        return None
+    reads = dd.from_map(
+        read_bucket, tasks, meta=_empty_reads(), label="harewatch-read-bucket", enforce_metadata=False
+    )
+    return reads.map_partitions(
+        bucket_crossings, float(max_gap_h), _epoch_us(start),
+        meta=_finish_crossings(_empty_crossings_raw()), enforce_metadata=False,
+    )
+
+
 def crossings_dask(
     data_dir: str | os.PathLike,
     *,
@@ -353,26 +377,10 @@ def crossings_dask(
         ``max_gap_h <= 0``, bad season label, a file lacking a column or
         with naive ``read_at`` (message names the file).
     """
-    import dask.dataframe as dd
-
-    gap_us = _gap_us(max_gap_h)
-    plate_list = None if plates is None else _normalise_plates(plates)
-    lo, hi, start = _window(season, start_month, gap_us)
     empty = _finish_crossings(_empty_crossings_raw())
-    if plate_list is not None and not plate_list:
+    crossings = _crossings_graph(data_dir, max_gap_h, plates, season, start_month)
+    if crossings is None:
         return empty
-    root = Path(data_dir).expanduser().resolve()
-    window = (_epoch_us(lo), _epoch_us(hi))
-    tasks = _tasks(root, season, start_month, float(max_gap_h), window, plate_list)
-    if not tasks:
-        return empty
-
-    reads = dd.from_map(
-        read_bucket, tasks, meta=_empty_reads(), label="harewatch-read-bucket", enforce_metadata=False
-    )
-    crossings = reads.map_partitions(
-        bucket_crossings, float(max_gap_h), _epoch_us(start), meta=empty, enforce_metadata=False
-    )
     with _use_client(client) as c:
         pieces = _gather_partitions(c, crossings)
     pieces = [p for p in pieces if len(p)]
@@ -424,28 +432,14 @@ def write_crossings_dask(
     ValueError
         ``out_dir`` exists and is not empty; as :func:`crossings_dask`.
     """
-    import dask.dataframe as dd
-
     out = Path(out_dir).expanduser().resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"{out} exists and is not an empty folder")
-    gap_us = _gap_us(max_gap_h)
-    plate_list = None if plates is None else _normalise_plates(plates)
-    lo, hi, start = _window(season, start_month, gap_us)
-    root = Path(data_dir).expanduser().resolve()
-    tasks = [] if plate_list is not None and not plate_list else _tasks(
-        root, season, start_month, float(max_gap_h), (_epoch_us(lo), _epoch_us(hi)), plate_list)
-    empty = _finish_crossings(_empty_crossings_raw())
+    crossings = _crossings_graph(data_dir, max_gap_h, plates, season, start_month)
     out.mkdir(parents=True, exist_ok=True)
-    if not tasks:
-        empty.to_parquet(out / "part.0.parquet", index=False)
+    if crossings is None:
+        _finish_crossings(_empty_crossings_raw()).to_parquet(out / "part.0.parquet", index=False)
         return 0
-    reads = dd.from_map(
-        read_bucket, tasks, meta=_empty_reads(), label="harewatch-read-bucket", enforce_metadata=False
-    )
-    crossings = reads.map_partitions(
-        bucket_crossings, float(max_gap_h), _epoch_us(start), meta=empty, enforce_metadata=False
-    )
     counts = crossings.map_partitions(_write_part, str(out), meta=("rows", "int64"),
                                       enforce_metadata=False, align_dataframes=False)
     with _use_client(client) as c:
