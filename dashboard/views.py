@@ -1363,15 +1363,15 @@ def alert_metrics(alerts: pd.DataFrame, *, now: pd.Timestamp | None = None,
                   capped: bool = False) -> list[tuple[str, str, str | None]]:
     """(label, value, delta) for the Live alerts metric row, over the alerts shown.
 
-    "Alerts in last 24 h": raised by the watcher in the last 24 hours (``"500+"``
+    "Raised in last 24 h": raised by the watcher in the last 24 hours (``"500+"``
     when ``capped``, i.e. the read stopped at its row limit, and every row is
-    that recent); "Shown": rows in the table; "Newest alert": age of the most
+    that recent); "Shown": rows in the table; "Newest read": age of the most
     recent read.
     """
     now_ts = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
     n = 0 if alerts is None else len(alerts)
     if not n:
-        return [("Alerts in last 24 h", "0", None), ("Shown", "0", None), ("Newest alert", "–", None)]
+        return [("Raised in last 24 h", "0", None), ("Shown", "0", None), ("Newest read", "–", None)]
     raised = pd.to_datetime(alerts["raised_at"], utc=True, errors="coerce")
     recent = int((raised >= now_ts - pd.Timedelta(hours=24)).sum())
     capped = capped and recent == n
@@ -1379,7 +1379,7 @@ def alert_metrics(alerts: pd.DataFrame, *, now: pd.Timestamp | None = None,
     newest = read.max()
     age = None if pd.isna(newest) else (now_ts - newest).total_seconds()
     return [
-        ("Alerts in last 24 h", fmt_int(recent) + ("+" if capped else ""), None),
+        ("Raised in last 24 h", fmt_int(recent) + ("+" if capped else ""), None),
         ("Shown", fmt_int(n), None),
-        ("Newest alert", fmt_age(age), None),
+        ("Newest read", fmt_age(age), None),
     ]

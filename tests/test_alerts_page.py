@@ -134,8 +134,8 @@ def test_alerts_are_listed_newest_read_first(store):
     assert table["read"].tolist()[-1] == "Sat 02 Oct 2021 20:15"
     assert table["warned in"].tolist()[-1] == "Norfolk · Sat 02 Oct 2021"
     assert metric(at, "Shown") == "3"
-    assert metric(at, "Alerts in last 24 h") == "3"
-    assert metric(at, "Newest alert").endswith("d ago")
+    assert metric(at, "Raised in last 24 h") == "3"
+    assert metric(at, "Newest read").endswith("d ago")
     assert not at.info
 
 
@@ -226,10 +226,10 @@ def test_alert_metrics_and_age():
         read_at=NOW - pd.to_timedelta([26, 3, 0.5], unit="h"),
     )
     assert alert_metrics(df, now=NOW) == [
-        ("Alerts in last 24 h", "2", None), ("Shown", "3", None), ("Newest alert", "30 min ago", None),
+        ("Raised in last 24 h", "2", None), ("Shown", "3", None), ("Newest read", "30 min ago", None),
     ]
-    assert alert_metrics(df.iloc[1:], now=NOW, capped=True)[0] == ("Alerts in last 24 h", "2+", None)
-    assert alert_metrics(df.iloc[0:0], now=NOW)[2] == ("Newest alert", "–", None)
+    assert alert_metrics(df.iloc[1:], now=NOW, capped=True)[0] == ("Raised in last 24 h", "2+", None)
+    assert alert_metrics(df.iloc[0:0], now=NOW)[2] == ("Newest read", "–", None)
     assert [fmt_age(s) for s in (5, 125, 7300, 3 * 86400, float("nan"))] == [
         "5 s ago", "2 min ago", "2 h ago", "3 d ago", "–"]
 
