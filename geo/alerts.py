@@ -49,13 +49,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo.columns import as_arrow, from_arrow
 from geo.movements import (
     _check_hours_positive,
     _group_bounds,
+    _isin,
     _require,
     _text,
     _us,
@@ -316,15 +316,6 @@ def _counted_links(incidents: pd.DataFrame | None, start_month: int, plates) -> 
             "forces_so_far": pd.Series(so_far, dtype="str").array,
         }
     )
-
-
-def _isin(values: pd.Series, keys) -> np.ndarray:
-    """Boolean mask "text value is one of ``keys``" (pyarrow; no per-value Python)."""
-    if isinstance(keys, pd.Series | pd.Index | pd.api.extensions.ExtensionArray):
-        keys = keys.to_numpy(dtype=object)
-    value_set = pa.array(pd.unique(np.asarray(keys, dtype=object)), type=pa.string())
-    mask = pc.is_in(as_arrow(pd.Series(values)), value_set=value_set)
-    return mask.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _plates(values: pd.Series) -> pd.Series:

@@ -376,6 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"harewatch {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
+    def data_dir_opt(sp):
+        sp.add_argument("--data-dir", metavar="DIR",
+                        help="store folder (else $HAREWATCH_DATA_DIR, else data/incidents/)")
+
     def boundaries_opt(sp):
         sp.add_argument("--boundaries", metavar="FILE",
                         help="ONS police force areas file (else $HAREWATCH_BOUNDARIES, else data/boundaries/)")
@@ -390,13 +394,13 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("ingest", help="validate a file and append its accepted rows to the store")
     i.add_argument("kind", choices=["incidents", "sightings"])
     i.add_argument("file")
-    i.add_argument("--data-dir", metavar="DIR", help="store folder (else $HAREWATCH_DATA_DIR, else data/incidents/)")
+    data_dir_opt(i)
     boundaries_opt(i)
     i.set_defaults(func=cmd_ingest)
 
     def season_opts(sp):
         sp.add_argument("--incidents", metavar="FILE", help="incidents file (default: the store)")
-        sp.add_argument("--data-dir", metavar="DIR")
+        data_dir_opt(sp)
         sp.add_argument("--season", help='e.g. "2021-22"')
         sp.add_argument("--season-start-month", type=int, default=9, choices=range(1, 13), metavar="1-12")
         boundaries_opt(sp)
@@ -447,10 +451,10 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("store", help="maintain the data store")
     stsub = st.add_subparsers(dest="action", required=True)
     su = stsub.add_parser("upgrade", help="move 0.1.0 flat ANPR read files into the partitioned layout")
-    su.add_argument("--data-dir", metavar="DIR", help="store folder (else $HAREWATCH_DATA_DIR, else data/incidents/)")
+    data_dir_opt(su)
     su.set_defaults(func=cmd_store_upgrade)
     sc = stsub.add_parser("compact", help="rewrite folders of many small ANPR read files as one file each")
-    sc.add_argument("--data-dir", metavar="DIR", help="store folder (else $HAREWATCH_DATA_DIR, else data/incidents/)")
+    data_dir_opt(sc)
     sc.add_argument("--min-files", type=int, default=2, metavar="N",
                     help="only folders with at least N part files (default 2)")
     sc.add_argument("--before", metavar="YYYY-MM-DD",
@@ -458,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.set_defaults(func=cmd_store_compact)
 
     s = sub.add_parser("dashboard", help="start the Streamlit dashboard")
-    s.add_argument("--data-dir", metavar="DIR")
+    data_dir_opt(s)
     boundaries_opt(s)
     s.add_argument("--port", type=int, default=8501)
     s.add_argument("--address", default="127.0.0.1")
@@ -467,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("watch", help="ingest ANPR files dropped into a folder and raise alerts")
     w.add_argument("--incoming", required=True, metavar="DIR", help="folder new ANPR files land in")
-    w.add_argument("--data-dir", metavar="DIR", help="store folder (else $HAREWATCH_DATA_DIR)")
+    data_dir_opt(w)
     boundaries_opt(w)
     w.add_argument("--poll-s", type=float, default=1.0, help="seconds between polls")
     w.add_argument("--once", action="store_true", help="process the files there now, then exit")

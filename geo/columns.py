@@ -27,6 +27,7 @@ __all__ = [
     "match_columns",
     "as_arrow",
     "from_arrow",
+    "distinct_plates",
 ]
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -152,3 +153,13 @@ def from_arrow(arr: pa.Array | pa.ChunkedArray, index: pd.Index | None = None) -
 
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def distinct_plates(plates: Iterable[str]) -> list[str]:
+    """Plates as stored (upper case, no whitespace), distinct and sorted; empty ones dropped.
+
+    ``["ab12 cde", "AB12CDE", None, " "]`` -> ``["AB12CDE"]``.
+    """
+    s = pd.Series(list(plates), dtype=object).dropna().astype("str")
+    s = s.str.upper().str.replace(r"\s+", "", regex=True)
+    return sorted(set(s[s != ""].tolist()))

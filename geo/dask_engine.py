@@ -31,11 +31,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.columns import distinct_plates
 from geo.movements import (
     _empty_crossings_raw,
     _finish_crossings,
     _gap_us,
-    _normalise_plates,
     _text,
     _utc_us,
     border_crossings,
@@ -312,7 +312,7 @@ def _crossings_graph(data_dir, max_gap_h, plates, season, start_month):
     import dask.dataframe as dd
 
     gap_us = _gap_us(max_gap_h)
-    plate_list = None if plates is None else _normalise_plates(plates)
+    plate_list = None if plates is None else distinct_plates(plates)
     lo, hi, start = _window(season, start_month, gap_us)
     if plate_list is not None and not plate_list:
         return None

@@ -68,6 +68,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo.columns import as_arrow, distinct_plates
 from geo.schema import MULTI_SEP
 
 __all__ = [
@@ -144,17 +145,21 @@ def _utc_us(values: pd.Series, name: str) -> pd.Series:
 
 
 def _isin(values: pd.Series, lookup: Iterable[str]) -> np.ndarray:
-    """Boolean mask "string value is in ``lookup``" (missing values: False).
+    """Boolean mask "string value is in ``lookup``" (missing values read as ``""``).
 
-    Uses ``pyarrow.compute.is_in``: pandas' ``str`` ``isin`` converts every
-    lookup value to a pyarrow scalar in Python, far slower for thousands.
+    Uses ``pyarrow.compute.is_in`` on the values' Arrow buffers: pandas' ``str``
+    ``isin`` converts every lookup value to a pyarrow scalar in Python, far
+    slower for thousands.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(_text(values).to_numpy(dtype=object), type=pa.string())
-    keys = pa.array(pd.unique(pd.Series(list(lookup), dtype="object").dropna()), type=pa.string())
-    return pc.is_in(arr, value_set=keys).fill_null(False).to_numpy(zero_copy_only=False)
+    if not isinstance(lookup, pd.Series | pd.Index | np.ndarray | pd.api.extensions.ExtensionArray):
+        lookup = list(lookup)
+    keys = pd.Series(lookup, dtype=object).dropna().unique()
+    arr = as_arrow(pd.Series(values))
+    return pc.is_in(arr, value_set=pa.array(keys, type=pa.string())).to_numpy(
+        zero_copy_only=False)
 
 
 def _us(values: pd.Series) -> np.ndarray:
@@ -586,12 +591,6 @@ def _resolve_paths(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike
     return files
 
 
-def _normalise_plates(plates: Iterable[str]) -> list[str]:
-    s = pd.Series(list(plates), dtype="object").dropna().astype("str")
-    s = s.str.upper().str.replace(r"\s+", "", regex=True)
-    return sorted(set(s[s != ""].tolist()))
-
-
 def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool) -> str:
     """The duckdb query of :func:`crossings_from_parquet` (one ``?`` for the file list,
     then the ``where`` parameters, then the season start when ``season_start``)."""
@@ -689,7 +688,7 @@ def crossings_from_parquet(
 
     gap_us = _gap_us(max_gap_h)
     files = _resolve_paths(paths_or_glob)
-    plate_list = None if plates is None else _normalise_plates(plates)
+    plate_list = None if plates is None else distinct_plates(plates)
     if not files or (plate_list is not None and not plate_list):
         return _finish_crossings(_empty_crossings_raw())
     lo = hi = None

@@ -34,12 +34,12 @@ from collections.abc import Collection, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.columns import distinct_plates
 from geo.movements import (
     _check_hours_positive,
     _explode_multi,
     _group_bounds,
     _isin,
-    _normalise_plates,
     _require,
     _text,
     _utc_us,
@@ -574,7 +574,7 @@ def _store_paths(
     from geo.store import sightings_paths
 
     max_gap_h = _check_hours_positive(max_gap_h, "max_gap_h")
-    plate_list = None if plates is None else _normalise_plates(plates)
+    plate_list = None if plates is None else distinct_plates(plates)
     return sightings_paths(
         data_dir, season=season, start_month=start_month, plates=plate_list, margin_h=max_gap_h
     )

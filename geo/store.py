@@ -66,6 +66,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
+from geo.columns import distinct_plates
 from geo.schema import BNG, INCIDENT_COLUMNS, LONDON, SIGHTING_COLUMNS
 from geo.sightings import SIGHTING_KEY, sighting_keys
 from geo.validation import ValidationResult
@@ -424,12 +425,6 @@ def fnv1a64(values) -> np.ndarray:
     return out
 
 
-def _normalise_plates(plates: Iterable[str]) -> list[str]:
-    s = pd.Series(list(plates), dtype=object).dropna().astype("str")
-    s = s.str.upper().str.replace(r"\s+", "", regex=True)
-    return sorted(set(s[s != ""].tolist()))
-
-
 # --------------------------------------------------------------------------- months
 
 
@@ -545,7 +540,7 @@ def _select(
     window = _month_window(season, start_month, time_range, margin_h)
     wanted = None
     if plates is not None:
-        plate_list = _normalise_plates(plates)
+        plate_list = distinct_plates(plates)
         if not plate_list:
             return [], []
         layout = sightings_layout(root)
