@@ -92,8 +92,8 @@ def cameras(areas, rng: np.random.Generator) -> pd.DataFrame:
 def make_store(store: Path, areas, laddered: np.ndarray, warned_force: np.ndarray,
                background: np.ndarray, warned_at: pd.Timestamp, rng: np.random.Generator) -> None:
     """Incidents: one per laddered plate (in ``warned_force``) plus background incidents."""
-    from geo.incidents import validate_incidents
-    from geo.store import ingest
+    from geo.io.store.write import ingest
+    from geo.validate.incidents import validate_incidents
 
     geoms = dict(zip(areas.seven["force"], areas.seven.geometry, strict=True))
     rows = []
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from geo.boundaries import read_boundaries, resolve_boundaries_path
+    from geo.io.boundaries import read_boundaries, resolve_boundaries_path
     from geo.seasons import season_bounds, season_of
     from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, start_streamlit, stop
 

@@ -133,8 +133,9 @@ def generate_store(
     store: Path, *, n_reads: int, n_plates: int, buckets: int, seed: int = 0
 ) -> dict:
     """Write the synthetic season into the partitioned store at ``store``; returns a summary."""
+    from geo.io.store.layout import init_sightings_store, plate_buckets
+    from geo.io.store.write import write_sightings
     from geo.seasons import season_bounds
-    from geo.store import init_sightings_store, plate_buckets, write_sightings
 
     rng = np.random.default_rng(seed)
     init_sightings_store(store, buckets=buckets)
@@ -170,7 +171,7 @@ def _store_stats(store: Path) -> tuple[int, int, int]:
     """(reads, files, bytes) of the store's sightings, from parquet footers."""
     import pyarrow.parquet as pq
 
-    from geo.store import sightings_paths
+    from geo.io.store.read import sightings_paths
 
     paths = sightings_paths(store)
     reads = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
@@ -262,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     n_plates = args.plates or max(1, args.reads // 50)
     store = Path(args.store or f"/tmp/harewatch-bench-{args.reads / 1e6:g}m")
-    from geo.store import PLATE_HASH
+    from geo.io.store.layout import PLATE_HASH
 
     params = {"version": 1, "hash": PLATE_HASH, "reads": args.reads, "plates": n_plates, "buckets": args.buckets,
               "seed": args.seed, "season": SEASON}
@@ -290,8 +291,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from distributed import Client, LocalCluster
 
-    from geo.dask_engine import crossings_dask, write_crossings_dask
-    from geo.store import sightings_partitions, sightings_paths
+    from geo.engines.dask import crossings_dask, write_crossings_dask
+    from geo.io.store.read import sightings_partitions, sightings_paths
 
     parts = sightings_partitions(store)
     print(f"partitions (tasks): {len(parts)}, files per task: "
@@ -339,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     print("workers paused / spilled / restarted: "
           + ("; ".join(trouble[:10]) if trouble else "none (no such log lines)"))
     if args.check:
-        from geo.movements import crossings_from_parquet
+        from geo.engines.duckdb import crossings_from_parquet
 
         t = time.perf_counter()
         want = crossings_from_parquet(sightings_paths(store), plates=linked, season=SEASON,
@@ -354,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
             pd.testing.assert_frame_equal(crossings, want)
             print(f"all plates identical to the duckdb engine: yes (duckdb: {duck_s:.2f} s)")
     if args.check_all:
-        from geo.movements import crossings_from_parquet
+        from geo.engines.duckdb import crossings_from_parquet
 
         t = time.perf_counter()
         want = crossings_from_parquet(sightings_paths(store))

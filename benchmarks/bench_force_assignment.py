@@ -22,13 +22,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.boundaries import (
-    ForceAreas,
-    _index_for,
-    assign_force,
-    read_boundaries,
-    resolve_boundaries_path,
-)
+from geo.areas import ForceAreas, _index_for, assign_force
+from geo.io.boundaries import read_boundaries, resolve_boundaries_path
 
 __all__ = ["main"]
 

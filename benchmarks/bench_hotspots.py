@@ -70,7 +70,7 @@ def make_incidents(n: int, *, seed: int = 0, areas=None):
     import geopandas as gpd
     import pandas as pd
 
-    from geo.boundaries import assign_force
+    from geo.areas import assign_force
     from geo.schema import BNG, INCIDENT_COLUMNS
 
     rng = np.random.default_rng(seed + 1)
@@ -121,8 +121,9 @@ def _worker(mode: str, n: int, seed: int, repeat: int) -> dict:
     if mode == "pair":
         import dbscan
 
-        from geo.boundaries import BoundariesNotFound, read_boundaries, resolve_boundaries_path
+        from geo.errors import BoundariesNotFound
         from geo.hotspots import find_hotspots
+        from geo.io.boundaries import read_boundaries, resolve_boundaries_path
 
         try:  # $HAREWATCH_BOUNDARIES or data/boundaries; without them, no areas
             areas = read_boundaries(resolve_boundaries_path())

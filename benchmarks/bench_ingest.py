@@ -63,7 +63,8 @@ def make_csv(path: Path, rows: int, boundaries: str, seed: int = 0) -> None:
     import pyarrow.csv as pacsv
     from pyproj import Transformer
 
-    from geo.boundaries import assign_force, read_boundaries
+    from geo.areas import assign_force
+    from geo.io.boundaries import read_boundaries
 
     rng = np.random.default_rng(seed)
     areas = read_boundaries(boundaries)

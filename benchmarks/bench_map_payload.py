@@ -19,7 +19,8 @@ import pandas as pd
 import shapely
 
 from dashboard.maps import MapLayers, build_map
-from geo.boundaries import ATTRIBUTION, display_boundaries, read_boundaries, resolve_boundaries_path
+from geo.areas import ATTRIBUTION, display_boundaries
+from geo.io.boundaries import read_boundaries, resolve_boundaries_path
 from geo.schema import BNG, INCIDENT_COLUMNS
 
 

@@ -86,8 +86,8 @@ def generate_store(
     import geopandas as gpd
     import pyarrow as pa
 
+    from geo.io.store.write import write_sightings
     from geo.schema import BNG, INCIDENT_COLUMNS, SIGHTING_COLUMNS
-    from geo.store import write_sightings
 
     rng = np.random.default_rng(seed)
     plates = _plates(n_plates, rng)
@@ -220,9 +220,10 @@ def _child(
 ) -> dict:
     import geopandas as gpd
 
-    from geo.movements import crossings_from_parquet, crossings_near_incidents
-    from geo.offenders import ladder, offenders_from_store
-    from geo.store import sightings_paths
+    from geo.engines.duckdb import crossings_from_parquet, offenders_from_store
+    from geo.io.store.read import sightings_paths
+    from geo.movements import crossings_near_incidents
+    from geo.offenders import ladder
 
     sightings = sightings_paths(store)
     out: dict = {"mode": mode}

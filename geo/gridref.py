@@ -22,7 +22,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["GRID_LETTERS", "gridref_to_en", "en_to_gridref", "parse_gridref"]
+from geo.errors import InputError
+
+__all__ = [
+    "GRID_LETTERS",
+    "gridref_to_en",
+    "en_to_gridref",
+    "parse_gridref",
+]
 
 #: The 25 letters of the grid alphabet (no I), in grid order.
 GRID_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
@@ -149,13 +156,13 @@ def en_to_gridref(
         When ``digits`` is not one of 4, 6, 8, 10, or a point lies off the grid.
     """
     if digits not in (4, 6, 8, 10):
-        raise ValueError(f"digits must be 4, 6, 8 or 10, got {digits}")
+        raise InputError(f"digits must be 4, 6, 8 or 10, got {digits}")
     e = np.asarray(easting_m, dtype="float64")
     n = np.asarray(northing_m, dtype="float64")
     if not (np.isfinite(e).all() and np.isfinite(n).all()):
-        raise ValueError("easting/northing must be finite")
+        raise InputError("easting/northing must be finite")
     if ((e < 0) | (e >= 700_000) | (n < 0) | (n >= 1_300_000)).any():
-        raise ValueError("point off the British National Grid (0-700 km E, 0-1300 km N)")
+        raise InputError("point off the British National Grid (0-700 km E, 0-1300 km N)")
     e_sq = (e // 100_000).astype("int64")
     n_sq = (n // 100_000).astype("int64")
     # invert _square_origin: 500 km letter from (e_sq//5, n_sq//5), 100 km letter inside it

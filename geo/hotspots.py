@@ -27,6 +27,7 @@ operations; the only Python loops run once per hotspot (building its lists).
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -37,11 +38,14 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
-from shapely.geometry import mapping
 
-from geo.boundaries import ForceAreas
-from geo.schema import BNG, LONDON, MULTI_SEP, SEVEN_FORCES, WGS84
-from geo.seasons import _check_start_month
+from geo._config import DEFAULTS
+from geo._frames import check_start_month
+from geo.areas import ForceAreas
+from geo.errors import InputError
+from geo.schema import BNG, SEVEN_FORCES, WGS84
+from geo.seasons import filter_incidents, previous_season
+from geo.times import NAT_INT, london_fields
 
 try:  # the exact, parallel DBSCAN of Wang, Gu & Shun (SIGMOD 2020)
     import dbscan as _dbscan_pkg
@@ -54,9 +58,7 @@ __all__ = [
     "HotspotResult",
     "dbscan_labels",
     "find_hotspots",
-    "hotspots_to_json",
-    "hotspots_to_geojson",
-    "hotspots_to_frame",
+    "hotspots_with_trend",
 ]
 
 #: How hotspots are ranked (rank 1 = top); ``hotspot_id`` follows the rank.
@@ -105,20 +107,20 @@ _BNG_CRS = CRS.from_user_input(BNG)
 def _check_dbscan_args(xy_m, eps_m, min_samples) -> tuple[np.ndarray, float, int]:
     xy = np.ascontiguousarray(np.asarray(xy_m, dtype="float64"))
     if xy.ndim != 2 or xy.shape[1] < 1:
-        raise ValueError(
+        raise InputError(
             f"xy_m must be an (n, d) array of coordinates in metres, got shape {xy.shape}"
         )
     if not np.isfinite(xy).all():
-        raise ValueError("xy_m contains NaN or infinite coordinates")
+        raise InputError("xy_m contains NaN or infinite coordinates")
     if isinstance(eps_m, bool) or not isinstance(eps_m, int | float | np.number):
-        raise ValueError(f"eps_m must be a number of metres, got {eps_m!r}")
+        raise InputError(f"eps_m must be a number of metres, got {eps_m!r}")
     eps = float(eps_m)
     if not (math.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps_m must be a positive number of metres, got {eps_m!r}")
+        raise InputError(f"eps_m must be a positive number of metres, got {eps_m!r}")
     if isinstance(min_samples, bool) or not isinstance(min_samples, int | np.integer):
-        raise ValueError(f"min_samples must be an integer >= 1, got {min_samples!r}")
+        raise InputError(f"min_samples must be an integer >= 1, got {min_samples!r}")
     if min_samples < 1:
-        raise ValueError(f"min_samples must be >= 1, got {min_samples}")
+        raise InputError(f"min_samples must be >= 1, got {min_samples}")
     return xy, eps, int(min_samples)
 
 
@@ -284,12 +286,12 @@ def _points_xy(gdf, what: str) -> tuple[np.ndarray, gpd.GeoSeries]:
     present; otherwise the point geometry (converted to EPSG:27700).
     """
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise ValueError(f"{what} must be a GeoDataFrame in EPSG:27700")
+        raise InputError(f"{what} must be a GeoDataFrame in EPSG:27700")
     crs = gdf.crs
     if crs is None:
-        raise ValueError(f"{what} have no CRS; expected projected metres (EPSG:27700)")
+        raise InputError(f"{what} have no CRS; expected projected metres (EPSG:27700)")
     if crs.is_geographic:
-        raise ValueError(
+        raise InputError(
             f"{what} are in a geographic CRS ({crs.to_string()}); DBSCAN needs metres: "
             "convert to EPSG:27700 first"
         )
@@ -302,16 +304,16 @@ def _points_xy(gdf, what: str) -> tuple[np.ndarray, gpd.GeoSeries]:
             [gdf["easting"].to_numpy(dtype="float64"), gdf["northing"].to_numpy(dtype="float64")]
         )
         if not np.isfinite(xy).all():
-            raise ValueError(f"{what} have missing or non-finite easting/northing")
+            raise InputError(f"{what} have missing or non-finite easting/northing")
         return xy, geom
     if not in_bng:
         geom = geom.to_crs(BNG)
     values = geom.values
     if len(values) and not (shapely.get_type_id(values) == 0).all():
-        raise ValueError(f"{what} geometry must be non-empty points")
+        raise InputError(f"{what} geometry must be non-empty points")
     xy = shapely.get_coordinates(values)
     if len(xy) != len(values) or not np.isfinite(xy).all():
-        raise ValueError(f"{what} have empty or non-finite point coordinates")
+        raise InputError(f"{what} have empty or non-finite point coordinates")
     return xy, geom
 
 
@@ -361,53 +363,14 @@ def _utc_from_ns(ns: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ns.astype("int64").view("datetime64[ns]")).tz_localize("UTC")
 
 
-_HOUR_NS = 3_600_000_000_000
-_DAY_NS = 24 * _HOUR_NS
-_NAT = np.iinfo("int64").min
-_YEAR_1900_NS = -2_208_988_800 * 1_000_000_000
 
 
-def _london_wall_ns(utc_ns: np.ndarray) -> np.ndarray:
-    """Europe/London wall-clock time (ns since 1970-01-01 00:00 local) of UTC instants (no NaT)."""
-    stamps = pd.DatetimeIndex(utc_ns.astype("int64").view("datetime64[ns]")).tz_localize("UTC")
-    return stamps.tz_convert(LONDON).tz_localize(None).as_unit("ns").asi8
 
 
-def _month_of_day(days: np.ndarray) -> np.ndarray:
-    """Calendar month (1..12) of days since 1970-01-01 (proleptic Gregorian, integer maths)."""
-    z = days + 719_468
-    era = z // 146_097
-    doe = z - era * 146_097
-    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    return np.where(mp < 10, mp + 3, mp - 9)
 
 
-def _wall_fields(wall_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Month (0 = Jan), weekday (0 = Mon) and hour of wall-clock times (ns)."""
-    days = wall_ns // _DAY_NS
-    hour = (wall_ns - days * _DAY_NS) // _HOUR_NS
-    return _month_of_day(days) - 1, (days + 3) % 7, hour  # 1970-01-01 was a Thursday
 
 
-def _london_fields(utc_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """London month (0 = Jan), weekday (0 = Mon) and hour of UTC instants (int64 ns, no NaT).
-
-    Since 1900 the UK offset only changes on whole UTC hours, so the fields
-    are computed once per UTC hour spanned and looked up (one division and
-    three small-table lookups per incident); long sparse spans are converted
-    directly.
-    """
-    if len(utc_ns) == 0:
-        return utc_ns, utc_ns, utc_ns
-    hour_idx = utc_ns // _HOUR_NS
-    h0, h1 = int(hour_idx.min()), int(hour_idx.max())
-    if utc_ns.min() >= _YEAR_1900_NS and h1 - h0 < max(2 * len(utc_ns), 50_000):
-        grid = np.arange(h0, h1 + 1, dtype="int64") * _HOUR_NS
-        rel = hour_idx - h0
-        return tuple(field[rel] for field in _wall_fields(_london_wall_ns(grid)))
-    return _wall_fields(_london_wall_ns(utc_ns))
 
 
 def _busiest_periods(
@@ -418,9 +381,9 @@ def _busiest_periods(
     ``utc_ns``: time of each incident (int64 ns, NaT = int64 min); ``labels``
     its hotspot label (-1 none). Input order: no gathering needed.
     """
-    use = (labels >= 0) & (utc_ns != _NAT)
+    use = (labels >= 0) & (utc_ns != NAT_INT)
     tl = labels[use]
-    month, wday, hour = _london_fields(utc_ns[use])
+    month, wday, hour = london_fields(utc_ns[use])
     month_counts = np.bincount(tl * 12 + month, minlength=k * 12).reshape(k, 12)
     any_t = month_counts.sum(axis=1) > 0
     season_cols = (np.arange(12) + start_month - 1) % 12  # ties: earlier in the season
@@ -536,11 +499,11 @@ def _count_in_polygons(polys: np.ndarray, xy: np.ndarray) -> np.ndarray:
 def find_hotspots(
     incidents: gpd.GeoDataFrame,
     *,
-    eps_m: float = 1500.0,
-    min_samples: int = 6,
+    eps_m: float = DEFAULTS.eps_m,
+    min_samples: int = DEFAULTS.min_samples,
     areas: ForceAreas | None = None,
     previous: gpd.GeoDataFrame | None = None,
-    start_month: int = 9,
+    start_month: int = DEFAULTS.start_month,
     window_days: float | None = None,
     time_col: str = "occurred_at",
 ) -> HotspotResult:
@@ -602,217 +565,207 @@ def find_hotspots(
         Geographic or missing CRS, non-point or empty geometry, bad
         parameters, missing times in space-time mode.
     """
-    start_month = _check_start_month(start_month)
+    start_month = check_start_month(start_month)
     _, eps, min_samples = _check_dbscan_args(np.empty((0, 2)), eps_m, min_samples)
-    if window_days is not None:
-        window_days = float(window_days)
-        if not (math.isfinite(window_days) and window_days > 0):
-            raise ValueError(f"window_days must be a positive number of days, got {window_days!r}")
-    xy, _ = _points_xy(incidents, "incidents")
-    n_inc = len(xy)
-    if time_col not in incidents.columns:
-        raise KeyError(f"no time column {time_col!r} in the incidents")
-    times = pd.to_datetime(incidents[time_col])
-    if not isinstance(times.dtype, pd.DatetimeTZDtype):
-        raise ValueError(f"{time_col} must be timezone-aware (UTC)")
-    times = times.dt.tz_convert("UTC")
-
-    if window_days is not None and n_inc:
-        if times.isna().any():
-            raise ValueError("space-time hotspots (window_days) need a time for every incident")
-        t_days = (times - times.min()).dt.total_seconds().to_numpy() / 86400.0
-        features = np.column_stack([xy, t_days * (eps / window_days)])
-    else:
-        features = xy
-    labels = dbscan_labels(features, eps, min_samples)
+    window_days = _check_window_days(window_days)
+    xy, times = _points_and_times(incidents, time_col)
+    labels = dbscan_labels(_features(xy, times, eps, window_days), eps, min_samples)
     params = {
         "eps_m": eps,
         "min_samples": min_samples,
         "start_month": start_month,
         "window_days": window_days,
-        "n_incidents": int(n_inc),
+        "n_incidents": int(len(xy)),
         "n_previous": None if previous is None else int(len(previous)),
         "engine": "sklearn" if _dbscan_pkg is None else "dbscan",
     }
     label_series = pd.Series(labels.astype("int64"), index=incidents.index, name="hotspot_label")
     noise = int((labels < 0).sum())
-    k = int(labels.max()) + 1 if n_inc else 0
-    if k == 0:
+    if not len(xy) or labels.max() < 0:
         return HotspotResult(label_series, _empty_hotspots(), noise, params)
+    groups = _Groups.of(labels, noise)
+    cols = _describe(incidents, xy, times, groups, eps, areas, start_month)
+    cols.update(_compare_previous(cols["polys"], groups.counts, previous))
+    return HotspotResult(label_series, _ranked_frame(cols, groups), noise, params)
 
-    # members grouped by label, in input order (stable radix sort on small ints)
-    small = labels.astype(np.int16 if k < 2**15 - 1 else np.int32)
-    members = np.argsort(small, kind="stable")[noise:]
-    counts = np.bincount(labels[labels >= 0], minlength=k)
-    mlab = np.repeat(np.arange(k), counts)  # == labels[members], without a random gather
-    ends = np.cumsum(counts)
-    starts = ends - counts
-    mxy = xy[members]
 
-    # polygon: convex hull buffered by eps/2, all hotspots at once. A linestring
-    # per hotspot (its first point repeated at the end, so never a single point)
-    # is far cheaper to build than a multipoint and has the same hull.
-    line_xy = np.insert(mxy, ends, mxy[starts], axis=0)
-    line_ix = np.insert(mlab, ends, np.arange(k))
+def hotspots_with_trend(
+    incidents: gpd.GeoDataFrame,
+    *,
+    season: str | None = None,
+    forces: Collection[str] | None = None,
+    hours: tuple[int, int] | None = None,
+    date_from=None,
+    date_to=None,
+    eps_m: float = DEFAULTS.eps_m,
+    min_samples: int = DEFAULTS.min_samples,
+    areas: ForceAreas | None = None,
+    start_month: int = DEFAULTS.start_month,
+) -> HotspotResult:
+    """Hotspots of the filtered incidents, with the trend against the previous season.
+
+    The incidents are filtered with :func:`geo.seasons.filter_incidents`
+    (``season``, ``forces``, ``hours``, ``date_from``/``date_to``); when a
+    season is chosen, the same forces and hours in the season before it
+    (whole season, no date range) give ``previous_n`` and ``change``. The
+    CLI's ``hotspots`` and the dashboard both call this.
+    """
+    current = filter_incidents(incidents, season=season, forces=forces, hours=hours,
+                               date_from=date_from, date_to=date_to, start_month=start_month)
+    previous = None
+    if season is not None:
+        previous = filter_incidents(incidents, season=previous_season(season), forces=forces,
+                                    hours=hours, start_month=start_month)
+    return find_hotspots(current, eps_m=eps_m, min_samples=min_samples, areas=areas,
+                         previous=previous, start_month=start_month)
+
+
+def _check_window_days(window_days: float | None) -> float | None:
+    if window_days is None:
+        return None
+    value = float(window_days)
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"window_days must be a positive number of days, got {window_days!r}")
+    return value
+
+
+def _points_and_times(incidents: gpd.GeoDataFrame, time_col: str) -> tuple[np.ndarray, pd.Series]:
+    """Incident positions (metres, EPSG:27700) and UTC times; refuses naive times."""
+    xy, _ = _points_xy(incidents, "incidents")
+    if time_col not in incidents.columns:
+        raise KeyError(f"no time column {time_col!r} in the incidents")
+    times = pd.to_datetime(incidents[time_col])
+    if not isinstance(times.dtype, pd.DatetimeTZDtype):
+        raise InputError(f"{time_col} must be timezone-aware (UTC)")
+    return xy, times.dt.tz_convert("UTC")
+
+
+def _features(xy: np.ndarray, times: pd.Series, eps: float, window_days: float | None) -> np.ndarray:
+    """DBSCAN features: the positions, plus scaled days in space-time mode."""
+    if window_days is None or not len(xy):
+        return xy
+    if times.isna().any():
+        raise InputError("space-time hotspots (window_days) need a time for every incident")
+    t_days = (times - times.min()).dt.total_seconds().to_numpy() / 86400.0
+    return np.column_stack([xy, t_days * (eps / window_days)])
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """Members of each cluster, grouped by label in input order."""
+
+    labels: np.ndarray
+    k: int
+    members: np.ndarray  # input positions, grouped by label
+    mlab: np.ndarray  # label of each member (== labels[members])
+    counts: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @classmethod
+    def of(cls, labels: np.ndarray, noise: int) -> _Groups:
+        k = int(labels.max()) + 1
+        small = labels.astype(np.int16 if k < 2**15 - 1 else np.int32)
+        members = np.argsort(small, kind="stable")[noise:]  # stable radix sort on small ints
+        counts = np.bincount(labels[labels >= 0], minlength=k)
+        ends = np.cumsum(counts)
+        return cls(labels, k, members, np.repeat(np.arange(k), counts), counts, ends - counts, ends)
+
+
+def _describe(incidents, xy, times, g: _Groups, eps: float, areas, start_month: int) -> dict:
+    """Per-cluster geometry, centroid, ids, first/last times, busiest periods, forces."""
+    mxy = xy[g.members]
+    # convex hull buffered by eps/2, all at once: a linestring per hotspot (its first
+    # point repeated, so never a single point) is cheaper than a multipoint, same hull.
+    line_xy = np.insert(mxy, g.ends, mxy[g.starts], axis=0)
+    line_ix = np.insert(g.mlab, g.ends, np.arange(g.k))
     hulls = shapely.convex_hull(shapely.linestrings(line_xy, indices=line_ix))
     polys = shapely.buffer(hulls, eps / 2.0, quad_segs=_QUAD_SEGS)
-    cent_e = np.bincount(mlab, weights=mxy[:, 0], minlength=k) / counts
-    cent_n = np.bincount(mlab, weights=mxy[:, 1], minlength=k) / counts
+    cent_e = np.bincount(g.mlab, weights=mxy[:, 0], minlength=g.k) / g.counts
+    cent_n = np.bincount(g.mlab, weights=mxy[:, 1], minlength=g.k) / g.counts
     lon, lat = _to_wgs84().transform(cent_e, cent_n)
-
     id_col = incidents["incident_id"]
     if not pd.api.types.is_string_dtype(id_col):
         id_col = id_col.astype(str)
-    ids = id_col.take(members).to_numpy(dtype=object)  # grouped, strings made in order
-    id_lists = [ids[a:b].tolist() for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-
-    # first / last (UTC), missing times ignored; input order (no gather)
+    ids = id_col.take(g.members).to_numpy(dtype=object)  # grouped, strings made in order
+    id_lists = [ids[a:b].tolist() for a, b in zip(g.starts.tolist(), g.ends.tolist(), strict=True)]
     utc_ns = times.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view("int64")
-    timed = (labels >= 0) & (utc_ns != _NAT)
+    first_ns, last_ns = _first_last_ns(utc_ns, g.labels, g.k)
+    month, weekday, hours = _busiest_periods(utc_ns, g.labels, g.k, start_month)
+    forces = _hotspot_forces(incidents, g.labels, polys, areas)
+    return {"polys": polys, "cent_e": cent_e, "cent_n": cent_n, "lat": np.asarray(lat, "float64"),
+            "lon": np.asarray(lon, "float64"), "id_lists": id_lists, "first_ns": first_ns,
+            "last_ns": last_ns, "busiest_month": month, "busiest_weekday": weekday,
+            "busiest_hours": hours, "forces": forces,
+            "cross": np.fromiter((len(f) >= 2 for f in forces), dtype=bool, count=g.k)}
+
+
+def _first_last_ns(utc_ns: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and last time (int ns, NaT as :data:`NAT_INT`) per cluster; missing times ignored."""
+    timed = (labels >= 0) & (utc_ns != NAT_INT)
     first_ns = np.full(k, np.iinfo("int64").max)
     np.minimum.at(first_ns, labels[timed], utc_ns[timed])
-    first_ns[first_ns == np.iinfo("int64").max] = _NAT  # no time at all: NaT
-    last_ns = np.full(k, _NAT)
+    first_ns[first_ns == np.iinfo("int64").max] = NAT_INT  # no time at all: NaT
+    last_ns = np.full(k, NAT_INT)
     np.maximum.at(last_ns, labels[timed], utc_ns[timed])
+    return first_ns, last_ns
 
-    busiest_month, busiest_weekday, busiest_hours = _busiest_periods(utc_ns, labels, k, start_month)
-    forces = _hotspot_forces(incidents, labels, polys, areas)
-    cross = np.fromiter((len(f) >= 2 for f in forces), dtype=bool, count=k)
 
-    # previous season: points inside each polygon (edge included)
-    previous_n = np.zeros(k, dtype="int64")
-    change_pct = np.full(k, np.nan)
+def _compare_previous(polys: np.ndarray, counts: np.ndarray, previous) -> dict:
+    """Previous-season incidents inside each polygon (edge included) and the change."""
+    previous_n = np.zeros(len(counts), dtype="int64")
+    change_pct = np.full(len(counts), np.nan)
     if previous is not None:
         pxy, _ = _points_xy(previous, "previous incidents")
         previous_n = _count_in_polygons(polys, pxy)
     change = counts.astype("int64") - previous_n
     if previous is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
-            change_pct = np.where(
-                previous_n > 0, 100.0 * change / np.maximum(previous_n, 1), np.nan
-            )
+            change_pct = np.where(previous_n > 0, 100.0 * change / np.maximum(previous_n, 1), np.nan)
+    return {"previous_n": previous_n, "change": change, "change_pct": change_pct}
 
-    # rank: n desc, last_at desc (NaT last), centroid east then north (RANKING_RULE)
-    recency = np.where(last_ns == _NAT, np.iinfo("int64").max, -last_ns)
-    order = np.lexsort((cent_n, cent_e, recency, -counts))
+
+def _ranked_frame(c: dict, g: _Groups) -> gpd.GeoDataFrame:
+    """The hotspots frame in rank order (:data:`RANKING_RULE`)."""
+    recency = np.where(c["last_ns"] == NAT_INT, np.iinfo("int64").max, -c["last_ns"])
+    order = np.lexsort((c["cent_n"], c["cent_e"], recency, -g.counts))
     columns = {
-        "hotspot_id": np.array([f"H{r:03d}" for r in range(1, k + 1)], dtype=object),
-        "rank": np.arange(1, k + 1, dtype="int64"),
-        "n": counts[order].astype("int64"),
-        "incident_ids": _object_array([id_lists[i] for i in order]),
-        "forces": _object_array([forces[i] for i in order]),
-        "cross_border": cross[order],
-        "first_at": _utc_from_ns(first_ns[order]),
-        "last_at": _utc_from_ns(last_ns[order]),
-        "busiest_month": busiest_month[order],
-        "busiest_weekday": busiest_weekday[order],
-        "busiest_hours": busiest_hours[order],
-        "previous_n": previous_n[order],
-        "change": change[order],
-        "change_pct": change_pct[order],
-        "centroid_e": cent_e[order],
-        "centroid_n": cent_n[order],
-        "centroid_lat": np.asarray(lat, dtype="float64")[order],
-        "centroid_lon": np.asarray(lon, dtype="float64")[order],
-        "area_km2": shapely.area(polys)[order] / 1e6,
+        "hotspot_id": np.array([f"H{r:03d}" for r in range(1, g.k + 1)], dtype=object),
+        "rank": np.arange(1, g.k + 1, dtype="int64"),
+        "n": g.counts[order].astype("int64"),
+        "incident_ids": _object_array([c["id_lists"][i] for i in order]),
+        "forces": _object_array([c["forces"][i] for i in order]),
+        "cross_border": c["cross"][order],
+        "first_at": _utc_from_ns(c["first_ns"][order]),
+        "last_at": _utc_from_ns(c["last_ns"][order]),
+        "busiest_month": c["busiest_month"][order],
+        "busiest_weekday": c["busiest_weekday"][order],
+        "busiest_hours": c["busiest_hours"][order],
+        "previous_n": c["previous_n"][order],
+        "change": c["change"][order],
+        "change_pct": c["change_pct"][order],
+        "centroid_e": c["cent_e"][order],
+        "centroid_n": c["cent_n"][order],
+        "centroid_lat": c["lat"][order],
+        "centroid_lon": c["lon"][order],
+        "area_km2": shapely.area(c["polys"])[order] / 1e6,
         "label": order.astype("int64"),
     }
-    hotspots = gpd.GeoDataFrame(columns, geometry=polys[order], crs=_BNG_CRS)
-    return HotspotResult(label_series, hotspots, noise, params)
+    return gpd.GeoDataFrame(columns, geometry=c["polys"][order], crs=_BNG_CRS)
 
 
 # --------------------------------------------------------------------------- output
 
 
-def _iso(ts) -> str | None:
-    return None if pd.isna(ts) else pd.Timestamp(ts).isoformat()
 
 
-def _num(x: float, ndigits: int) -> float | None:
-    x = float(x)
-    return None if not math.isfinite(x) else round(x, ndigits)
 
 
-def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
-    cols = {c: hotspots[c].tolist() for c in HOTSPOT_COLUMNS}
-    out = []
-    for i in range(len(hotspots)):  # one dict per hotspot (not per incident)
-        out.append(
-            {
-                "id": str(cols["hotspot_id"][i]),
-                "rank": int(cols["rank"][i]),
-                "n": int(cols["n"][i]),
-                "incident_ids": [str(v) for v in cols["incident_ids"][i]],
-                "centroid": {
-                    "lat": _num(cols["centroid_lat"][i], 6),
-                    "lon": _num(cols["centroid_lon"][i], 6),
-                    "easting": _num(cols["centroid_e"][i], 1),
-                    "northing": _num(cols["centroid_n"][i], 1),
-                },
-                "forces": [str(v) for v in cols["forces"][i]],
-                "cross_border": bool(cols["cross_border"][i]),
-                "first_at": _iso(cols["first_at"][i]),
-                "last_at": _iso(cols["last_at"][i]),
-                "busiest_month": str(cols["busiest_month"][i]),
-                "busiest_weekday": str(cols["busiest_weekday"][i]),
-                "busiest_hours": str(cols["busiest_hours"][i]),
-                "previous_n": int(cols["previous_n"][i]),
-                "change": int(cols["change"][i]),
-                "change_pct": _num(cols["change_pct"][i], 1),
-                "area_km2": _num(cols["area_km2"][i], 4),
-                "label": int(cols["label"][i]),
-            }
-        )
-    return out
 
 
-def _json_params(params: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in params.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        out[key] = value
-    return out
 
 
-def hotspots_to_json(result: HotspotResult) -> dict[str, Any]:
-    """The hotspot result as plain JSON types (the ``harewatch hotspots`` contract).
-
-    Returns
-    -------
-    dict
-        ``{"params": {...}, "noise": int, "ranking_rule": str, "hotspots":
-        [{"id", "rank", "n", "incident_ids", "centroid": {"lat", "lon",
-        "easting", "northing"}, "forces", "cross_border", "first_at",
-        "last_at" (ISO 8601 UTC), "busiest_month", "busiest_weekday",
-        "busiest_hours", "previous_n", "change", "change_pct" (percent, null
-        when undefined), "area_km2", "label"}]}`` in rank order.
-    """
-    return {
-        "params": _json_params(result.params),
-        "noise": int(result.noise),
-        "ranking_rule": RANKING_RULE,
-        "hotspots": _hotspot_records(result.hotspots),
-    }
 
 
-def hotspots_to_geojson(result: HotspotResult) -> dict[str, Any]:
-    """Hotspot polygons as a GeoJSON FeatureCollection in WGS84 (lon, lat degrees).
-
-    Each feature's ``properties`` are the hotspot's :func:`hotspots_to_json` record.
-    """
-    hs = result.hotspots
-    geoms = hs.geometry.to_crs(WGS84).values if len(hs) else []
-    features = [
-        {"type": "Feature", "id": rec["id"], "properties": rec, "geometry": mapping(g)}
-        for rec, g in zip(_hotspot_records(hs), geoms, strict=True)
-    ]
-    return {"type": "FeatureCollection", "features": features}
 
 
-def hotspots_to_frame(result: HotspotResult) -> pd.DataFrame:
-    """Hotspots as a flat table for CSV: no geometry, lists joined by ``";"``."""
-    frame = pd.DataFrame(result.hotspots.drop(columns="geometry"))
-    for col in ("incident_ids", "forces"):
-        frame[col] = frame[col].map(lambda v: MULTI_SEP.join(map(str, v))).astype(object)
-    return frame

@@ -58,18 +58,24 @@ a sort and a shift, which a columnar engine does orders of magnitude faster.
 
 from __future__ import annotations
 
-import glob as _glob
-import math
-import os
-import tempfile
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from geo.columns import as_arrow, distinct_plates
-from geo.schema import MULTI_SEP
+from geo._config import DEFAULTS
+from geo._frames import (
+    US_PER_H,
+    as_text,
+    check_hours_positive,
+    check_metres,
+    epoch_us,
+    explode_multi,
+    gap_us_of,
+    group_bounds,
+    isin_strings,
+    require_columns,
+    utc_us,
+)
+from geo.schema import MULTI_SEP, UTC_US
 
 __all__ = [
     "POINT_COLUMNS",
@@ -78,7 +84,6 @@ __all__ = [
     "trips",
     "border_crossings",
     "crossings_near_incidents",
-    "crossings_from_parquet",
     "linked_plates",
 ]
 
@@ -101,128 +106,36 @@ CROSSING_COLUMNS: list[str] = [
 ]
 
 _SORT_KEYS = ["vrm", "at", "kind", "ref", "force", "easting", "northing"]
-_US_PER_H = 3_600_000_000
-_TIME = "datetime64[us, UTC]"
-#: Columns the parquet scan reads (and nothing else).
-_SCAN_COLUMNS = ["vrm", "read_at", "force", "camera_id", "easting", "northing"]
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{what} must be a DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what} lack required column(s): {', '.join(missing)}")
 
 
-def _check_hours_positive(value: float, name: str, *, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a number of hours, got {value!r}") from exc
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number of hours {bound}, got {value!r}")
-    return v
 
 
-def _gap_us(max_gap_h: float) -> int:
-    """``max_gap_h`` hours as integer microseconds (the unit both engines compare in)."""
-    return int(round(_check_hours_positive(max_gap_h, "max_gap_h") * _US_PER_H))
 
 
-def _utc_us(values: pd.Series, name: str) -> pd.Series:
-    """Tz-aware times as ``datetime64[us, UTC]`` (truncated); ValueError if naive."""
-    s = values
-    if not isinstance(s.dtype, pd.DatetimeTZDtype):
-        if len(s) == 0 or s.isna().all():
-            return pd.Series(pd.NaT, index=s.index, dtype=_TIME)
-        raise ValueError(f"{name} must hold timezone-aware (UTC) datetimes, got {s.dtype}")
-    return s.dt.tz_convert("UTC").astype(_TIME)
 
 
-def _isin(values: pd.Series, lookup: Iterable[str]) -> np.ndarray:
-    """Boolean mask "string value is in ``lookup``" (missing values read as ``""``).
-
-    Uses ``pyarrow.compute.is_in`` on the values' Arrow buffers: pandas' ``str``
-    ``isin`` converts every lookup value to a pyarrow scalar in Python, far
-    slower for thousands.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not isinstance(lookup, pd.Series | pd.Index | np.ndarray | pd.api.extensions.ExtensionArray):
-        lookup = list(lookup)
-    keys = pd.Series(lookup, dtype=object).dropna().unique()
-    arr = as_arrow(pd.Series(values))
-    return pc.is_in(arr, value_set=pa.array(keys, type=pa.string())).to_numpy(
-        zero_copy_only=False)
 
 
-def _us(values: pd.Series) -> np.ndarray:
-    """Tz-aware times as int64 microseconds since the epoch (NaT as int64 min)."""
-    return values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]").view("int64")
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Strings (pandas ``str`` dtype) with missing values as ``""``."""
-    if isinstance(values.dtype, pd.StringDtype) and not values.hasnans:
-        return values
-    if isinstance(values.dtype, pd.StringDtype):
-        return values.fillna("")
-    return values.astype("object").where(values.notna(), "").astype("str")
 
 
-def _group_bounds(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (exclusive) row positions of runs of equal ``keys`` rows.
-
-    ``keys`` must already be sorted so that each group is one contiguous run.
-    Used to build small per-group Python lists by slicing, much faster than
-    ``groupby().agg(list)`` (which slices a frame per group).
-    """
-    n = len(keys)
-    if n == 0:
-        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
-    new = np.zeros(n, dtype=bool)
-    new[0] = True
-    for col in keys.columns:
-        v = keys[col].to_numpy()
-        new[1:] |= v[1:] != v[:-1]
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], n)
-    return starts, ends
 
 
-def _check_metres(east: pd.Series, north: pd.Series, what: str) -> None:
-    """Refuse longitude/latitude where British National Grid metres are meant."""
-    e = pd.to_numeric(east, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    n = pd.to_numeric(north, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    ok = np.isfinite(e) & np.isfinite(n)
-    if ok.any() and (np.abs(e[ok]) <= 180).all() and (np.abs(n[ok]) <= 90).all():
-        raise ValueError(
-            f"{what}: easting/northing look like longitude/latitude degrees; "
-            "metres in EPSG:27700 (British National Grid) are required"
-        )
 
 
-def _explode_multi(values: pd.Series) -> pd.Series:
-    """``"A;B"`` strings exploded to one stripped, non-empty value per row.
-
-    The index holds the source row *positions* (use ``.iloc``), so a
-    non-unique index on the input does no harm.
-    """
-    s = _text(values).reset_index(drop=True).str.split(MULTI_SEP).explode().str.strip()
-    return s[s.notna() & (s != "")]
 
 
 def _empty_points() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "vrm": pd.Series([], dtype="str"),
-            "at": pd.Series([], dtype=_TIME),
+            "at": pd.Series([], dtype=UTC_US),
             "easting": pd.Series([], dtype="float64"),
             "northing": pd.Series([], dtype="float64"),
             "force": pd.Series([], dtype="str"),
@@ -232,21 +145,21 @@ def _empty_points() -> pd.DataFrame:
     )
 
 
-def _finish_crossings(df: pd.DataFrame) -> pd.DataFrame:
+def finish_crossings(df: pd.DataFrame) -> pd.DataFrame:
     """Canonical dtypes, column order and a fresh RangeIndex (shared by both engines)."""
     out = pd.DataFrame(
         {
-            "vrm": _text(df["vrm"]),
+            "vrm": as_text(df["vrm"]),
             "trip": df["trip"].astype("int64"),
-            "from_force": _text(df["from_force"]),
-            "to_force": _text(df["to_force"]),
-            "from_at": _utc_us(df["from_at"], "from_at"),
-            "at": _utc_us(df["at"], "at"),
-            "camera_id": _text(df["camera_id"]),
+            "from_force": as_text(df["from_force"]),
+            "to_force": as_text(df["to_force"]),
+            "from_at": utc_us(df["from_at"], "from_at"),
+            "at": utc_us(df["at"], "at"),
+            "camera_id": as_text(df["camera_id"]),
             "easting": df["easting"].astype("float64"),
             "northing": df["northing"].astype("float64"),
-            "from_ref": _text(df["from_ref"]),
-            "ref": _text(df["ref"]),
+            "from_ref": as_text(df["from_ref"]),
+            "ref": as_text(df["ref"]),
         }
     )
     return out.reset_index(drop=True)
@@ -286,42 +199,42 @@ def vehicle_points(
     """
     parts = []
     if incidents is not None:
-        _require(
+        require_columns(
             incidents,
             ["incident_id", "occurred_at", "easting", "northing", "force", "vrms"],
             "incidents",
         )
-        _check_metres(incidents["easting"], incidents["northing"], "incidents")
-        plates = _explode_multi(incidents["vrms"])
+        check_metres(incidents["easting"], incidents["northing"], "incidents")
+        plates = explode_multi(incidents["vrms"])
         if len(plates):
             src = incidents.iloc[plates.index.to_numpy()]  # positions, in explode order
             inc = pd.DataFrame(
                 {
                     "vrm": plates.to_numpy(),
-                    "at": _utc_us(src["occurred_at"], "occurred_at").array,
+                    "at": utc_us(src["occurred_at"], "occurred_at").array,
                     "easting": src["easting"].astype("float64").to_numpy(),
                     "northing": src["northing"].astype("float64").to_numpy(),
-                    "force": _text(src["force"]).to_numpy(),
+                    "force": as_text(src["force"]).to_numpy(),
                     "kind": "incident",
-                    "ref": _text(src["incident_id"]).to_numpy(),
+                    "ref": as_text(src["incident_id"]).to_numpy(),
                 }
             )
             parts.append(inc.drop_duplicates(["vrm", "ref"]))
     if sightings is not None:
-        _require(
+        require_columns(
             sightings, ["vrm", "read_at", "easting", "northing", "force", "camera_id"], "sightings"
         )
-        _check_metres(sightings["easting"], sightings["northing"], "sightings")
+        check_metres(sightings["easting"], sightings["northing"], "sightings")
         parts.append(
             pd.DataFrame(
                 {
-                    "vrm": _text(sightings["vrm"]).to_numpy(),
-                    "at": _utc_us(sightings["read_at"], "read_at").array,
+                    "vrm": as_text(sightings["vrm"]).to_numpy(),
+                    "at": utc_us(sightings["read_at"], "read_at").array,
                     "easting": sightings["easting"].astype("float64").to_numpy(),
                     "northing": sightings["northing"].astype("float64").to_numpy(),
-                    "force": _text(sightings["force"]).to_numpy(),
+                    "force": as_text(sightings["force"]).to_numpy(),
                     "kind": "read",
-                    "ref": _text(sightings["camera_id"]).to_numpy(),
+                    "ref": as_text(sightings["camera_id"]).to_numpy(),
                 }
             )
         )
@@ -329,7 +242,7 @@ def vehicle_points(
     if not parts:
         return _empty_points()
     points = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    points = points.astype({"vrm": "str", "force": "str", "kind": "str", "ref": "str", "at": _TIME})
+    points = points.astype({"vrm": "str", "force": "str", "kind": "str", "ref": "str", "at": UTC_US})
     points = points[points["vrm"] != ""]
     return points.sort_values(_SORT_KEYS, kind="stable").reset_index(drop=True)[POINT_COLUMNS]
 
@@ -346,12 +259,12 @@ def _segment(points: pd.DataFrame, gap_us: int) -> tuple[pd.DataFrame, np.ndarra
     """
     keys = [k for k in _SORT_KEYS if k in points.columns]
     p = points.copy()
-    p["at"] = _utc_us(p["at"], "at")
-    p = p[(_text(p["vrm"]) != "").to_numpy() & p["at"].notna().to_numpy()]
+    p["at"] = utc_us(p["at"], "at")
+    p = p[(as_text(p["vrm"]) != "").to_numpy() & p["at"].notna().to_numpy()]
     p = p.sort_values(keys, kind="stable").reset_index(drop=True)
     n = len(p)
-    vrm = _text(p["vrm"]).to_numpy(dtype=object)
-    t = _us(p["at"])
+    vrm = as_text(p["vrm"]).to_numpy(dtype=object)
+    t = epoch_us(p["at"])
     same = np.zeros(n, dtype=bool)
     near = np.zeros(n, dtype=bool)
     if n > 1:
@@ -367,7 +280,7 @@ def _segment(points: pd.DataFrame, gap_us: int) -> tuple[pd.DataFrame, np.ndarra
     return p, near, same
 
 
-def trips(points: pd.DataFrame, max_gap_h: float = 6.0) -> pd.DataFrame:
+def trips(points: pd.DataFrame, max_gap_h: float = DEFAULTS.max_gap_h) -> pd.DataFrame:
     """Number each plate's trips: a new trip starts after a gap of more than ``max_gap_h``.
 
     Parameters
@@ -391,12 +304,12 @@ def trips(points: pd.DataFrame, max_gap_h: float = 6.0) -> pd.DataFrame:
     ValueError
         Missing columns, ``max_gap_h <= 0``, naive times.
     """
-    _require(points, ["vrm", "at"], "points")
-    out, _, _ = _segment(points, _gap_us(max_gap_h))
+    require_columns(points, ["vrm", "at"], "points")
+    out, _, _ = _segment(points, gap_us_of(max_gap_h))
     return out
 
 
-def border_crossings(points: pd.DataFrame, max_gap_h: float = 6.0) -> pd.DataFrame:
+def border_crossings(points: pd.DataFrame, max_gap_h: float = DEFAULTS.max_gap_h) -> pd.DataFrame:
     """Consecutive points of the same trip in different force areas (pandas engine).
 
     Parameters
@@ -423,19 +336,19 @@ def border_crossings(points: pd.DataFrame, max_gap_h: float = 6.0) -> pd.DataFra
     ValueError
         Missing columns, ``max_gap_h <= 0``, naive times.
     """
-    _require(points, POINT_COLUMNS, "points")
-    gap_us = _gap_us(max_gap_h)
-    known = points["force"].notna() & (_text(points["force"]) != "")
+    require_columns(points, POINT_COLUMNS, "points")
+    gap_us = gap_us_of(max_gap_h)
+    known = points["force"].notna() & (as_text(points["force"]) != "")
     p, near, _ = _segment(points.loc[known, POINT_COLUMNS], gap_us)
     if len(p) < 2:
-        return _finish_crossings(_empty_crossings_raw())
-    force = _text(p["force"]).to_numpy(dtype=object)
+        return finish_crossings(empty_crossings_raw())
+    force = as_text(p["force"]).to_numpy(dtype=object)
     cross = np.zeros(len(p), dtype=bool)
     cross[1:] = near[1:] & (force[1:] != force[:-1])
     idx = np.flatnonzero(cross)
     prev = idx - 1
-    ref = _text(p["ref"]).to_numpy(dtype=object)
-    kind = _text(p["kind"]).to_numpy(dtype=object)
+    ref = as_text(p["ref"]).to_numpy(dtype=object)
+    kind = as_text(p["kind"]).to_numpy(dtype=object)
     raw = pd.DataFrame(
         {
             "vrm": p["vrm"].to_numpy()[idx],
@@ -451,18 +364,18 @@ def border_crossings(points: pd.DataFrame, max_gap_h: float = 6.0) -> pd.DataFra
             "ref": ref[idx],
         }
     )
-    return _finish_crossings(raw)
+    return finish_crossings(raw)
 
 
-def _empty_crossings_raw() -> pd.DataFrame:
+def empty_crossings_raw() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "vrm": pd.Series([], dtype="str"),
             "trip": pd.Series([], dtype="int64"),
             "from_force": pd.Series([], dtype="str"),
             "to_force": pd.Series([], dtype="str"),
-            "from_at": pd.Series([], dtype=_TIME),
-            "at": pd.Series([], dtype=_TIME),
+            "from_at": pd.Series([], dtype=UTC_US),
+            "at": pd.Series([], dtype=UTC_US),
             "camera_id": pd.Series([], dtype="str"),
             "easting": pd.Series([], dtype="float64"),
             "northing": pd.Series([], dtype="float64"),
@@ -488,16 +401,16 @@ def linked_plates(incidents: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         Distinct links, sorted by plate, time, incident id.
     """
-    _require(incidents, ["incident_id", "occurred_at", "vrms"], "incidents")
-    plates = _explode_multi(incidents["vrms"])
+    require_columns(incidents, ["incident_id", "occurred_at", "vrms"], "incidents")
+    plates = explode_multi(incidents["vrms"])
     src = incidents.iloc[plates.index.to_numpy()]
     links = pd.DataFrame(
         {
             "vrm": plates.to_numpy(),
-            "incident_id": _text(src["incident_id"]).to_numpy(),
-            "occurred_at": _utc_us(src["occurred_at"], "occurred_at").array,
+            "incident_id": as_text(src["incident_id"]).to_numpy(),
+            "occurred_at": utc_us(src["occurred_at"], "occurred_at").array,
         }
-    ).astype({"vrm": "str", "incident_id": "str", "occurred_at": _TIME})
+    ).astype({"vrm": "str", "incident_id": "str", "occurred_at": UTC_US})
     links = links.drop_duplicates(["vrm", "incident_id"])
     return links.sort_values(["vrm", "occurred_at", "incident_id"], kind="stable").reset_index(
         drop=True
@@ -505,7 +418,7 @@ def linked_plates(incidents: pd.DataFrame) -> pd.DataFrame:
 
 
 def crossings_near_incidents(
-    crossings: pd.DataFrame, incidents: pd.DataFrame, window_h: float = 3.0
+    crossings: pd.DataFrame, incidents: pd.DataFrame, window_h: float = DEFAULTS.window_h
 ) -> pd.DataFrame:
     """Flag crossings made within ``window_h`` hours of an incident linked to the same plate.
 
@@ -532,26 +445,26 @@ def crossings_near_incidents(
     ValueError
         Missing columns, negative ``window_h``, naive times.
     """
-    _require(crossings, ["vrm", "at"], "crossings")
-    window_us = int(round(_check_hours_positive(window_h, "window_h", allow_zero=True) * _US_PER_H))
+    require_columns(crossings, ["vrm", "at"], "crossings")
+    window_us = int(round(check_hours_positive(window_h, "window_h", allow_zero=True) * US_PER_H))
     links = linked_plates(incidents)
     out = crossings.copy()
     c = pd.DataFrame(
         {
             "_pos": np.arange(len(crossings)),
-            "vrm": _text(crossings["vrm"]).to_numpy(),
-            "at": _utc_us(crossings["at"], "at").array,
+            "vrm": as_text(crossings["vrm"]).to_numpy(),
+            "at": utc_us(crossings["at"], "at").array,
         }
-    ).astype({"vrm": "str", "at": _TIME})
-    c = c[_isin(c["vrm"], links["vrm"].unique())]
+    ).astype({"vrm": "str", "at": UTC_US})
+    c = c[isin_strings(c["vrm"], links["vrm"].unique())]
     m = c.merge(links, on="vrm", how="inner")  # one row per (crossing, linked incident)
     if len(m):
-        dt_us = np.abs(_us(m["occurred_at"]) - _us(m["at"]))
+        dt_us = np.abs(epoch_us(m["occurred_at"]) - epoch_us(m["at"]))
         m = m[dt_us <= window_us]
     ids = np.full(len(crossings), "", dtype=object)
     if len(m):
         m = m.sort_values(["_pos", "occurred_at", "incident_id"], kind="stable")
-        starts, ends = _group_bounds(m[["_pos"]])
+        starts, ends = group_bounds(m[["_pos"]])
         inc_ids = m["incident_id"].tolist()
         ids[m["_pos"].to_numpy()[starts]] = [
             MULTI_SEP.join(inc_ids[a:b]) for a, b in zip(starts, ends, strict=True)
@@ -564,188 +477,7 @@ def crossings_near_incidents(
 # --------------------------------------------------------------------------- duckdb scan
 
 
-def _resolve_paths(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
-    """Parquet files from a file, a directory (its ``*.parquet`` at any depth, hidden
-    files and folders skipped), a glob, or a list of these."""
-    items = [paths_or_glob] if isinstance(paths_or_glob, str | os.PathLike) else list(paths_or_glob)
-    files: list[str] = []
-    for item in items:
-        text = os.fspath(item)
-        p = Path(text)
-        if p.is_dir():
-            # recursive (the store's season=/month=/bucket= folders); skip hidden files and
-            # folders, e.g. the store's ".tmp-*.parquet" being written
-            files.extend(
-                sorted(
-                    str(f)
-                    for f in p.rglob("*.parquet")
-                    if not any(part.startswith(".") for part in f.relative_to(p).parts)
-                )
-            )
-        elif any(ch in text for ch in "*?["):
-            files.extend(sorted(_glob.glob(text)))
-        elif p.is_file():
-            files.append(text)
-        else:
-            raise ValueError(f"no parquet file or directory at {text}")
-    return files
 
 
-def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool) -> str:
-    """The duckdb query of :func:`crossings_from_parquet` (one ``?`` for the file list,
-    then the ``where`` parameters, then the season start when ``season_start``)."""
-    order = "read_at, camera_id, force, easting, northing"
-    return f"""
-    WITH src AS (
-        SELECT vrm, {read_at} AS read_at, force, coalesce(camera_id, '') AS camera_id,
-               CAST(easting AS DOUBLE) AS easting, CAST(northing AS DOUBLE) AS northing
-        FROM read_parquet(?, union_by_name = true)
-        WHERE {" AND ".join(where)}
-    ),
-    w AS (
-        SELECT *,
-               lag(force) OVER win AS from_force,
-               lag(read_at) OVER win AS from_at,
-               lag(camera_id) OVER win AS from_ref,
-               epoch_us(read_at) - epoch_us(lag(read_at) OVER win) AS gap_us,
-               row_number() OVER win AS rn
-        FROM src
-        WINDOW win AS (PARTITION BY vrm ORDER BY {order})
-    ),
-    ev AS (  -- trip breaks and crossings only: a small fraction of the reads
-        SELECT *, gap_us > {gap_us} AS brk
-        FROM w
-        WHERE gap_us > {gap_us} OR force <> from_force
-    ),
-    t AS (
-        SELECT *, sum(CAST(brk AS INTEGER)) OVER (
-            PARTITION BY vrm ORDER BY rn ROWS UNBOUNDED PRECEDING) AS trip
-        FROM ev
-    )
-    SELECT vrm, trip, from_force, force AS to_force, from_at, read_at AS "at", camera_id,
-           easting, northing, from_ref, camera_id AS ref
-    FROM t
-    WHERE NOT brk {"AND read_at >= ?" if season_start else ""}
-    ORDER BY vrm, rn
-    """
 
 
-def crossings_from_parquet(
-    paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike],
-    *,
-    max_gap_h: float = 6.0,
-    plates: Iterable[str] | None = None,
-    season: str | None = None,
-    start_month: int = 9,
-    threads: int | None = None,
-    memory_limit: str | None = None,
-) -> pd.DataFrame:
-    """Border crossings of ANPR reads scanned straight from GeoParquet files (duckdb engine).
-
-    Reads only ``vrm, read_at, force, camera_id, easting, northing``; the
-    sort and the ``LAG`` window over ``PARTITION BY vrm ORDER BY read_at``
-    run inside duckdb (parallel, spilling to disk past ``memory_limit``) and
-    only crossings come back. Gives the same rows as
-    ``border_crossings(vehicle_points(None, reads), max_gap_h)`` on the same
-    reads.
-
-    Parameters
-    ----------
-    paths_or_glob : str, path, or sequence of them
-        Parquet files, directories (their ``*.parquet`` at any depth) or glob
-        patterns, e.g. ``geo.store.sightings_paths(data_dir)`` or ``"<data_dir>/sightings"``.
-    max_gap_h : float, default 6.0
-        Trip gap in hours (> 0), see :func:`trips`.
-    plates : iterable of str, optional
-        Only these plates (normalised: upper case, no spaces). An empty
-        iterable gives no crossings.
-    season : str, optional
-        Only crossings whose ``at`` lies in this season (label as in
-        :func:`geo.seasons.season_bounds`). Reads from ``max_gap_h`` before
-        the season start are scanned too, so a crossing just after the start
-        is not lost; trip numbers then count from that point, not from the
-        plate's first read ever.
-    start_month : int, default 9
-        Month seasons start in.
-    threads : int, optional
-        duckdb worker threads (default: all cores).
-    memory_limit : str, optional
-        duckdb memory limit such as ``"2GB"`` (default: duckdb's own, 80 % of RAM).
-
-    Returns
-    -------
-    DataFrame
-        Columns :data:`CROSSING_COLUMNS` (``camera_id == ref``), sorted by plate
-        and time.
-
-    Raises
-    ------
-    ValueError
-        No such files, missing columns, naive ``read_at``, ``max_gap_h <= 0``,
-        bad season label.
-    """
-    import duckdb
-
-    gap_us = _gap_us(max_gap_h)
-    files = _resolve_paths(paths_or_glob)
-    plate_list = None if plates is None else distinct_plates(plates)
-    if not files or (plate_list is not None and not plate_list):
-        return _finish_crossings(_empty_crossings_raw())
-    lo = hi = None
-    if season is not None:
-        from geo.seasons import season_bounds
-
-        start, hi = season_bounds(season, start_month)
-        lo = start - pd.Timedelta(microseconds=gap_us)
-
-    con = duckdb.connect()
-    try:
-        if threads is not None:
-            con.execute(f"SET threads = {int(threads)}")
-        if memory_limit is not None:
-            con.execute("SET memory_limit = ?", [str(memory_limit)])
-        con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
-        # spill (if the sort outgrows memory_limit) to the system temp dir, not the cwd
-        con.execute(
-            "SET temp_directory = ?", [os.path.join(tempfile.gettempdir(), "harewatch-duckdb")]
-        )
-        schema = con.execute(
-            "DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [files]
-        ).fetchall()
-        types = {row[0]: str(row[1]) for row in schema}
-        missing = [c for c in _SCAN_COLUMNS if c not in types]
-        if missing:
-            raise ValueError(f"sightings parquet lacks required column(s): {', '.join(missing)}")
-        rtype = types["read_at"].upper()
-        if rtype == "TIMESTAMP WITH TIME ZONE":
-            read_at = "read_at"
-        elif rtype in ("TIMESTAMP_NS WITH TIME ZONE", "TIMESTAMPTZ_NS"):
-            # truncate to microseconds, as the pandas engine does
-            read_at = "make_timestamptz(epoch_ns(read_at) // 1000)"
-        else:
-            raise ValueError(
-                f"read_at must be a timezone-aware (UTC) timestamp, got {types['read_at']}"
-            )
-
-        where = [
-            "vrm IS NOT NULL",
-            "vrm <> ''",
-            "read_at IS NOT NULL",
-            "force IS NOT NULL",
-            "force <> ''",
-        ]
-        params: list = [files]
-        if lo is not None:
-            where.append("read_at >= ? AND read_at < ?")
-            params += [lo.to_pydatetime(), hi.to_pydatetime()]
-        if plate_list is not None:
-            con.register("_plates", pd.DataFrame({"vrm": pd.Series(plate_list, dtype="str")}))
-            where.append("vrm IN (SELECT vrm FROM _plates)")
-        sql = _scan_sql(read_at, where, gap_us, season_start=lo is not None)
-        if lo is not None:
-            params.append(start.to_pydatetime())
-        raw = con.sql(sql, params=params).to_arrow_table().to_pandas()
-    finally:
-        con.close()
-    return _finish_crossings(raw)

@@ -28,33 +28,29 @@ Decisions (documented so analysts can check them):
 
 from __future__ import annotations
 
-import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
 
-from geo.columns import distinct_plates
-from geo.movements import (
-    _check_hours_positive,
-    _explode_multi,
-    _group_bounds,
-    _isin,
-    _require,
-    _text,
-    _utc_us,
-    crossings_from_parquet,
-    crossings_near_incidents,
+from geo._config import DEFAULTS
+from geo._frames import (
+    as_text,
+    explode_multi,
+    group_bounds,
+    isin_strings,
+    iso_utc,
+    require_columns,
+    utc_us,
 )
+from geo.movements import crossings_near_incidents
 from geo.seasons import season_of
 
 __all__ = [
     "STAGES",
     "LADDER_COLUMNS",
     "ladder",
-    "offenders_to_json",
-    "offenders_to_frame",
-    "offenders_from_store",
+    "latest_force",
 ]
 
 #: Stage number -> action under the agreement.
@@ -78,21 +74,9 @@ LADDER_COLUMNS: list[str] = [
 ]
 
 _KEYS = ["subject", "kind", "season"]
-_INCIDENT_REQUIRED = ["incident_id", "occurred_at", "force", "in_agreement", "vrms", "nominals"]
+INCIDENT_REQUIRED = ["incident_id", "occurred_at", "force", "in_agreement", "vrms", "nominals"]
 
 
-def _iso(values: pd.Series) -> list[str]:
-    """ISO 8601 strings in UTC, as ``Timestamp.isoformat()`` gives them (vectorised).
-
-    ``2021-10-01T20:40:00+00:00``; microseconds appear only when non-zero.
-    """
-    if len(values) == 0:
-        return []
-    us = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
-    base = np.datetime_as_string(us, unit="s").astype(object)
-    micro = us.view("int64") % 1_000_000
-    frac = np.where(micro != 0, np.char.mod(".%06d", micro).astype(object), "")
-    return (base + frac + "+00:00").tolist()
 
 
 def _empty_ladder() -> pd.DataFrame:
@@ -115,14 +99,14 @@ def _empty_ladder() -> pd.DataFrame:
     )
 
 
-def _links(incidents: pd.DataFrame, start_month: int) -> pd.DataFrame:
+def incident_links(incidents: pd.DataFrame, start_month: int) -> pd.DataFrame:
     """One row per (subject, kind, incident) of the counted incidents, in ladder order."""
     counted = incidents[
         incidents["in_agreement"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     ]
     parts = []
     for column, kind in (("vrms", "vehicle"), ("nominals", "person")):
-        subj = _explode_multi(counted[column])
+        subj = explode_multi(counted[column])
         if column == "vrms":  # plates are normalised already; be tolerant of stray case/spaces
             subj = subj.str.upper().str.replace(r"\s+", "", regex=True)
         src = counted.iloc[subj.index.to_numpy()]
@@ -131,9 +115,9 @@ def _links(incidents: pd.DataFrame, start_month: int) -> pd.DataFrame:
                 {
                     "subject": subj.to_numpy(),
                     "kind": kind,
-                    "incident_id": _text(src["incident_id"]).to_numpy(),
-                    "force": _text(src["force"]).to_numpy(),
-                    "occurred_at": _utc_us(src["occurred_at"], "occurred_at").array,
+                    "incident_id": as_text(src["incident_id"]).to_numpy(),
+                    "force": as_text(src["force"]).to_numpy(),
+                    "occurred_at": utc_us(src["occurred_at"], "occurred_at").array,
                 }
             )
         )
@@ -155,19 +139,19 @@ def _crossing_lists(
     vehicles: pd.Index,
 ) -> dict[tuple[str, str], list[dict]]:
     """(vrm, season) -> list of crossing dicts in time order, for plates in ``vehicles``."""
-    _require(crossings, ["vrm", "from_force", "to_force", "at", "camera_id"], "crossings")
-    c = crossings[_isin(crossings["vrm"], vehicles)]
+    require_columns(crossings, ["vrm", "from_force", "to_force", "at", "camera_id"], "crossings")
+    c = crossings[isin_strings(crossings["vrm"], vehicles)]
     if "near_incident" not in c.columns:
         c = crossings_near_incidents(c, incidents, window_h)
     if c.empty:
         return {}
     c = pd.DataFrame(
         {
-            "subject": _text(c["vrm"]).to_numpy(),
-            "at": _utc_us(c["at"], "at").array,
-            "from": _text(c["from_force"]).to_numpy(),
-            "to": _text(c["to_force"]).to_numpy(),
-            "camera_id": _text(c["camera_id"]).to_numpy(),
+            "subject": as_text(c["vrm"]).to_numpy(),
+            "at": utc_us(c["at"], "at").array,
+            "from": as_text(c["from_force"]).to_numpy(),
+            "to": as_text(c["to_force"]).to_numpy(),
+            "camera_id": as_text(c["camera_id"]).to_numpy(),
             "near_incident": c["near_incident"]
             .astype("boolean")
             .fillna(False)
@@ -181,13 +165,13 @@ def _crossing_lists(
         for f, t, at, cam, near in zip(
             c["from"].tolist(),
             c["to"].tolist(),
-            _iso(c["at"]),
+            iso_utc(c["at"]),
             c["camera_id"].tolist(),
             c["near_incident"].tolist(),
             strict=True,
         )
     ]
-    starts, ends = _group_bounds(c[["subject", "season"]])
+    starts, ends = group_bounds(c[["subject", "season"]])
     subj = c["subject"].to_numpy()[starts]
     seas = c["season"].to_numpy()[starts]
     return {(s, se): records[x:y] for s, se, x, y in zip(subj, seas, starts, ends, strict=True)}
@@ -196,10 +180,10 @@ def _crossing_lists(
 def ladder(
     incidents: pd.DataFrame,
     *,
-    start_month: int = 9,
+    start_month: int = DEFAULTS.start_month,
     crossings: pd.DataFrame | None = None,
     forces: Collection[str] | str | None = None,
-    window_h: float = 3.0,
+    window_h: float = DEFAULTS.window_h,
 ) -> pd.DataFrame:
     """Escalation stage of every plate and nominal, per season.
 
@@ -245,14 +229,14 @@ def ladder(
     ValueError
         Missing columns, naive times, bad ``start_month``.
     """
-    _require(incidents, _INCIDENT_REQUIRED, "incidents")
+    require_columns(incidents, INCIDENT_REQUIRED, "incidents")
     season_of(pd.Series([], dtype="datetime64[us, UTC]"), start_month)  # validates start_month
-    links = _links(incidents, start_month)
+    links = incident_links(incidents, start_month)
     if links.empty:
         return _empty_ladder()
 
     # links are sorted by subject, kind, season, time: each group is one contiguous run
-    starts, ends = _group_bounds(links[_KEYS])
+    starts, ends = group_bounds(links[_KEYS])
     n_groups = len(starts)
     gid = np.repeat(np.arange(n_groups), ends - starts)
     rank = np.arange(len(links)) - starts[gid] + 1
@@ -287,7 +271,7 @@ def ladder(
             rank[ev_rows].tolist(),
             ev_links["incident_id"].tolist(),
             ev_links["force"].tolist(),
-            _iso(ev_links["occurred_at"]),
+            iso_utc(ev_links["occurred_at"]),
             strict=True,
         )
     ]
@@ -327,145 +311,13 @@ def ladder(
     return out[LADDER_COLUMNS].reset_index(drop=True)
 
 
-def offenders_to_json(df: pd.DataFrame) -> dict:
-    """The ladder as a JSON-serialisable dict (CLI and API contract).
-
-    Parameters
-    ----------
-    df : DataFrame
-        Output of :func:`ladder`. Not modified.
-
-    Returns
-    -------
-    dict
-        ``{"offenders": [{"subject", "kind", "season", "incidents", "forces",
-        "stage", "stage_label", "border_hopper", "crossings", "first_at",
-        "last_at", "evidence", "n_incidents"}, ...]}`` in the ladder's order;
-        times are ISO 8601 strings in UTC; only built-in Python types.
-    """
-    _require(df, LADDER_COLUMNS, "ladder")
-    first = _iso(df["first_at"]) if len(df) else []
-    last = _iso(df["last_at"]) if len(df) else []
-    rows = [
-        {
-            "subject": str(subject),
-            "kind": str(kind),
-            "season": str(season),
-            "incidents": [str(i) for i in incidents],
-            "forces": [str(f) for f in forces_],
-            "stage": int(stage),
-            "stage_label": str(label),
-            "border_hopper": bool(hopper),
-            "crossings": [dict(c) for c in crossings],
-            "first_at": f,
-            "last_at": la,
-            "evidence": [dict(e) for e in evidence],
-            "n_incidents": int(n),
-        }
-        for subject, kind, season, incidents, forces_, stage, label, hopper, crossings, f, la, evidence, n in zip(
-            df["subject"],
-            df["kind"],
-            df["season"],
-            df["incidents"],
-            df["forces"],
-            df["stage"],
-            df["stage_label"],
-            df["border_hopper"],
-            df["crossings"],
-            first,
-            last,
-            df["evidence"],
-            df["n_incidents"],
-            strict=True,
-        )
-    ]
-    return {"offenders": rows}
 
 
-def offenders_to_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """The ladder flattened for CSV: one scalar per cell, lists joined by ``;``.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Output of :func:`ladder`. Not modified.
-
-    Returns
-    -------
-    DataFrame
-        ``subject, kind, season, stage, stage_label, n_incidents,
-        border_hopper, forces, incidents, first_at, last_at`` (ISO 8601),
-        for each stage *s* in 1..3 ``stage{s}_incident, stage{s}_force,
-        stage{s}_at`` (``""`` when not reached), ``n_crossings``,
-        ``n_crossings_near_incident`` and ``crossings`` (``"from>to@at"``
-        joined by ``;``). Cells are plain text: pass the frame through
-        :func:`geo.export.to_safe_csv` to write it.
-    """
-    _require(df, LADDER_COLUMNS, "ladder")
-    n = len(df)
-    out = pd.DataFrame(
-        {
-            "subject": _text(df["subject"]).to_numpy(),
-            "kind": _text(df["kind"]).to_numpy(),
-            "season": _text(df["season"]).to_numpy(),
-            "stage": df["stage"].to_numpy(dtype="int64"),
-            "stage_label": _text(df["stage_label"]).to_numpy(),
-            "n_incidents": df["n_incidents"].to_numpy(dtype="int64"),
-            "border_hopper": df["border_hopper"].to_numpy(dtype=bool),
-            "forces": [";".join(map(str, v)) for v in df["forces"]],
-            "incidents": [";".join(map(str, v)) for v in df["incidents"]],
-            "first_at": _iso(df["first_at"]) if n else [],
-            "last_at": _iso(df["last_at"]) if n else [],
-        }
-    )
-    for s in STAGES:
-        for field, key in (("incident", "incident_id"), ("force", "force"), ("at", "occurred_at")):
-            out[f"stage{s}_{field}"] = [
-                str(ev[s - 1][key]) if len(ev) >= s else "" for ev in df["evidence"]
-            ]
-    out["n_crossings"] = np.array([len(c) for c in df["crossings"]], dtype="int64")
-    out["n_crossings_near_incident"] = np.array(
-        [sum(bool(x["near_incident"]) for x in c) for c in df["crossings"]], dtype="int64"
-    )
-    out["crossings"] = [
-        ";".join(f"{x['from']}>{x['to']}@{x['at']}" for x in c) for c in df["crossings"]
-    ]
-    return out
 
 
-def _scan_plan(
-    incidents: pd.DataFrame,
-    season: str | None,
-    start_month: int,
-    window_h: float,
-    plates: Iterable[str] | None,
-    all_plates: bool,
-) -> tuple[pd.DataFrame, list[str] | None]:
-    """Validated inputs of a store scan: (incidents of the season, plates to scan).
-
-    Shared by :func:`offenders_from_store` and :func:`geo.dask_engine.offenders_dask`
-    so both engines scan the same plates. Plates to scan: ``plates`` when
-    given, None (every plate) when ``all_plates``, else the plates linked to
-    counted incidents (of the season, if given).
-    """
-    _require(incidents, _INCIDENT_REQUIRED, "incidents")
-    _check_hours_positive(window_h, "window_h", allow_zero=True)
-    if plates is not None and all_plates:
-        raise ValueError("pass either plates or all_plates=True, not both")
-    inc = incidents
-    if season is not None:
-        from geo.seasons import filter_incidents
-
-        inc = filter_incidents(incidents, season=season, start_month=start_month)
-    if all_plates:
-        return inc, None
-    if plates is None:
-        counted = inc[inc["in_agreement"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
-        plates = _explode_multi(counted["vrms"]).unique().tolist()
-    return inc, list(plates)
 
 
-def _ladder_from_crossings(
+def ladder_from_crossings(
     incidents: pd.DataFrame,
     season_incidents: pd.DataFrame,
     crossings: pd.DataFrame,
@@ -479,102 +331,24 @@ def _ladder_from_crossings(
     return ladder(season_incidents, start_month=start_month, crossings=crossings, forces=forces)
 
 
-def offenders_from_store(
-    incidents: pd.DataFrame,
-    sightings_paths: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
-    *,
-    data_dir: str | os.PathLike | None = None,
-    season: str | None = None,
-    start_month: int = 9,
-    max_gap_h: float = 6.0,
-    window_h: float = 3.0,
-    forces: Collection[str] | str | None = None,
-    plates: Iterable[str] | None = None,
-    all_plates: bool = False,
-    threads: int | None = None,
-    memory_limit: str | None = None,
-) -> pd.DataFrame:
-    """The ladder with each vehicle's border crossings scanned from the sightings store.
-
-    Only the plates linked to counted incidents (in the season, if given)
-    are scanned: the crossings of other plates could never appear in the
-    ladder. The duckdb scan (:func:`geo.movements.crossings_from_parquet`)
-    reads only the columns it needs, and a semi-join drops the other plates'
-    reads before the sort. On 10M reads (200,000 plates, 20,000 incidents
-    linking 5,000 plates; ``benchmarks/bench_offenders.py``) this takes
-    about 2.2 s including loading the incidents (4.5 M reads/s, peak RSS
-    0.4 GB) on 2 shared cores. Scanning every plate gives the same ladder
-    (the benchmark checks that too) but takes 6-7 times the CPU, because all
-    10M reads are sorted. :func:`geo.dask_engine.offenders_dask` gives the
-    same result on a dask cluster.
+def latest_force(ladder_rows: pd.DataFrame, incidents: pd.DataFrame) -> np.ndarray:
+    """Force of each ladder row's latest incident: "who has been warned elsewhere and is now here".
 
     Parameters
     ----------
-    incidents : (Geo)DataFrame
-        Accepted incidents (see :func:`ladder`). Not modified.
-    sightings_paths : str, path or sequence, optional
-        Sightings parquet files, directory or glob. Give this or ``data_dir``.
-    data_dir : path, optional
-        Store root: its partitioned sightings are scanned, pruned to the
-        season's months (plus the ``max_gap_h`` margin) and to the buckets of
-        the scanned plates (:func:`geo.store.sightings_paths`).
-    season : str, optional
-        Only this season (label such as ``"2021-22"``): incidents and crossings.
-    start_month : int, default 9
-        Month seasons start in.
-    max_gap_h : float, default 6.0
-        Trip gap in hours (> 0).
-    window_h : float, default 3.0
-        Hours (>= 0) either side of a linked incident for ``near_incident``
-        (all linked incidents, neighbour forces included).
-    forces : collection of str or str, optional
-        Passed to :func:`ladder`.
-    plates : iterable of str, optional
-        Scan these plates instead of the linked ones.
-    all_plates : bool, default False
-        Scan every plate (same ladder, more work; for checks and benchmarks).
-    threads : int, optional
-        duckdb threads.
-    memory_limit : str, optional
-        duckdb memory limit, e.g. ``"2GB"``.
+    ladder_rows : DataFrame
+        :func:`ladder` rows (``incidents``: the row's incident ids, oldest first).
+    incidents : DataFrame
+        Incidents with ``incident_id`` and ``force``.
 
     Returns
     -------
-    DataFrame
-        As :func:`ladder`.
+    numpy.ndarray of str
+        One force name per row, aligned with ``ladder_rows``; ``""`` when the
+        latest incident is not in ``incidents``.
     """
-    if (sightings_paths is None) == (data_dir is None):
-        raise ValueError("give either sightings_paths or data_dir")
-    inc, scan = _scan_plan(incidents, season, start_month, window_h, plates, all_plates)
-    if data_dir is not None:
-        sightings_paths = _store_paths(data_dir, season, start_month, max_gap_h, scan)
-    crossings = crossings_from_parquet(
-        sightings_paths,
-        max_gap_h=max_gap_h,
-        plates=scan,
-        season=season,
-        start_month=start_month,
-        threads=threads,
-        memory_limit=memory_limit,
-    )
-    return _ladder_from_crossings(
-        incidents, inc, crossings, start_month=start_month, window_h=window_h, forces=forces
-    )
-
-
-def _store_paths(
-    data_dir: str | os.PathLike,
-    season: str | None,
-    start_month: int,
-    max_gap_h: float,
-    plates: list[str] | None,
-) -> list:
-    """Sightings files of the store that can hold reads of the scan (months of the season
-    and of the ``max_gap_h`` margin before its start, buckets of ``plates``)."""
-    from geo.store import sightings_paths
-
-    max_gap_h = _check_hours_positive(max_gap_h, "max_gap_h")
-    plate_list = None if plates is None else distinct_plates(plates)
-    return sightings_paths(
-        data_dir, season=season, start_month=start_month, plates=plate_list, margin_h=max_gap_h
-    )
+    force_of = pd.Series(incidents["force"].astype(str).to_numpy(),
+                         index=incidents["incident_id"].astype(str).to_numpy())
+    force_of = force_of[~force_of.index.duplicated()]
+    last_id = ladder_rows["incidents"].str[-1].astype(str)
+    return last_id.map(force_of).fillna("").to_numpy()

@@ -7,11 +7,32 @@ to recognise it, and no more.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from geo.schema import MULTI_SEP
+from geo.schema import MULTI_SEP, SUBJECT_KINDS
 
-__all__ = ["mask_plate", "mask_id", "mask_multi", "mask_series"]
+__all__ = [
+    "mask_plate",
+    "mask_id",
+    "mask_multi",
+    "mask_series",
+    "PLATE_COLUMNS",
+    "ID_COLUMNS",
+    "FREE_TEXT_COLUMNS",
+    "is_plate_column",
+    "is_id_column",
+    "is_vehicle_kind",
+    "mask_subject",
+    "mask_frame",
+]
+
+#: THE column policy: columns holding plates (also any ``*_vrm`` / ``*_vrms``).
+PLATE_COLUMNS = frozenset({"vrm", "vrms", "plate", "plates", "from_vrm"})
+#: Columns holding nominal / suspect ids (also any ``*_nominals``).
+ID_COLUMNS = frozenset({"nominal", "nominals", "nominal_id", "offender_id"})
+#: Free text cannot be masked reliably: dropped when redacting.
+FREE_TEXT_COLUMNS = frozenset({"notes"})
 
 
 def mask_plate(plate: str | None) -> str:
@@ -62,3 +83,55 @@ def mask_series(values: pd.Series, kind: str = "plate") -> pd.Series:
         return mask_multi(v, kind)
 
     return values.map(one)
+
+
+def is_plate_column(name: object) -> bool:
+    """Whether a column of this name holds plates (``vrm``, ``plates``, ``*_vrm``, ...)."""
+    lc = str(name).lower()
+    return lc in PLATE_COLUMNS or lc.endswith(("_vrm", "_vrms"))
+
+
+def is_id_column(name: object) -> bool:
+    """Whether a column of this name holds nominal / suspect ids."""
+    lc = str(name).lower()
+    return lc in ID_COLUMNS or lc.endswith("_nominals")
+
+
+def is_vehicle_kind(kind: pd.Series | str) -> pd.Series | bool:
+    """Whether a ladder subject kind denotes a plate (``"vehicle"``; older ``vrm``/``plate`` too)."""
+    vehicle = SUBJECT_KINDS[0]
+    if isinstance(kind, str):
+        k = kind.lower()
+        return k == vehicle or "vrm" in k or "plate" in k
+    k = kind.astype(str).str.lower()
+    return (k == vehicle) | k.str.contains("vrm|plate", regex=True)
+
+
+def mask_subject(subject: object, kind: str) -> str:
+    """A ladder subject masked as a plate or an id according to its ``kind``."""
+    return mask_plate(subject) if is_vehicle_kind(kind) else mask_id(subject)
+
+
+def mask_frame(df: pd.DataFrame, redact: bool, *, kind_col: str = "kind") -> pd.DataFrame:
+    """A display copy with plates and ids masked and free text dropped when ``redact``.
+
+    The one masking policy of Harewatch: plate columns are masked as plates
+    (:func:`is_plate_column`), id columns as ids (:func:`is_id_column`), a
+    ``subject`` column as a plate or an id by its ``kind_col`` (a frame
+    without it is taken as plates), and free-text columns are removed.
+    ``df`` is not modified; without ``redact`` it is returned as a copy.
+    """
+    out = pd.DataFrame(df).copy()
+    if not redact:
+        return out
+    for c in out.columns:
+        if is_plate_column(c):
+            out[c] = mask_series(out[c].astype(object), "plate")
+        elif is_id_column(c):
+            out[c] = mask_series(out[c].astype(object), "id")
+    if "subject" in out.columns:
+        vehicle = (is_vehicle_kind(out[kind_col]) if kind_col in out.columns
+                   else pd.Series(True, index=out.index))
+        subj = out["subject"].astype(object)
+        out["subject"] = np.where(vehicle, mask_series(subj, "plate"), mask_series(subj, "id"))
+    return out.drop(columns=[c for c in out.columns if str(c).lower() in FREE_TEXT_COLUMNS])

@@ -18,12 +18,18 @@ __all__ = [
     "SIGHTING_COLUMNS",
     "REJECT_COLUMNS",
     "MULTI_SEP",
+    "UTC_US",
+    "SUBJECT_KINDS",
 ]
 
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
 LONDON = "Europe/London"
 MULTI_SEP = ";"
+#: Canonical time dtype of frames: timezone-aware UTC at microsecond resolution.
+UTC_US = "datetime64[us, UTC]"
+#: Subject kinds of the ladder: a plate is a "vehicle", a nominal id a "person".
+SUBJECT_KINDS: tuple[str, str] = ("vehicle", "person")
 
 #: The seven forces of the agreement, by ONS PFA code (stable across years).
 SEVEN_FORCES: dict[str, str] = {

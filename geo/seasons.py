@@ -24,6 +24,9 @@ from collections.abc import Collection, Iterable
 import numpy as np
 import pandas as pd
 
+from geo._config import DEFAULTS
+from geo._frames import check_hours, check_start_month
+from geo.errors import InputError
 from geo.schema import LONDON
 
 __all__ = [
@@ -38,12 +41,6 @@ _SPLIT_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _YEAR_RE = re.compile(r"^(\d{4})$")
 
 
-def _check_start_month(start_month: int) -> int:
-    if isinstance(start_month, bool) or not isinstance(start_month, int | np.integer):
-        raise ValueError(f"start_month must be an integer 1..12, got {start_month!r}")
-    if not 1 <= int(start_month) <= 12:
-        raise ValueError(f"start_month must be 1..12, got {start_month}")
-    return int(start_month)
 
 
 def _to_london(times) -> pd.Series:
@@ -60,9 +57,9 @@ def _to_london(times) -> pd.Series:
         try:
             s = pd.to_datetime(s)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"times must be timezone-aware datetimes: {exc}") from exc
+            raise InputError(f"times must be timezone-aware datetimes: {exc}") from exc
     if not isinstance(s.dtype, pd.DatetimeTZDtype):
-        raise ValueError("times must be timezone-aware (e.g. UTC); got naive datetimes")
+        raise InputError("times must be timezone-aware (e.g. UTC); got naive datetimes")
     return s.dt.tz_convert(LONDON)
 
 
@@ -75,7 +72,7 @@ def _label(start_year: np.ndarray, start_month: int) -> np.ndarray:
     return (years + "-" + end).to_numpy(dtype=object)
 
 
-def season_of(times, start_month: int = 9) -> pd.Series:
+def season_of(times, start_month: int = DEFAULTS.start_month) -> pd.Series:
     """Season label of each time.
 
     Parameters
@@ -97,7 +94,7 @@ def season_of(times, start_month: int = 9) -> pd.Series:
     ValueError
         If ``start_month`` is not 1..12 or the times are naive.
     """
-    start_month = _check_start_month(start_month)
+    start_month = check_start_month(start_month)
     local = _to_london(times)
     valid = local.notna().to_numpy()
     values = np.full(len(local), None, dtype=object)
@@ -114,26 +111,26 @@ def season_of(times, start_month: int = 9) -> pd.Series:
 def _parse_label(label: str, start_month: int) -> int:
     """Start year of a season label; ValueError if malformed for ``start_month``."""
     if not isinstance(label, str):
-        raise ValueError(f"season label must be a string, got {label!r}")
+        raise InputError(f"season label must be a string, got {label!r}")
     text = label.strip()
     if start_month == 1:
         m = _YEAR_RE.match(text)
         if not m:
-            raise ValueError(
+            raise InputError(
                 f"season label {label!r}: with start_month=1 a season is a calendar year, "
                 "labelled 'YYYY' (e.g. '2021')"
             )
         return int(m.group(1))
     m = _SPLIT_RE.match(text)
     if not m:
-        raise ValueError(f"season label {label!r} is not of the form 'YYYY-YY' (e.g. '2021-22')")
+        raise InputError(f"season label {label!r} is not of the form 'YYYY-YY' (e.g. '2021-22')")
     start = int(m.group(1))
     if (start + 1) % 100 != int(m.group(2)):
-        raise ValueError(f"season label {label!r}: the second year must follow the first")
+        raise InputError(f"season label {label!r}: the second year must follow the first")
     return start
 
 
-def season_bounds(label: str, start_month: int = 9) -> tuple[pd.Timestamp, pd.Timestamp]:
+def season_bounds(label: str, start_month: int = DEFAULTS.start_month) -> tuple[pd.Timestamp, pd.Timestamp]:
     """UTC start (inclusive) and end (exclusive) of a season.
 
     Parameters
@@ -154,14 +151,14 @@ def season_bounds(label: str, start_month: int = 9) -> tuple[pd.Timestamp, pd.Ti
     >>> season_bounds("2021-22")[0]
     Timestamp('2021-08-31 23:00:00+0000', tz='UTC')
     """
-    start_month = _check_start_month(start_month)
+    start_month = check_start_month(start_month)
     year = _parse_label(label, start_month)
     start = pd.Timestamp(year=year, month=start_month, day=1).tz_localize(LONDON)
     end = pd.Timestamp(year=year + 1, month=start_month, day=1).tz_localize(LONDON)
     return start.tz_convert("UTC"), end.tz_convert("UTC")
 
 
-def seasons_in(times, start_month: int = 9) -> list[str]:
+def seasons_in(times, start_month: int = DEFAULTS.start_month) -> list[str]:
     """Sorted distinct season labels of ``times`` (missing times ignored).
 
     Parameters
@@ -195,24 +192,13 @@ def previous_season(label: str) -> str:
     return str(_label(np.array([start - 1]), 9)[0])
 
 
-def _check_hours(hours) -> tuple[int, int]:
-    try:
-        start, end = hours
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"hours must be a pair (start_hour, end_hour), got {hours!r}") from exc
-    out = []
-    for h in (start, end):
-        if isinstance(h, bool) or not isinstance(h, int | np.integer) or not 0 <= int(h) <= 23:
-            raise ValueError(f"hours must be integers 0..23, got {hours!r}")
-        out.append(int(h))
-    return out[0], out[1]
 
 
 def _as_date(value, name: str) -> dt.date:
     if isinstance(value, pd.Timestamp | dt.datetime):
-        raise ValueError(f"{name} must be a datetime.date (London calendar day), not a datetime")
+        raise InputError(f"{name} must be a datetime.date (London calendar day), not a datetime")
     if not isinstance(value, dt.date):
-        raise ValueError(f"{name} must be a datetime.date, got {value!r}")
+        raise InputError(f"{name} must be a datetime.date, got {value!r}")
     return value
 
 
@@ -224,7 +210,7 @@ def filter_incidents(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     hours: tuple[int, int] | None = None,
-    start_month: int = 9,
+    start_month: int = DEFAULTS.start_month,
     time_col: str = "occurred_at",
 ) -> pd.DataFrame:
     """Rows of ``gdf`` matching every given filter (a filtered copy).
@@ -265,7 +251,7 @@ def filter_incidents(
         Bad ``start_month``, season label, hours, dates (``date_from`` after
         ``date_to``), naive times; ``KeyError`` for a missing column.
     """
-    start_month = _check_start_month(start_month)
+    start_month = check_start_month(start_month)
     keep = np.ones(len(gdf), dtype=bool)
     need_time = (
         season is not None or date_from is not None or date_to is not None or hours is not None
@@ -292,14 +278,14 @@ def filter_incidents(
         d_from = _as_date(date_from, "date_from") if date_from is not None else None
         d_to = _as_date(date_to, "date_to") if date_to is not None else None
         if d_from is not None and d_to is not None and d_from > d_to:
-            raise ValueError(f"date_from {d_from} is after date_to {d_to}")
+            raise InputError(f"date_from {d_from} is after date_to {d_to}")
         day = local.dt.tz_localize(None).dt.normalize()
         if d_from is not None:
             keep &= (day >= pd.Timestamp(d_from)).to_numpy(dtype=bool, na_value=False)
         if d_to is not None:
             keep &= (day <= pd.Timestamp(d_to)).to_numpy(dtype=bool, na_value=False)
     if hours is not None:
-        h0, h1 = _check_hours(hours)
+        h0, h1 = check_hours(hours)
         hour = local.dt.hour.to_numpy(dtype="float64", na_value=np.nan)
         if h0 <= h1:
             keep &= (hour >= h0) & (hour <= h1)

@@ -33,10 +33,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geo.columns import as_arrow, from_arrow
+from geo._frames import as_arrow, from_arrow
 from geo.schema import LONDON
 
-__all__ = ["parse_times", "UK_FORMATS"]
+__all__ = [
+    "parse_times",
+    "UK_FORMATS",
+]
 
 #: UK day-first formats tried after ISO 8601, in order.
 UK_FORMATS: tuple[str, ...] = (
@@ -224,3 +227,61 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         reasons.iloc[pos] = [_describe_failure(v, u) for v, u in
                              zip(text.iloc[pos], uk_text.iloc[pos], strict=True)]
     return out, reasons
+
+
+
+
+
+_HOUR_NS = 3_600_000_000_000
+
+
+_DAY_NS = 24 * _HOUR_NS
+
+
+NAT_INT = np.iinfo("int64").min
+
+
+_YEAR_1900_NS = -2_208_988_800 * 1_000_000_000
+
+
+def _london_wall_ns(utc_ns: np.ndarray) -> np.ndarray:
+    """Europe/London wall-clock time (ns since 1970-01-01 00:00 local) of UTC instants (no NaT)."""
+    stamps = pd.DatetimeIndex(utc_ns.astype("int64").view("datetime64[ns]")).tz_localize("UTC")
+    return stamps.tz_convert(LONDON).tz_localize(None).as_unit("ns").asi8
+
+
+def _month_of_day(days: np.ndarray) -> np.ndarray:
+    """Calendar month (1..12) of days since 1970-01-01 (proleptic Gregorian, integer maths)."""
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    return np.where(mp < 10, mp + 3, mp - 9)
+
+
+def _wall_fields(wall_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Month (0 = Jan), weekday (0 = Mon) and hour of wall-clock times (ns)."""
+    days = wall_ns // _DAY_NS
+    hour = (wall_ns - days * _DAY_NS) // _HOUR_NS
+    return _month_of_day(days) - 1, (days + 3) % 7, hour  # 1970-01-01 was a Thursday
+
+
+def london_fields(utc_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """London month (0 = Jan), weekday (0 = Mon) and hour of UTC instants (int64 ns, no NaT).
+
+    Since 1900 the UK offset only changes on whole UTC hours, so the fields
+    are computed once per UTC hour spanned and looked up (one division and
+    three small-table lookups per incident); long sparse spans are converted
+    directly.
+    """
+    if len(utc_ns) == 0:
+        return utc_ns, utc_ns, utc_ns
+    hour_idx = utc_ns // _HOUR_NS
+    h0, h1 = int(hour_idx.min()), int(hour_idx.max())
+    if utc_ns.min() >= _YEAR_1900_NS and h1 - h0 < max(2 * len(utc_ns), 50_000):
+        grid = np.arange(h0, h1 + 1, dtype="int64") * _HOUR_NS
+        rel = hour_idx - h0
+        return tuple(field[rel] for field in _wall_fields(_london_wall_ns(grid)))
+    return _wall_fields(_london_wall_ns(utc_ns))

@@ -21,6 +21,22 @@ def boundaries_path() -> Path:
 
 @pytest.fixture(scope="session")
 def areas(boundaries_path):
-    from geo.boundaries import read_boundaries
+    from geo.io.boundaries import read_boundaries
 
     return read_boundaries(boundaries_path)
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Streamlit's script runner (AppTest) installs the page script as ``__main__``.
+
+    multiprocessing's spawn start method re-runs ``__main__`` in every child
+    (dask workers, concurrent-ingest tests), so a page script left there would
+    run in them. Put the real one back after each test.
+    """
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main

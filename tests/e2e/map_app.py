@@ -12,7 +12,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard.maps import MapLayers, build_map
-from geo.boundaries import ATTRIBUTION, display_boundaries, read_boundaries, resolve_boundaries_path
+from geo.areas import ATTRIBUTION, display_boundaries
+from geo.io.boundaries import read_boundaries, resolve_boundaries_path
 from geo.schema import BNG
 
 XSS = "<img src=x onerror=alert(1)>"

@@ -56,9 +56,9 @@ def season_now() -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def make_store(store: Path) -> pd.Timestamp:
     """Two incidents this season: HR21ABC in Norfolk (warned), another plate in Suffolk."""
-    from geo.boundaries import read_boundaries
-    from geo.incidents import validate_incidents
-    from geo.store import ingest
+    from geo.io.boundaries import read_boundaries
+    from geo.io.store.write import ingest
+    from geo.validate.incidents import validate_incidents
 
     warned, read_at = season_now()
     raw = pd.DataFrame({

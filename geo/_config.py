@@ -1,0 +1,98 @@
+"""Settings: the one place Harewatch reads its configuration and defines its defaults.
+
+:meth:`Settings.from_env` is the only reader of ``HAREWATCH_*`` environment
+variables in the code base (geopandas' ``_config`` registry is the model);
+every default (DBSCAN radius and size, season start month, trip gap, window
+around incidents, folders) is defined once here, in :data:`DEFAULTS`.
+
+==========================  =======================================  ==========================
+variable                    setting                                  default
+==========================  =======================================  ==========================
+``HAREWATCH_BOUNDARIES``    ``boundaries``: police force area file   ``data/boundaries/`` file
+``HAREWATCH_DATA_DIR``      ``data_dir``: the store                  ``data/incidents/``
+``HAREWATCH_DEMO_SEED``     ``demo_seed``: seed of the demo data     0
+``HAREWATCH_NO_FETCH``      ``allow_fetch`` (``1`` turns it off)     fetch allowed
+==========================  =======================================  ==========================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+__all__ = ["REPO_ROOT", "Settings", "DEFAULTS"]
+
+#: The checkout (or install) root: ``data/boundaries`` and ``data/incidents`` live below it.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_PREFIX = "HAREWATCH_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one run.
+
+    Attributes
+    ----------
+    boundaries : Path or None
+        Police force area file; None means "look in ``boundaries_dir``".
+    boundaries_dir : Path
+        Folder searched for a boundary file (and where a fetch saves it).
+    data_dir : Path
+        The store.
+    demo_seed : int
+        Seed of the synthetic demo scenario.
+    allow_fetch : bool
+        Whether a missing boundary file may be downloaded on first run.
+    eps_m : float
+        DBSCAN neighbourhood radius, metres.
+    min_samples : int
+        DBSCAN minimum incidents in a neighbourhood (the point included).
+    start_month : int
+        First month of a coursing season (1-12).
+    max_gap_h : float
+        Gap between two reads of a plate that starts a new trip, hours.
+    window_h : float
+        A crossing within this many hours of a linked incident is flagged.
+    """
+
+    boundaries: Path | None = None
+    boundaries_dir: Path = REPO_ROOT / "data" / "boundaries"
+    data_dir: Path = REPO_ROOT / "data" / "incidents"
+    demo_seed: int = 0
+    allow_fetch: bool = True
+    eps_m: float = 1500.0
+    min_samples: int = 6
+    start_month: int = 9
+    max_gap_h: float = 6.0
+    window_h: float = 3.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Defaults overridden by ``HAREWATCH_*`` variables of ``env`` (default ``os.environ``)."""
+        env = os.environ if env is None else env
+        out = cls()
+        if env.get("HAREWATCH_BOUNDARIES"):
+            out = replace(out, boundaries=Path(env["HAREWATCH_BOUNDARIES"]).expanduser())
+        if env.get("HAREWATCH_DATA_DIR"):
+            out = replace(out, data_dir=Path(env["HAREWATCH_DATA_DIR"]).expanduser())
+        seed = (env.get("HAREWATCH_DEMO_SEED") or "").strip()
+        if seed.lstrip("-").isdigit():
+            out = replace(out, demo_seed=int(seed))
+        if env.get("HAREWATCH_NO_FETCH", "") not in ("", "0"):
+            out = replace(out, allow_fetch=False)
+        return out
+
+    def to_env(self) -> dict[str, str]:
+        """The ``HAREWATCH_*`` variables that reproduce these settings in a child process."""
+        env = {"HAREWATCH_DATA_DIR": str(self.data_dir), "HAREWATCH_DEMO_SEED": str(self.demo_seed),
+               "HAREWATCH_NO_FETCH": "0" if self.allow_fetch else "1"}
+        if self.boundaries is not None:
+            env["HAREWATCH_BOUNDARIES"] = str(self.boundaries)
+        return env
+
+
+#: The built-in defaults (no environment read).
+DEFAULTS = Settings()

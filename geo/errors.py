@@ -1,0 +1,61 @@
+"""One error hierarchy for Harewatch.
+
+Every error the library raises on purpose derives from :class:`HarewatchError`
+(pyogrio's ``errors.py`` is the model). The CLI turns these into exit code 2
+with their message; anything else (``TypeError``, ``KeyError``, ...) is a bug
+and is left to show its traceback.
+
+- :class:`InputError` (also a ``ValueError``): a value, file or argument the
+  user gave is wrong; the message names it and says why.
+- :class:`UnreadableFile`: a file cannot be read at all.
+- :class:`BoundariesNotFound` (also a ``FileNotFoundError``): no boundary
+  file was configured or found; the message says how to get one.
+- :class:`BoundaryFetchError`: downloading the boundary file failed.
+- :class:`StoreError`: the store cannot be used as asked
+  (:class:`LegacyLayoutError`, :class:`StoreLockTimeout`).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "HarewatchError",
+    "InputError",
+    "UnreadableFile",
+    "BoundariesNotFound",
+    "BoundaryFetchError",
+    "StoreError",
+    "LegacyLayoutError",
+    "StoreLockTimeout",
+]
+
+
+class HarewatchError(Exception):
+    """Base of every error Harewatch raises on purpose."""
+
+
+class InputError(HarewatchError, ValueError):
+    """A value, file or argument given by the user is wrong; the message says which and why."""
+
+
+class UnreadableFile(InputError):
+    """The file cannot be read at all; the message says why."""
+
+
+class BoundariesNotFound(InputError, FileNotFoundError):
+    """No boundary file was configured or found; the message says how to get one."""
+
+
+class BoundaryFetchError(HarewatchError, RuntimeError):
+    """Downloading the boundary file failed; the message says why (nothing was written)."""
+
+
+class StoreError(HarewatchError):
+    """The store cannot be used as asked."""
+
+
+class LegacyLayoutError(StoreError, ValueError):
+    """The sightings store still has flat 0.1.0 files; run ``harewatch store upgrade``."""
+
+
+class StoreLockTimeout(StoreError, TimeoutError):
+    """Another process held the store's writer lock longer than the write would wait."""

@@ -1,0 +1,228 @@
+"""Output contracts of the CLI: hotspots and offenders as JSON, GeoJSON and flat frames.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from shapely.geometry import mapping
+
+from geo._frames import (
+    as_text,
+    iso_utc,
+    require_columns,
+)
+from geo.hotspots import HOTSPOT_COLUMNS, RANKING_RULE, HotspotResult
+from geo.offenders import LADDER_COLUMNS, STAGES
+from geo.schema import MULTI_SEP, WGS84
+
+__all__ = [
+    "hotspots_to_json",
+    "hotspots_to_geojson",
+    "hotspots_to_frame",
+    "offenders_to_json",
+    "offenders_to_frame",
+]
+
+
+def _iso_one(ts) -> str | None:
+    return None if pd.isna(ts) else pd.Timestamp(ts).isoformat()
+
+
+def _num(x: float, ndigits: int) -> float | None:
+    x = float(x)
+    return None if not math.isfinite(x) else round(x, ndigits)
+
+
+def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
+    cols = {c: hotspots[c].tolist() for c in HOTSPOT_COLUMNS}
+    out = []
+    for i in range(len(hotspots)):  # one dict per hotspot (not per incident)
+        out.append(
+            {
+                "id": str(cols["hotspot_id"][i]),
+                "rank": int(cols["rank"][i]),
+                "n": int(cols["n"][i]),
+                "incident_ids": [str(v) for v in cols["incident_ids"][i]],
+                "centroid": {
+                    "lat": _num(cols["centroid_lat"][i], 6),
+                    "lon": _num(cols["centroid_lon"][i], 6),
+                    "easting": _num(cols["centroid_e"][i], 1),
+                    "northing": _num(cols["centroid_n"][i], 1),
+                },
+                "forces": [str(v) for v in cols["forces"][i]],
+                "cross_border": bool(cols["cross_border"][i]),
+                "first_at": _iso_one(cols["first_at"][i]),
+                "last_at": _iso_one(cols["last_at"][i]),
+                "busiest_month": str(cols["busiest_month"][i]),
+                "busiest_weekday": str(cols["busiest_weekday"][i]),
+                "busiest_hours": str(cols["busiest_hours"][i]),
+                "previous_n": int(cols["previous_n"][i]),
+                "change": int(cols["change"][i]),
+                "change_pct": _num(cols["change_pct"][i], 1),
+                "area_km2": _num(cols["area_km2"][i], 4),
+                "label": int(cols["label"][i]),
+            }
+        )
+    return out
+
+
+def _json_params(params: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        out[key] = value
+    return out
+
+
+def hotspots_to_json(result: HotspotResult) -> dict[str, Any]:
+    """The hotspot result as plain JSON types (the ``harewatch hotspots`` contract).
+
+    Returns
+    -------
+    dict
+        ``{"params": {...}, "noise": int, "ranking_rule": str, "hotspots":
+        [{"id", "rank", "n", "incident_ids", "centroid": {"lat", "lon",
+        "easting", "northing"}, "forces", "cross_border", "first_at",
+        "last_at" (ISO 8601 UTC), "busiest_month", "busiest_weekday",
+        "busiest_hours", "previous_n", "change", "change_pct" (percent, null
+        when undefined), "area_km2", "label"}]}`` in rank order.
+    """
+    return {
+        "params": _json_params(result.params),
+        "noise": int(result.noise),
+        "ranking_rule": RANKING_RULE,
+        "hotspots": _hotspot_records(result.hotspots),
+    }
+
+
+def hotspots_to_geojson(result: HotspotResult) -> dict[str, Any]:
+    """Hotspot polygons as a GeoJSON FeatureCollection in WGS84 (lon, lat degrees).
+
+    Each feature's ``properties`` are the hotspot's :func:`hotspots_to_json` record.
+    """
+    hs = result.hotspots
+    geoms = hs.geometry.to_crs(WGS84).values if len(hs) else []
+    features = [
+        {"type": "Feature", "id": rec["id"], "properties": rec, "geometry": mapping(g)}
+        for rec, g in zip(_hotspot_records(hs), geoms, strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def hotspots_to_frame(result: HotspotResult) -> pd.DataFrame:
+    """Hotspots as a flat table for CSV: no geometry, lists joined by ``";"``."""
+    frame = pd.DataFrame(result.hotspots.drop(columns="geometry"))
+    for col in ("incident_ids", "forces"):
+        frame[col] = frame[col].map(lambda v: MULTI_SEP.join(map(str, v))).astype(object)
+    return frame
+
+
+def offenders_to_json(df: pd.DataFrame) -> dict:
+    """The ladder as a JSON-serialisable dict (CLI and API contract).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Output of :func:`ladder`. Not modified.
+
+    Returns
+    -------
+    dict
+        ``{"offenders": [{"subject", "kind", "season", "incidents", "forces",
+        "stage", "stage_label", "border_hopper", "crossings", "first_at",
+        "last_at", "evidence", "n_incidents"}, ...]}`` in the ladder's order;
+        times are ISO 8601 strings in UTC; only built-in Python types.
+    """
+    require_columns(df, LADDER_COLUMNS, "ladder")
+    first = iso_utc(df["first_at"]) if len(df) else []
+    last = iso_utc(df["last_at"]) if len(df) else []
+    rows = [
+        {
+            "subject": str(subject),
+            "kind": str(kind),
+            "season": str(season),
+            "incidents": [str(i) for i in incidents],
+            "forces": [str(f) for f in forces_],
+            "stage": int(stage),
+            "stage_label": str(label),
+            "border_hopper": bool(hopper),
+            "crossings": [dict(c) for c in crossings],
+            "first_at": f,
+            "last_at": la,
+            "evidence": [dict(e) for e in evidence],
+            "n_incidents": int(n),
+        }
+        for subject, kind, season, incidents, forces_, stage, label, hopper, crossings, f, la, evidence, n in zip(
+            df["subject"],
+            df["kind"],
+            df["season"],
+            df["incidents"],
+            df["forces"],
+            df["stage"],
+            df["stage_label"],
+            df["border_hopper"],
+            df["crossings"],
+            first,
+            last,
+            df["evidence"],
+            df["n_incidents"],
+            strict=True,
+        )
+    ]
+    return {"offenders": rows}
+
+
+def offenders_to_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The ladder flattened for CSV: one scalar per cell, lists joined by ``;``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Output of :func:`ladder`. Not modified.
+
+    Returns
+    -------
+    DataFrame
+        ``subject, kind, season, stage, stage_label, n_incidents,
+        border_hopper, forces, incidents, first_at, last_at`` (ISO 8601),
+        for each stage *s* in 1..3 ``stage{s}_incident, stage{s}_force,
+        stage{s}_at`` (``""`` when not reached), ``n_crossings``,
+        ``n_crossings_near_incident`` and ``crossings`` (``"from>to@at"``
+        joined by ``;``). Cells are plain text: pass the frame through
+        :func:`geo.export.to_safe_csv` to write it.
+    """
+    require_columns(df, LADDER_COLUMNS, "ladder")
+    n = len(df)
+    out = pd.DataFrame(
+        {
+            "subject": as_text(df["subject"]).to_numpy(),
+            "kind": as_text(df["kind"]).to_numpy(),
+            "season": as_text(df["season"]).to_numpy(),
+            "stage": df["stage"].to_numpy(dtype="int64"),
+            "stage_label": as_text(df["stage_label"]).to_numpy(),
+            "n_incidents": df["n_incidents"].to_numpy(dtype="int64"),
+            "border_hopper": df["border_hopper"].to_numpy(dtype=bool),
+            "forces": [";".join(map(str, v)) for v in df["forces"]],
+            "incidents": [";".join(map(str, v)) for v in df["incidents"]],
+            "first_at": iso_utc(df["first_at"]) if n else [],
+            "last_at": iso_utc(df["last_at"]) if n else [],
+        }
+    )
+    for s in STAGES:
+        for field, key in (("incident", "incident_id"), ("force", "force"), ("at", "occurred_at")):
+            out[f"stage{s}_{field}"] = [
+                str(ev[s - 1][key]) if len(ev) >= s else "" for ev in df["evidence"]
+            ]
+    out["n_crossings"] = np.array([len(c) for c in df["crossings"]], dtype="int64")
+    out["n_crossings_near_incident"] = np.array(
+        [sum(bool(x["near_incident"]) for x in c) for c in df["crossings"]], dtype="int64"
+    )
+    out["crossings"] = [
+        ";".join(f"{x['from']}>{x['to']}@{x['at']}" for x in c) for c in df["crossings"]
+    ]
+    return out

@@ -1,0 +1,113 @@
+"""Test data factories: the one place tests build incidents, ANPR reads and times.
+
+Every factory returns frames in the canonical shape of ``geo.schema``
+(``INCIDENT_COLUMNS`` / ``SIGHTING_COLUMNS`` + point geometry, EPSG:27700),
+filling the columns a test does not care about with neutral values, so that a
+test states only what matters to its answer. Import as ``from factories import
+...`` (``tests/`` is on ``sys.path`` through its conftest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.schema import BNG, INCIDENT_COLUMNS, SEVEN_FORCES, SIGHTING_COLUMNS
+
+#: Hand-made input files in the published layouts.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+#: A point well inside each force (British National Grid metres).
+CENTRES: dict[str, tuple[float, float]] = {
+    "Cambridgeshire": (545000.0, 258000.0),
+    "Norfolk": (620000.0, 300000.0),
+    "Suffolk": (615000.0, 260000.0),
+    "Bedfordshire": (505000.0, 240000.0),
+    "Hertfordshire": (520000.0, 215000.0),
+    "Essex": (575000.0, 205000.0),
+    "Kent": (600000.0, 150000.0),
+    "Lincolnshire": (510000.0, 370000.0),
+    "Northamptonshire": (475000.0, 265000.0),
+}
+
+_SEVEN = set(SEVEN_FORCES.values())
+_TEXT_DEFAULTS = ("force_code", "reported_force", "vrms", "nominals", "dogs", "outcome", "notes")
+
+
+def T(s: str) -> pd.Timestamp:
+    """A UTC timestamp from ISO-ish text."""
+    return pd.Timestamp(s, tz="UTC")
+
+
+def utc(*values: str) -> pd.Series:
+    """A Series of UTC timestamps."""
+    return pd.Series(pd.to_datetime(list(values), utc=True))
+
+
+def _column(value: Any, n: int) -> list:
+    if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray | pd.Series):
+        return [value] * n
+    return list(value)
+
+
+def incidents(n: int | None = None, *, index: Sequence[int] | None = None, **columns: Any) -> gpd.GeoDataFrame:
+    """Accepted incidents from any subset of ``INCIDENT_COLUMNS``.
+
+    Missing columns get: ids ``I1..In``, easting/northing at the force's
+    :data:`CENTRES` point (Cambridgeshire when no force), ``in_agreement`` from
+    the force, ``force_mismatch`` False, empty text and rows ``1..n``.
+    Times are parsed as UTC.
+    """
+    n = n if n is not None else len(next(v for v in columns.values() if not isinstance(v, str)))
+    data: dict[str, list] = {k: _column(v, n) for k, v in columns.items()}
+    data.setdefault("incident_id", [f"I{i}" for i in range(1, n + 1)])
+    data.setdefault("force", ["Cambridgeshire"] * n)
+    data.setdefault("easting", [CENTRES.get(f, CENTRES["Cambridgeshire"])[0] for f in data["force"]])
+    data.setdefault("northing", [CENTRES.get(f, CENTRES["Cambridgeshire"])[1] for f in data["force"]])
+    data.setdefault("in_agreement", [f in _SEVEN for f in data["force"]])
+    data.setdefault("force_mismatch", [False] * n)
+    data.setdefault("source_row", list(range(1, n + 1)))
+    for c in _TEXT_DEFAULTS:
+        data.setdefault(c, [""] * n)
+    df = pd.DataFrame(data, index=index)
+    df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True, format="ISO8601") if "occurred_at" in df else pd.NaT
+    df["easting"] = df["easting"].astype("float64")
+    df["northing"] = df["northing"].astype("float64")
+    df = df[INCIDENT_COLUMNS + [c for c in df.columns if c not in INCIDENT_COLUMNS]]
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["easting"], df["northing"]), crs=BNG)
+
+
+def incident_rows(rows: Sequence[tuple], columns: Sequence[str], **extra: Any) -> gpd.GeoDataFrame:
+    """:func:`incidents` from row tuples whose fields are named by ``columns``."""
+    cols: Mapping[str, list] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+    return incidents(len(rows), **cols, **extra)
+
+
+def reads(n: int | None = None, **columns: Any) -> gpd.GeoDataFrame:
+    """Accepted ANPR reads from any subset of ``SIGHTING_COLUMNS`` (defaults as :func:`incidents`)."""
+    n = n if n is not None else len(next(v for v in columns.values() if not isinstance(v, str)))
+    data: dict[str, list] = {k: _column(v, n) for k, v in columns.items()}
+    data.setdefault("force", ["Cambridgeshire"] * n)
+    data.setdefault("easting", [CENTRES.get(f, CENTRES["Cambridgeshire"])[0] for f in data["force"]])
+    data.setdefault("northing", [CENTRES.get(f, CENTRES["Cambridgeshire"])[1] for f in data["force"]])
+    data.setdefault("force_code", [""] * n)
+    data.setdefault("in_agreement", [f in _SEVEN for f in data["force"]])
+    data.setdefault("camera_id", [""] * n)
+    data.setdefault("source_row", list(range(1, n + 1)))
+    df = pd.DataFrame(data)
+    df["read_at"] = pd.to_datetime(df["read_at"], utc=True, format="ISO8601")
+    df["easting"] = df["easting"].astype("float64")
+    df["northing"] = df["northing"].astype("float64")
+    df = df[SIGHTING_COLUMNS + [c for c in df.columns if c not in SIGHTING_COLUMNS]]
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["easting"], df["northing"]), crs=BNG)
+
+
+def read_rows(rows: Sequence[tuple], columns: Sequence[str], **extra: Any) -> gpd.GeoDataFrame:
+    """:func:`reads` from row tuples whose fields are named by ``columns``."""
+    cols: Mapping[str, list] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+    return reads(len(rows), **cols, **extra)
