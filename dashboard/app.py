@@ -1,9 +1,15 @@
 """Harewatch dashboard entry point: ``streamlit run dashboard/app.py``.
 
-Sets the page, registers the pages (``st.navigation``), loads the shared
-context (boundaries, data, sidebar filters <-> URL) and runs the chosen page.
-Nothing heavy happens at import time: all loading goes through
-``dashboard.cache``.
+The frame around every page, run on every rerun:
+
+1. page set-up and per-session state (``dashboard.state.init_session``);
+2. the page list (``st.navigation``);
+3. boundaries and data (``dashboard.context.load``, through ``dashboard.cache``);
+4. the shared sidebar: filters <-> URL (``dashboard.sidebar.draw``);
+5. the context the pages read (``dashboard.context.build``);
+6. the chosen page (``dashboard/app_pages/*.py``).
+
+Nothing heavy happens at import time: all loading goes through ``dashboard.cache``.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import views
+from dashboard import context, sidebar, state
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 
@@ -30,13 +36,16 @@ PAGES: list[tuple[str, str, str]] = [
 
 def main() -> None:
     st.set_page_config(layout="wide", page_title="Harewatch", page_icon="🐇")
-    views.remember_link_filters()
-    pages = [
+    # Before st.navigation: once the page links are on screen, a click during
+    # the first (slow) load replaces the URL and the link's filters are lost.
+    state.init_session(st.session_state, st.query_params)
+    nav = st.navigation([
         st.Page(PAGES_DIR / file, title=title, icon=icon, default=(i == 0))
         for i, (file, title, icon) in enumerate(PAGES)
-    ]
-    nav = st.navigation(pages)
-    views.bootstrap()
+    ])
+    loaded = context.load()
+    filters, seasons = sidebar.draw(loaded.dkey, loaded.force_names)
+    context.build(loaded, filters, seasons)
     nav.run()
 
 

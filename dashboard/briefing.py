@@ -9,8 +9,9 @@ Contents (all work offline):
 - ``briefing_map.html``: the interactive map with every script and stylesheet
   inlined (opens from disk with no server and no internet).
 
-Plates and nominal ids are masked (``geo.privacy``) when ``redact`` is true,
-the default; free-text notes never go into the pack. matplotlib is used via
+Plates and nominal ids are masked by ``geo.privacy.mask_frame`` (the one
+masking policy) when ``redact`` is true, the default; free-text notes never
+go into the pack. matplotlib is used via
 its object-oriented API (no pyplot state), so packs can be made concurrently
 by several Streamlit sessions.
 """
@@ -31,7 +32,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from dashboard.maps import MapLayers, build_map, escape_html, hotspot_colours, standalone_html
+from dashboard.maps import MapLayers, build_map, escape_html, standalone_html
+from dashboard.palette import GREY, OKABE_ITO, hotspot_colours
+from geo.privacy import FREE_TEXT_COLUMNS, is_id_column, is_plate_column, mask_frame
 from geo.schema import BNG, LONDON
 
 __all__ = [
@@ -49,11 +52,9 @@ PACK_FILES = ("briefing.pdf", "briefing_map.png", "briefing_map.html")
 _A4_LANDSCAPE_IN = (11.69, 8.27)
 _ROWS_PER_PAGE = 22
 _CELL_CHARS = 48
-_PLATE_COLS = {"vrm", "vrms", "plate", "plates", "from_vrm"}
-_ID_COLS = {"nominal", "nominals", "nominal_id", "offender_id"}
-_DROP_COLS = {"notes", "geometry"}
-# Okabe-Ito
-_BLUE, _VERMILLION, _GREY = "#0072B2", "#D55E00", "#6e6e6e"
+#: Never in the pack, masked or not: free text and geometry.
+_DROP_COLS = FREE_TEXT_COLUMNS | {"geometry"}
+_BLUE, _VERMILLION, _GREY = OKABE_ITO["blue"], OKABE_ITO["vermillion"], GREY
 
 
 # --------------------------------------------------------------------------- #
@@ -73,37 +74,18 @@ def _cell_text(v) -> str:
 def mask_table(df: pd.DataFrame | None, redact: bool) -> pd.DataFrame:
     """Display copy of a table: text cells, notes dropped, plates/ids masked.
 
-    Columns named like plates (``vrm``, ``vrms``, ``plate(s)``, ``*_vrm``) are
-    masked as plates, nominal id columns as ids, and a ``subject`` column as a
-    plate or an id according to its ``kind`` column (a kind mentioning
-    vrm/plate/vehicle is a plate). ``df`` is not modified.
+    Masking is ``geo.privacy.mask_frame`` (plate columns, id columns, and a
+    ``subject`` column as a plate or an id by its ``kind``). Lists of plates
+    or ids are shown as ``"A, B"``. ``df`` is not modified.
     """
     if df is None:
         return pd.DataFrame()
-    from geo.privacy import mask_series
-
     out = pd.DataFrame(df).drop(columns=[c for c in df.columns if str(c).lower() in _DROP_COLS])
+    out = mask_frame(out, redact)
     out = out.apply(lambda s: s.map(_cell_text)) if len(out.columns) else out.copy()
-    if not redact:
-        return out
     for c in out.columns:
-        lc = str(c).lower()
-        if lc in _PLATE_COLS or lc.endswith(("_vrm", "_vrms")):
-            out[c] = mask_series(out[c].str.replace(", ", ";", regex=False), "plate").str.replace(
-                ";", ", "
-            )
-        elif lc in _ID_COLS or lc.endswith("_nominals"):
-            out[c] = mask_series(out[c].str.replace(", ", ";", regex=False), "id").str.replace(
-                ";", ", "
-            )
-    if "subject" in out.columns:
-        kind = (
-            out["kind"].str.lower() if "kind" in out.columns else pd.Series("vrm", index=out.index)
-        )
-        is_plate = kind.str.contains("vrm|plate|vehicle", regex=True).to_numpy()
-        out["subject"] = np.where(
-            is_plate, mask_series(out["subject"], "plate"), mask_series(out["subject"], "id")
-        )
+        if is_plate_column(c) or is_id_column(c):
+            out[c] = out[c].str.replace(";", ", ", regex=False)
     return out
 
 

@@ -19,13 +19,16 @@ are shared between sessions: callers must treat them as read-only (every
 ``geo`` function and every view helper returns new frames). Small results
 (season lists, date extents, upload validation) use ``st.cache_data``.
 Every function is bounded with ``max_entries`` and a ``ttl``.
+
+No domain logic lives here: each cached function calls one ``geo`` function
+(or :func:`dashboard.maps.build_map`) on layers fetched from the level above.
+Configuration comes from ``geo._config.Settings.from_env()`` (:func:`settings`).
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -35,11 +38,15 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.state import Scope
+from geo import Settings
 
 __all__ = [
     "BoundaryKey",
     "DataKey",
     "Dataset",
+    "MapRequest",
+    "SubjectMapRequest",
+    "settings",
     "boundary_key",
     "data_key",
     "boundaries",
@@ -90,20 +97,57 @@ class Dataset:
     demo: bool
 
 
+@dataclass(frozen=True, kw_only=True)
+class MapRequest:
+    """What the main map shows (:func:`overview_map`): the filters' scope and display options."""
+
+    dkey: DataKey
+    scope: Scope
+    eps_m: float
+    min_samples: int
+    plates: tuple[str, ...] = ()
+    redact: bool = False
+    briefing: bool = False
+    tiles: bool = False
+    heat: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubjectMapRequest:
+    """A map of some subjects (:func:`subject_map`): their incidents, trails and crossings."""
+
+    dkey: DataKey
+    plates: tuple[str, ...] = ()
+    incident_ids: tuple[str, ...] = ()
+    redact: bool = False
+    briefing: bool = False
+    tiles: bool = False
+
+
 # ------------------------------------------------------------------ keys
-def boundary_key(allow_fetch: bool = True) -> BoundaryKey:
+def settings() -> Settings:
+    """The configuration of this run (``HAREWATCH_*``; read on every call, it is cheap)."""
+    return Settings.from_env()
+
+
+def boundary_key(allow_fetch: bool | None = None) -> BoundaryKey:
     """Resolve (and on first run, maybe fetch) the boundary file; key it by mtime.
+
+    ``allow_fetch`` defaults to ``settings().allow_fetch``.
 
     Raises
     ------
-    geo.boundaries.BoundariesNotFound
+    geo.errors.BoundariesNotFound
         With the how-to message, when there is no file and none can be fetched.
     """
-    from geo import boundaries as gb
+    from geo.errors import BoundariesNotFound
+    from geo.io import boundaries as gb
 
+    if allow_fetch is None:
+        allow_fetch = settings().allow_fetch
     try:
         path = gb.resolve_boundaries_path()
-    except gb.BoundariesNotFound:
+    except BoundariesNotFound:
         if not allow_fetch:
             raise
         # load_boundaries fetches into the default folder, then we resolve again.
@@ -117,14 +161,15 @@ def boundary_key(allow_fetch: bool = True) -> BoundaryKey:
 
 @st.cache_resource(max_entries=1, ttl=_TTL, show_spinner="Fetching police force boundaries…")
 def _fetch_once(allow_fetch: bool):
-    from geo.boundaries import load_boundaries
+    from geo.io.boundaries import load_boundaries
 
     return load_boundaries(None, allow_fetch=allow_fetch, log=lambda *_: None)
 
 
 def store_signature(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
     """(relative path, mtime_ns, size) of every stored parquet file: changes when data does."""
-    from geo.store import incidents_paths, sightings_paths
+    from geo.io.store.layout import incidents_paths
+    from geo.io.store.read import sightings_paths
 
     if not data_dir.is_dir():
         return ()
@@ -136,17 +181,15 @@ def store_signature(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 def data_dir() -> Path:
-    """The store folder (``HAREWATCH_DATA_DIR``, else the default)."""
-    from geo.store import default_data_dir
-
-    return Path(default_data_dir())
+    """The store folder (``Settings.data_dir``: ``HAREWATCH_DATA_DIR``, else the default)."""
+    return Path(settings().data_dir)
 
 
 def data_key(bkey: BoundaryKey, seed: int | None = None) -> DataKey:
-    """Key of the current store state; ``seed`` defaults to ``$HAREWATCH_DEMO_SEED`` (else 0),
-    the seed of the demo shown when the store is empty."""
+    """Key of the current store state; ``seed`` defaults to ``Settings.demo_seed``
+    (``HAREWATCH_DEMO_SEED``, else 0), the seed of the demo shown when the store is empty."""
     if seed is None:
-        seed = int(os.environ.get("HAREWATCH_DEMO_SEED", "0") or 0)
+        seed = settings().demo_seed
     d = data_dir()
     return DataKey(str(d.resolve()), store_signature(d), bkey, int(seed))
 
@@ -154,8 +197,8 @@ def data_key(bkey: BoundaryKey, seed: int | None = None) -> DataKey:
 # ------------------------------------------------------------ boundaries
 @st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Reading police force boundaries…")
 def boundaries(bkey: BoundaryKey):
-    """``geo.boundaries.ForceAreas`` for the file at ``bkey.path``."""
-    from geo.boundaries import load_boundaries
+    """``geo.areas.ForceAreas`` for the file at ``bkey.path``."""
+    from geo.io.boundaries import load_boundaries
 
     return load_boundaries(bkey.path, allow_fetch=False, log=lambda *_: None)
 
@@ -163,7 +206,7 @@ def boundaries(bkey: BoundaryKey):
 @st.cache_resource(max_entries=4, ttl=_TTL, show_spinner=False)
 def display_boundaries(bkey: BoundaryKey) -> gpd.GeoDataFrame:
     """Simplified boundaries in EPSG:4326 for the map."""
-    from geo.boundaries import display_boundaries as _display
+    from geo.areas import display_boundaries as _display
 
     return _display(boundaries(bkey))
 
@@ -171,20 +214,12 @@ def display_boundaries(bkey: BoundaryKey) -> gpd.GeoDataFrame:
 # ---------------------------------------------------------------- dataset
 @st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Loading incidents…")
 def dataset(dkey: DataKey) -> Dataset:
-    """Incidents + sightings from the store; the demo scenario when it has no incidents."""
-    from geo import store
+    """Incidents + sightings from the store; the demo scenario when it has no incidents
+    (``geo.datasets.demo.load_or_demo``)."""
+    from geo.datasets.demo import load_or_demo
 
-    areas = boundaries(dkey.boundaries)
-    inc = store.read_incidents(Path(dkey.data_dir)) if dkey.store_sig else None
-    if inc is not None and len(inc):
-        sig = store.read_sightings(Path(dkey.data_dir))
-        return Dataset(inc, sig, _cameras_from_sightings(sig), demo=False)
-    from geo.demo import demo_result
-
-    inc_res, sig_res = demo_result(areas, seed=dkey.seed)
-    sig = sig_res.accepted
-    # Cameras as read in the demo sightings (easting/northing/force already assigned).
-    return Dataset(inc_res.accepted, sig, _cameras_from_sightings(sig), demo=True)
+    inc, sig, demo = load_or_demo(dkey.data_dir, boundaries(dkey.boundaries), seed=dkey.seed)
+    return Dataset(inc, sig, _cameras_from_sightings(sig), demo=demo)
 
 
 def _cameras_from_sightings(sig: pd.DataFrame | None) -> pd.DataFrame:
@@ -240,29 +275,23 @@ def incidents(dkey: DataKey, scope: Scope) -> gpd.GeoDataFrame:
 
 @st.cache_resource(max_entries=32, ttl=_TTL, show_spinner="Finding hotspots…")
 def hotspots(dkey: DataKey, scope: Scope, eps_m: float, min_samples: int):
-    """``geo.hotspots.find_hotspots`` on the incidents in ``scope``.
+    """``geo.hotspots.hotspots_with_trend`` of the incidents in ``scope``.
 
     When a season is selected, the same filters (forces, hours) on the
     previous season give the trend.
     """
-    from geo.hotspots import find_hotspots
-    from geo.seasons import previous_season
+    from geo.hotspots import hotspots_with_trend
 
-    current = incidents(dkey, scope)
-    previous = None
-    if scope.season is not None:
-        try:
-            prev = previous_season(scope.season)
-        except ValueError:
-            prev = None
-        if prev is not None:
-            previous = incidents(dkey, scope._replace(season=prev, date_from=None, date_to=None))
-    return find_hotspots(
-        current,
+    return hotspots_with_trend(
+        dataset(dkey).incidents,
+        season=scope.season,
+        forces=scope.forces,
+        hours=None if scope.hours == (0, 23) else scope.hours,
+        date_from=scope.date_from,
+        date_to=scope.date_to,
         eps_m=float(eps_m),
         min_samples=int(min_samples),
         areas=boundaries(dkey.boundaries),
-        previous=previous,
         start_month=scope.start_month,
     )
 
@@ -294,16 +323,14 @@ def crossings(dkey: DataKey) -> pd.DataFrame:
 
 @st.cache_resource(max_entries=16, ttl=_TTL, show_spinner="Building the escalation ladder…")
 def ladder(dkey: DataKey, start_month: int) -> pd.DataFrame:
-    """``geo.offenders.ladder`` over every incident, with the ANPR crossings as evidence."""
+    """``geo.offenders.ladder`` over every incident, with the ANPR crossings as evidence,
+    plus ``latest_force`` (``geo.offenders.latest_force``: "who is now in our area")."""
     from geo.offenders import ladder as _ladder
+    from geo.offenders import latest_force
 
     inc = dataset(dkey).incidents
     out = _ladder(inc, start_month=start_month, crossings=crossings(dkey))
-    # Force of each subject's latest incident ("who is now in our area").
-    force_of = pd.Series(inc["force"].astype(str).to_numpy(), index=inc["incident_id"].astype(str).to_numpy())
-    force_of = force_of[~force_of.index.duplicated()]
-    last_id = out["incidents"].str[-1].astype(str)
-    return out.assign(latest_force=last_id.map(force_of).fillna("").to_numpy())
+    return out.assign(latest_force=latest_force(out, inc))
 
 
 @st.cache_resource(max_entries=32, ttl=_TTL, show_spinner=False)
@@ -347,7 +374,7 @@ def _crossings_in_view(dkey: DataKey, scope: Scope, plates: tuple[str, ...]) -> 
                             start_month=scope.start_month, time_col="at")
 
 
-def overview_map(*args, **kwargs):
+def overview_map(req: MapRequest):
     """A fresh copy of the main map for these filters (see :func:`_overview_map`).
 
     st_folium mutates a map while rendering it (a second render of the same
@@ -356,26 +383,16 @@ def overview_map(*args, **kwargs):
     keeps the element ids, so st_folium sees identical HTML on a rerun (no
     flicker, the user's pan/zoom is kept after a click).
     """
-    return copy.deepcopy(_overview_map(*args, **kwargs))
+    return copy.deepcopy(_overview_map(req))
 
 
-def subject_map(*args, **kwargs):
+def subject_map(req: SubjectMapRequest):
     """A fresh copy of a subjects' map (see :func:`_subject_map` and :func:`overview_map`)."""
-    return copy.deepcopy(_subject_map(*args, **kwargs))
+    return copy.deepcopy(_subject_map(req))
 
 
 @st.cache_resource(max_entries=8, ttl=_TTL, show_spinner="Drawing the map…")
-def _overview_map(
-    dkey: DataKey,
-    scope: Scope,
-    eps_m: float,
-    min_samples: int,
-    plates: tuple[str, ...],
-    redact: bool,
-    briefing: bool,
-    tiles: bool,
-    heat: bool,
-):
+def _overview_map(req: MapRequest):
     """The main map (``dashboard.maps.build_map``) for these filters.
 
     Cached as a resource and never handed to st_folium itself: callers get a
@@ -383,53 +400,43 @@ def _overview_map(
     """
     from dashboard.maps import MapLayers, build_map
 
-    areas = boundaries(dkey.boundaries)
+    dkey, scope = req.dkey, req.scope
     layers = MapLayers(
         boundaries=display_boundaries(dkey.boundaries),
         incidents=incidents(dkey, scope),
-        hotspots=hotspots(dkey, scope, eps_m, min_samples).hotspots,
-        trails=trails(dkey, plates),
-        crossings=_crossings_in_view(dkey, scope, plates),
+        hotspots=hotspots(dkey, scope, req.eps_m, req.min_samples).hotspots,
+        trails=trails(dkey, req.plates),
+        crossings=_crossings_in_view(dkey, scope, req.plates),
         cameras=dataset(dkey).cameras,
-        attribution=areas.attribution,
+        attribution=boundaries(dkey.boundaries).attribution,
     )
-    return build_map(layers, tiles=tiles, redact=redact, briefing=briefing, heat=heat)
+    return build_map(layers, tiles=req.tiles, redact=req.redact, briefing=req.briefing, heat=req.heat)
 
 
 @st.cache_resource(max_entries=8, ttl=_TTL, show_spinner="Drawing the trail…")
-def _subject_map(
-    dkey: DataKey,
-    plates: tuple[str, ...],
-    incident_ids: tuple[str, ...],
-    redact: bool,
-    briefing: bool,
-    tiles: bool,
-):
+def _subject_map(req: SubjectMapRequest):
     """Map of some subjects: their incidents, their vehicles' trails and crossings."""
     from dashboard.maps import MapLayers, build_map
 
-    areas = boundaries(dkey.boundaries)
+    dkey = req.dkey
     inc = dataset(dkey).incidents
     cr = crossings(dkey)
-    hs = hotspots(dkey, Scope(), 1500.0, 6).hotspots.iloc[0:0]
     layers = MapLayers(
         boundaries=display_boundaries(dkey.boundaries),
-        incidents=inc[inc["incident_id"].isin(list(incident_ids))],
-        hotspots=hs,
-        trails=trails(dkey, plates),
-        crossings=cr[cr["vrm"].isin(list(plates))],
-        cameras=dataset(dkey).cameras.iloc[0:0],
-        attribution=areas.attribution,
+        incidents=inc[inc["incident_id"].isin(list(req.incident_ids))],
+        trails=trails(dkey, req.plates),
+        crossings=cr[cr["vrm"].isin(list(req.plates))],
+        attribution=boundaries(dkey.boundaries).attribution,
     )
-    return build_map(layers, tiles=tiles, redact=redact, briefing=briefing)
+    return build_map(layers, tiles=req.tiles, redact=req.redact, briefing=req.briefing)
 
 
 @st.cache_data(max_entries=8, ttl=_TTL, show_spinner="Checking the file…")
 def validate_upload(data: bytes, name: str, kind: str, bkey: BoundaryKey):
-    """``dashboard.views.validate_upload`` cached on the file bytes, name, kind and boundaries."""
-    from dashboard.views import validate_upload as _validate
+    """``geo.pipeline.ingest.check_file`` (a ``FileCheck``) cached on the bytes, name, kind and boundaries."""
+    from geo.pipeline.ingest import check_file
 
-    return _validate(data, name, kind, boundaries(bkey))
+    return check_file(data, boundaries(bkey), name=name, kind=kind)
 
 
 # -------------------------------------------------------------------- warm-up
@@ -441,13 +448,10 @@ def warm(start_month: int = 9) -> None:
     build. Safe to run beside a session: Streamlit computes a cached value
     once per key and other callers wait for it.
     """
-    import os
-
     from dashboard import maps  # noqa: F401  (import cost: folium, branca)
     from geo import hotspots  # noqa: F401  (import cost: dbscan, scikit-learn)
 
-    allow_fetch = os.environ.get("HAREWATCH_NO_FETCH", "") in ("", "0")
-    bkey = boundary_key(allow_fetch=allow_fetch)
+    bkey = boundary_key()
     boundaries(bkey)
     display_boundaries(bkey)
     dkey = data_key(bkey)
@@ -489,7 +493,7 @@ def _file_state(path: Path) -> tuple[int, int]:
 
 def alerts_key(folder: Path | None = None) -> AlertsKey:
     """Key of the alerts database in ``folder`` (default: the store folder); two ``stat`` calls."""
-    from geo.alerts import alerts_db_path
+    from geo.io.alert_db import alerts_db_path
 
     d = Path(folder) if folder is not None else data_dir()
     db = alerts_db_path(d)
@@ -498,7 +502,7 @@ def alerts_key(folder: Path | None = None) -> AlertsKey:
 
 @st.cache_data(max_entries=8, ttl=_ALERTS_TTL, show_spinner=False)
 def alerts(akey: AlertsKey, limit: int = 500) -> pd.DataFrame:
-    """``geo.alerts.read_alerts`` (newest first, at most ``limit`` rows) for this database state."""
-    from geo.alerts import read_alerts
+    """``geo.io.alert_db.read_alerts`` (newest first, at most ``limit`` rows) for this database state."""
+    from geo.io.alert_db import read_alerts
 
     return read_alerts(Path(akey.data_dir), limit=int(limit))

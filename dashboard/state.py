@@ -1,4 +1,4 @@
-"""Dashboard filters and their round trip through the URL query string.
+"""Dashboard state: the filters, their round trip through the URL, and every session key.
 
 ``Filters`` is the single description of "what the analyst is looking at". The
 sidebar builds one from its widgets; ``to_query_params`` writes it into
@@ -6,7 +6,12 @@ sidebar builds one from its widgets; ``to_query_params`` writes it into
 reads it back and never raises: any missing, malformed or out-of-range value
 falls back to its default.
 
-This module has no Streamlit import, so it is unit-testable on its own.
+:class:`SessionKeys` names every ``st.session_state`` key the dashboard uses
+(widget keys included); :func:`init_session` is run once per script run by
+``dashboard/app.py``.
+
+This module has no Streamlit import, so it is unit-testable on its own
+(:func:`init_session` takes the session state and the query parameters).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, fields, replace
 from typing import NamedTuple
 
@@ -28,7 +33,10 @@ __all__ = [
     "MIN_SAMPLES_RANGE",
     "SEVEN",
     "Filters",
+    "Scope",
+    "SessionKeys",
     "field_names",
+    "init_session",
 ]
 
 #: Names of the seven forces, canonical order.
@@ -216,6 +224,86 @@ class Filters:
     def all_hours(self) -> bool:
         """True when the hours filter keeps the whole day."""
         return self.hours == (0, 23)
+
+
+class SessionKeys:
+    """Every ``st.session_state`` key of the dashboard, in one place.
+
+    Keys starting with ``_hw`` are the dashboard's own bookkeeping; the others
+    are widget keys (tests drive widgets by them, e.g. ``at.sidebar.toggle(key=SessionKeys.REDACT)``).
+    """
+
+    # bookkeeping
+    #: Query parameters of the link that opened the session (see :func:`init_session`).
+    LINK_PARAMS = "_hw_url0"
+    #: Set once the sidebar widgets were seeded from the link.
+    SEEDED = "_hw_init"
+    #: (data key, season, start month) the date range was last fitted to.
+    DATES_SCOPE = "_hw_dates_scope"
+    #: The link's date range, waiting for the date extent of its season.
+    DATES_FROM_LINK = "_hw_dates_from_url"
+    #: The ``dashboard.context.Context`` of this script run.
+    CONTEXT = "_harewatch_ctx"
+    #: Upload token -> summary of the ingest done for it (Data page).
+    INGESTED = "data_ingested"
+
+    # sidebar widgets
+    SEASON = "w_season"
+    START_MONTH = "w_start_month"
+    FORCES = "w_forces"
+    DATES = "w_dates"
+    HOURS = "w_hours"
+    HOURS_WRAP = "w_hours_wrap"
+    EPS_M = "w_eps_m"
+    MIN_SAMPLES = "w_min_samples"
+    BRIEFING = "w_briefing"
+    REDACT = "w_redact"
+    TILES = "w_tiles"
+
+    # page widgets
+    MAP_VEHICLES = "map_vehicles"
+    MAP_HEAT = "map_heat"
+    MAP = "overview_map"
+    HOP_NOW_IN = "hop_now_in"
+    HOP_MIN_STAGE = "hop_min_stage"
+    HOP_ONLY = "hop_only"
+    HOP_TABLE = "hoppers_table"
+    HOP_SUBJECTS = "hop_subjects"
+    HOP_TIMELINE = "hop_timeline"
+    HOP_MAP = "hop_map"
+    HOTSPOT_TABLE = "hotspot_table"
+    ALERTS_PAUSED = "alerts_paused"
+    ALERTS_TABLE = "alerts_table"
+    TREND_WHEN = "trend_when"
+    SEASON_TOTALS = "season_totals"
+    PER_FORCE_SEASON = "per_force_season"
+    BEFORE_AFTER = "before_after"
+    DATA_UPLOAD = "data_upload"
+    DATA_KIND = "data_kind"
+    REJECTS_TABLE = "rejects_table"
+    BY_FORCE_TABLE = "by_force_table"
+    INCIDENTS_PREVIEW = "incidents_preview"
+    BRIEFING_MAP = "briefing_map"
+    BRIEFING_HOTSPOTS = "briefing_hotspots"
+    BRIEFING_HOPPERS = "briefing_hoppers"
+
+
+def init_session(session: MutableMapping[str, object], query_params: Mapping[str, object]) -> None:
+    """Per-session set-up, run by ``dashboard/app.py`` before ``st.navigation``.
+
+    Keeps the filters of the link that opened this session: once the page
+    links are on screen, a click during the first (slow) load replaces the
+    URL, and the link's filters would be lost.
+
+    Parameters
+    ----------
+    session : mutable mapping
+        ``st.session_state``.
+    query_params : mapping
+        ``st.query_params``.
+    """
+    if SessionKeys.LINK_PARAMS not in session:
+        session[SessionKeys.LINK_PARAMS] = {k: query_params.get(k) for k in query_params}
 
 
 def field_names() -> list[str]:

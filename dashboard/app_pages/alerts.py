@@ -1,6 +1,6 @@
 """Live alerts: a vehicle on the ladder in one force read by ANPR in another of the seven.
 
-Only the alerts block (metrics + table) reruns, every ``views.ALERTS_REFRESH_S``
+Only the alerts block (metrics + table) reruns, every ``ALERTS_REFRESH_S``
 seconds, as a fragment: the sidebar, the other pages and their caches are
 untouched. Each refresh costs two ``stat`` calls and, when the watcher has
 written, one small sqlite query (``dashboard.cache.alerts``).
@@ -13,9 +13,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import cache, views
+from dashboard import cache, context, widgets
+from dashboard.state import SessionKeys as K
+from dashboard.views import alerts as view
+from dashboard.views.format import md_escape
+from geo.schema import LONDON
 
-ctx = views.get_context()
+ctx = context.get_context()
 f = ctx.filters
 store = Path(ctx.dkey.data_dir)
 
@@ -38,35 +42,35 @@ if ctx.demo:
         "The watcher puts vehicles on the ladder from the incidents in the store, so alerts "
         "appear once incidents have been added (Data page or `harewatch ingest`)."
     )
-paused = st.toggle("Pause auto-refresh", key="alerts_paused",
-                   help=f"The table re-reads the alerts every {views.ALERTS_REFRESH_S:g} s")
+paused = st.toggle("Pause auto-refresh", key=K.ALERTS_PAUSED,
+                   help=f"The table re-reads the alerts every {view.ALERTS_REFRESH_S:g} s")
 
 
-@st.fragment(run_every=None if paused else views.ALERTS_REFRESH_S)
+@st.fragment(run_every=None if paused else view.ALERTS_REFRESH_S)
 def live_alerts() -> None:
     akey = cache.alerts_key(store)
     if not akey.exists:
-        cmd = views.watch_command(akey.data_dir)
-        shown_cmd = f"`{cmd}`" if "`" not in cmd else views.md_escape(cmd)
+        cmd = view.watch_command(akey.data_dir)
+        shown_cmd = f"`{cmd}`" if "`" not in cmd else md_escape(cmd)
         st.info(
             "No alerts yet: the watcher has not run on this store. Start it on the folder where "
             f"ANPR read files land (DIR): {shown_cmd}",
             icon=":material/notifications_off:",
         )
         return
-    raw = cache.alerts(akey, views.ALERTS_LIMIT)
-    shown = views.alerts_view(raw, forces=f.forces)
+    raw = cache.alerts(akey, view.ALERTS_LIMIT)
+    shown = view.alerts_view(raw, forces=f.forces)
     now = pd.Timestamp.now(tz="UTC")
-    views.metric_row(views.alert_metrics(shown, now=now, capped=len(raw) >= views.ALERTS_LIMIT))
+    widgets.metric_row(view.alert_metrics(shown, now=now, capped=len(raw) >= view.ALERTS_LIMIT))
     if not len(shown):
         st.info("No alerts for these forces yet." if len(raw) else "No alerts yet: the watcher is "
                 "set up on this store and has not seen a laddered vehicle cross into another force.")
     else:
-        table = views.alerts_table(shown, redact=f.redact, now=now)
-        views.show_table(table, redact=False, key="alerts_table", briefing=f.briefing)  # masked above
-    stamp = now.tz_convert("Europe/London").strftime("%H:%M:%S")
+        table = view.alerts_table(shown, redact=f.redact, now=now)
+        widgets.show_table(table, redact=False, key=K.ALERTS_TABLE, briefing=f.briefing)  # masked above
+    stamp = now.tz_convert(LONDON).strftime("%H:%M:%S")
     st.caption(f"Checked at {stamp} London time"
-               + ("" if paused else f" · next check in {views.ALERTS_REFRESH_S:g} s"))
+               + ("" if paused else f" · next check in {view.ALERTS_REFRESH_S:g} s"))
 
 
 live_alerts()

@@ -4,66 +4,69 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, views
+from dashboard import cache, context, widgets
+from dashboard.state import SessionKeys as K
+from dashboard.views import data as view
+from dashboard.views.format import fmt_int, md_escape, slug
 
-ctx = views.get_context()
+ctx = context.get_context()
 f = ctx.filters
 
 st.title("Data")
 st.subheader("Check a file")
 c1, c2 = st.columns([3, 1])
 upload = c1.file_uploader("Upload incidents or sightings", type=["csv", "xlsx", "geojson", "parquet"],
-                          key="data_upload",
+                          key=K.DATA_UPLOAD,
                           help="CSV (UTF-8 or Windows-1252), Excel, GeoJSON or GeoParquet")
-kind = c2.radio("Kind", ["Incidents", "Sightings"], key="data_kind",
+kind = c2.radio("Kind", ["Incidents", "Sightings"], key=K.DATA_KIND,
                 help="Incidents: one row per incident. Sightings: ANPR reads, one row per read")
 
 if upload is not None:
     data = upload.getvalue()
     outcome = cache.validate_upload(data, upload.name, kind.lower(), ctx.bkey)
     if not outcome.ok:
-        st.error(views.md_escape(outcome.error or "The file could not be read."))
+        st.error(md_escape(outcome.error or "The file could not be read."))
     else:
         counts = outcome.counts()
-        views.metric_row([
-            ("Rows", views.fmt_int(counts["rows"]), None),
-            ("Accepted", views.fmt_int(counts["accepted"]), None),
-            ("Rejected", views.fmt_int(counts["rejected"]), None),
+        widgets.metric_row([
+            ("Rows", fmt_int(counts["rows"]), None),
+            ("Accepted", fmt_int(counts["accepted"]), None),
+            ("Rejected", fmt_int(counts["rejected"]), None),
         ])
         rejects = outcome.rejects()
         if len(rejects):
             st.markdown("**Rejected rows** (row = data row number in the file, 1 = first row after the header)")
-            views.show_table(rejects, redact=f.redact, key="rejects_table", briefing=f.briefing)
-            st.download_button("Download rejected rows (CSV)", data=lambda: views.safe_csv(rejects),
+            widgets.show_table(rejects, redact=f.redact, key=K.REJECTS_TABLE, briefing=f.briefing)
+            st.download_button("Download rejected rows (CSV)", data=lambda: view.safe_csv(rejects),
                                file_name="harewatch_rejects.csv", mime="text/csv")
         else:
             st.success("Every row was accepted.")
-        by_force = views.by_force_table(outcome)
+        by_force = view.by_force_table(outcome)
         if len(by_force):
             st.markdown("**Accepted rows by force**")
-            views.show_table(by_force, redact=False, key="by_force_table", briefing=f.briefing)
-        token = views.upload_token(data, upload.name, outcome.kind)
-        done = st.session_state.get("data_ingested", {}).get(token)
+            widgets.show_table(by_force, redact=False, key=K.BY_FORCE_TABLE, briefing=f.briefing)
+        token = view.upload_token(data, upload.name, outcome.kind)
+        done = st.session_state.get(K.INGESTED, {}).get(token)
         if done is not None:
             st.success(done)
         elif st.button("Add accepted rows to the store", type="primary", disabled=not counts["accepted"]):
-            msg = views.ingest_outcome(outcome, cache.data_dir())
-            st.session_state.setdefault("data_ingested", {})[token] = msg
+            msg = view.ingest_outcome(outcome, cache.data_dir())
+            st.session_state.setdefault(K.INGESTED, {})[token] = msg
             cache.clear_store_caches()
             st.rerun()
 
 st.divider()
 st.subheader("Download the incidents in view")
 inc = ctx.incidents()
-st.caption(f"{views.fmt_int(len(inc))} incidents · season {views.md_escape(ctx.season_label)}"
+st.caption(f"{fmt_int(len(inc))} incidents · season {md_escape(ctx.season_label)}"
            + (" · plates and ids masked, notes left out" if f.redact else ""))
 d1, d2 = st.columns(2)
-d1.download_button("Download incidents (CSV)", data=lambda: views.incidents_csv(inc, redact=f.redact),
-                   file_name=f"harewatch_incidents_{views.slug(ctx.season_label)}.csv", mime="text/csv",
+d1.download_button("Download incidents (CSV)", data=lambda: view.incidents_csv(inc, redact=f.redact),
+                   file_name=f"harewatch_incidents_{slug(ctx.season_label)}.csv", mime="text/csv",
                    disabled=not len(inc))
-d2.download_button("Download incidents (GeoJSON)", data=lambda: views.incidents_geojson(inc, redact=f.redact),
-                   file_name=f"harewatch_incidents_{views.slug(ctx.season_label)}.geojson",
+d2.download_button("Download incidents (GeoJSON)", data=lambda: view.incidents_geojson(inc, redact=f.redact),
+                   file_name=f"harewatch_incidents_{slug(ctx.season_label)}.geojson",
                    mime="application/geo+json", disabled=not len(inc))
 with st.expander("Preview (first 200 rows)"):
-    views.show_table(inc.head(200), redact=f.redact, key="incidents_preview", briefing=f.briefing)
+    widgets.show_table(inc.head(200), redact=f.redact, key=K.INCIDENTS_PREVIEW, briefing=f.briefing)
 st.caption("Store: " + ("empty, showing the synthetic demo" if ctx.demo else "incidents loaded from the store"))

@@ -5,10 +5,14 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import cache, views
+from dashboard import cache, context, widgets
+from dashboard.state import SessionKeys as K
+from dashboard.views import hoppers as view
+from dashboard.views.format import fmt_int, md_escape, slug
 from geo.offenders import STAGES
+from geo.privacy import is_vehicle_kind
 
-ctx = views.get_context()
+ctx = context.get_context()
 f = ctx.filters
 
 st.title("Border-hoppers")
@@ -19,58 +23,60 @@ st.caption(
 
 c1, c2, c3 = st.columns([2, 2, 1])
 now_in = c1.selectbox(
-    "Now in force", ["Any force", *ctx.force_names], key="hop_now_in",
+    "Now in force", ["Any force", *ctx.force_names], key=K.HOP_NOW_IN,
     help="Subjects whose latest incident is in this force: warned elsewhere, now in our area",
 )
 min_stage = c2.select_slider(
-    "Ladder stage at least", options=list(STAGES), key="hop_min_stage",
+    "Ladder stage at least", options=list(STAGES), key=K.HOP_MIN_STAGE,
     format_func=lambda s: f"{s}: {STAGES[s]}",
 )
-only_hoppers = c3.toggle("Only border-hoppers", value=True, key="hop_only",
+only_hoppers = c3.toggle("Only border-hoppers", value=True, key=K.HOP_ONLY,
                          help="Incidents in two or more forces")
 
-rows = views.hoppers_view(
+rows = view.hoppers_view(
     ctx.ladder(), season=f.season, forces=f.forces,
     now_in=None if now_in == "Any force" else now_in, only_hoppers=only_hoppers, min_stage=min_stage,
 )
-table = views.hoppers_table(rows)
-views.metric_row([
-    ("Subjects", views.fmt_int(views.n_subjects(rows)), None),
-    *[(f"Stage {s}: {STAGES[s]}", views.fmt_int(int((table["stage"] == s).sum())), None) for s in STAGES],
+table = view.hoppers_table(rows)
+widgets.metric_row([
+    ("Subjects", fmt_int(view.n_subjects(rows)), None),
+    *[(f"Stage {s}: {STAGES[s]}", fmt_int(int((table["stage"] == s).sum())), None) for s in STAGES],
 ])
 
 if not len(table):
     st.info("Nobody matches these filters.")
     st.stop()
 
-views.show_table(table, redact=f.redact, key="hoppers_table", briefing=f.briefing)
+widgets.show_table(table, redact=f.redact, key=K.HOP_TABLE, briefing=f.briefing)
 st.download_button(
     "Download this list (CSV)",
-    data=lambda: views.hoppers_csv(rows, redact=f.redact),
-    file_name=f"harewatch_border_hoppers_{views.slug(ctx.season_label)}.csv",
+    data=lambda: view.hoppers_csv(rows, redact=f.redact),
+    file_name=f"harewatch_border_hoppers_{slug(ctx.season_label)}.csv",
     mime="text/csv",
 )
 
 st.subheader("Timeline and trail")
-labels = views.subject_options(rows, redact=f.redact)
+labels = view.subject_options(rows, redact=f.redact)
 picked = st.multiselect(
-    "Subjects", list(labels), key="hop_subjects", max_selections=5,  # values: "kind|subject|season"
+    "Subjects", list(labels), key=K.HOP_SUBJECTS, max_selections=5,  # values: "kind|subject|season"
     format_func=lambda i: labels[i],
     help="Pick one or more subjects to see their incidents, ANPR reads and crossings",
 )
 if picked:
-    sel = views.rows_for(rows, picked)
-    plates = tuple(sorted(sel.loc[views.is_vehicle(sel["kind"]), "subject"].astype(str).unique()))
+    sel = view.rows_for(rows, picked)
+    plates = tuple(sorted(sel.loc[is_vehicle_kind(sel["kind"]).to_numpy(), "subject"].astype(str).unique()))
     trail = cache.trails(ctx.dkey, plates)
     crossings = cache.crossings(ctx.dkey)
     incidents_all = ctx.dataset().incidents
-    tl = views.timelines(sel, incidents_all, trail, crossings, redact=f.redact, start_month=f.start_month)
+    tl = view.timelines(sel, incidents_all, trail, crossings, redact=f.redact, start_month=f.start_month)
     left, right = st.columns([1, 1], gap="medium")
     with left:
-        st.altair_chart(views.timeline_chart(tl, briefing=f.briefing), width="stretch")
-        views.show_table(tl, redact=False, key="hop_timeline", briefing=f.briefing)  # subject already masked
+        st.altair_chart(widgets.timeline_chart(tl, briefing=f.briefing), width="stretch")
+        widgets.show_table(tl, redact=False, key=K.HOP_TIMELINE, briefing=f.briefing)  # subject already masked
     with right:
-        ids = tuple(sorted({str(i) for v in sel["incidents"] for i in views.as_list(v)}))
-        fmap = cache.subject_map(ctx.dkey, plates, ids, f.redact, f.briefing, f.tiles)
-        st_folium(fmap, key="hop_map", height=520, use_container_width=True, returned_objects=[])
-        st.caption(views.md_escape(ctx.areas.attribution))
+        ids = tuple(sorted({str(i) for v in sel["incidents"] for i in view.as_list(v)}))
+        fmap = cache.subject_map(cache.SubjectMapRequest(
+            dkey=ctx.dkey, plates=plates, incident_ids=ids, redact=f.redact, briefing=f.briefing, tiles=f.tiles,
+        ))
+        st_folium(fmap, key=K.HOP_MAP, height=520, use_container_width=True, returned_objects=[])
+        st.caption(md_escape(ctx.areas.attribution))

@@ -16,7 +16,7 @@ from dashboard.briefing import PACK_FILES, briefing_pack, briefing_pdf, map_png,
 from dashboard.maps import MapLayers
 from geo.areas import ATTRIBUTION, display_boundaries
 from geo.schema import BNG
-from tests.test_maps import XSS, XSS_ESCAPED, make_incidents
+from tests.dashboard.test_maps import XSS, XSS_ESCAPED, make_incidents
 
 WHEN = dt.datetime(2024, 11, 5, 7, 30, tzinfo=dt.UTC)
 

@@ -16,6 +16,8 @@ from folium.elements import JSCSSMixin
 
 from dashboard import maps
 from dashboard.maps import MapLayers, build_map, escape_html, offline_assets, standalone_html
+from dashboard.maps.assets import walk
+from dashboard.maps.layers import REGISTER_JS, DataLayer
 from geo.areas import ATTRIBUTION, display_boundaries
 from geo.schema import BNG, INCIDENT_COLUMNS
 
@@ -72,7 +74,7 @@ def make_incidents(areas, n: int, seed: int = 0, **overrides) -> gpd.GeoDataFram
 
 
 def data_layers(m: folium.Map) -> list:
-    return [el for el in maps._walk(m) if isinstance(el, maps._DataLayer)]
+    return [el for el in walk(m) if isinstance(el, DataLayer)]
 
 
 def layer_data(m: folium.Map, needle: str) -> dict:
@@ -86,7 +88,7 @@ def layer_data(m: folium.Map, needle: str) -> dict:
 def asset_urls(m: folium.Map) -> list[str]:
     """What streamlit-folium loads: default_js/css of every element."""
     urls = []
-    for el in maps._walk(m):
+    for el in walk(m):
         if isinstance(el, JSCSSMixin) or el is m:
             urls += [u for _, u in el.default_js] + [u for _, u in el.default_css]
     return urls
@@ -163,7 +165,7 @@ def test_boundaries_labelled_neighbours_faint_and_attribution_shown(bounds):
     assert meta["attribution"] == escape_html(ATTRIBUTION)
     assert "Open Government Licence" in m.get_root().render()
     registered = [
-        json.loads(el.data_json)["name"] for el in data_layers(m) if el.code == maps._REGISTER_JS
+        json.loads(el.data_json)["name"] for el in data_layers(m) if el.code == REGISTER_JS
     ]
     assert registered == ["Force areas"]
     assert any("L.control.layers(null, map._hwOverlays" in el.code for el in data_layers(m))

@@ -1,7 +1,7 @@
 """The whole dashboard in a real browser, on an empty store (demo data).
 
 Page titles and widget labels are the UI contract (dashboard/app.py,
-dashboard/views.py). Timings are printed, not asserted.
+dashboard/sidebar.py, dashboard/app_pages/). Timings are printed, not asserted.
 """
 
 from __future__ import annotations

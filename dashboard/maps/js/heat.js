@@ -1,0 +1,1 @@
+L.heatLayer(data.pts, data.options).addTo(parent);

@@ -1,0 +1,2 @@
+
+(map._hwOverlays = map._hwOverlays || {})[data.name] = parent;
