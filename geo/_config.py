@@ -56,6 +56,21 @@ class Settings:
         Gap between two reads of a plate that starts a new trip, hours.
     window_h : float
         A crossing within this many hours of a linked incident is flagged.
+    coastal_tolerance_m : float
+        A located row outside every force area but at most this far from one
+        is given the nearest force (generalised boundaries cut the coast;
+        ``benchmarks/coastal_tolerance.py`` measured 35-395 m for shore-side
+        places of the seven forces on the ONS BUC file).
+    max_field_chars : int
+        Longest field read, in characters (Excel's own cell limit); a row
+        with a longer one is rejected.
+    max_file_bytes : int
+        Largest input file read.
+    max_unpacked_bytes : int
+        Largest uncompressed content of a compressed input (an .xlsx is a
+        zip): a zip bomb is refused before it is unpacked.
+    max_rows : int
+        Most data rows read from one file.
     """
 
     boundaries: Path | None = None
@@ -68,6 +83,11 @@ class Settings:
     start_month: int = 9
     max_gap_h: float = 6.0
     window_h: float = 3.0
+    coastal_tolerance_m: float = 1000.0
+    max_field_chars: int = 32_767
+    max_file_bytes: int = 2 * 1024**3
+    max_unpacked_bytes: int = 512 * 1024**2
+    max_rows: int = 20_000_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -20,6 +20,7 @@ import shapely
 from scipy import ndimage
 
 from geo.errors import InputError
+from geo.forces import force_codes
 from geo.schema import BNG, SEVEN_FORCES, WGS84
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "areas_from_frame",
     "display_boundaries",
     "assign_force",
+    "nearest_force",
 ]
 
 #: Must be shown wherever the boundaries are drawn.
@@ -45,7 +47,6 @@ PFA_CODE_RE = re.compile(r"^pfa\d{2}cd$", re.IGNORECASE)
 PFA_NAME_RE = re.compile(r"^pfa\d{2}nm$", re.IGNORECASE)
 
 
-_NAME_SUFFIX_RE = re.compile(r"\s+(police|constabulary)$")
 
 
 @dataclass(frozen=True)
@@ -118,16 +119,6 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _name_key(names: pd.Series) -> pd.Series:
-    return (
-        names.str.lower()
-        .str.replace(r"\s+", " ", regex=True)
-        .str.replace("&", "and", regex=False)
-        .str.replace(_NAME_SUFFIX_RE, "", regex=True)
-        .str.strip()
-    )
-
-
 def areas_from_frame(raw: gpd.GeoDataFrame, source: str) -> ForceAreas:
     """Normalise a raw boundary frame (any columns, any CRS) into ForceAreas."""
     code_col = _find_column(raw.columns, PFA_CODE_RE, ("code", "pfa_code", "force_code"))
@@ -156,8 +147,7 @@ def areas_from_frame(raw: gpd.GeoDataFrame, source: str) -> ForceAreas:
     unusable = shapely.is_empty(geoms)
 
     names = raw[name_col].astype("string").fillna("").str.strip()
-    by_name = {_name_key(pd.Series([v])).iloc[0]: k for k, v in SEVEN_FORCES.items()}
-    from_name = _name_key(names).map(by_name).fillna("").astype("string")
+    from_name = pd.Series(force_codes(names), index=names.index).astype("string")
     if code_col is not None:
         codes = raw[code_col].astype("string").fillna("").str.strip().str.upper()
         codes = codes.where(codes != "", from_name)
@@ -189,6 +179,39 @@ def areas_from_frame(raw: gpd.GeoDataFrame, source: str) -> ForceAreas:
     gdf = gdf.sort_values(["_order", "force"], kind="stable").drop(columns="_order").reset_index(drop=True)
     gdf = gdf[["force_code", "force", "in_agreement", "geometry"]]
     return ForceAreas(gdf=gdf, source=str(source))
+
+
+def nearest_force(areas: ForceAreas, easting_m, northing_m, max_distance_m: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest force area within ``max_distance_m`` of each point, for points outside them all.
+
+    Parameters
+    ----------
+    areas : ForceAreas
+    easting_m, northing_m : array-like of float
+        British National Grid metres.
+    max_distance_m : float
+        Farther than this from every area: no force.
+
+    Returns
+    -------
+    index : ndarray of int64
+        Row of ``areas.gdf`` (-1 where none is that close).
+    distance_m : ndarray of float64
+        Metres to that area (NaN where none).
+    """
+    e = np.asarray(easting_m, dtype="float64")
+    n = np.asarray(northing_m, dtype="float64")
+    idx = np.full(len(e), -1, dtype="int64")
+    dist = np.full(len(e), np.nan)
+    if not len(e) or not max_distance_m > 0:
+        return idx, dist
+    tree = shapely.STRtree(areas.gdf.geometry.to_numpy())
+    (src, hit), d = tree.query_nearest(shapely.points(e, n), max_distance=float(max_distance_m),
+                                       return_distance=True, all_matches=False)
+    idx[src] = hit
+    dist[src] = d
+    return idx, dist
 
 
 def display_boundaries(

@@ -45,7 +45,7 @@ from geo.areas import ForceAreas
 from geo.errors import InputError
 from geo.schema import BNG, SEVEN_FORCES, WGS84
 from geo.seasons import filter_incidents, previous_season
-from geo.times import NAT_INT, london_fields
+from geo.times import NAT_INT, knows_hour, knows_weekday, london_fields
 
 try:  # the exact, parallel DBSCAN of Wang, Gu & Shun (SIGMOD 2020)
     import dbscan as _dbscan_pkg
@@ -373,26 +373,33 @@ def _utc_from_ns(ns: np.ndarray) -> pd.DatetimeIndex:
 
 
 
+#: Shown for a busiest weekday or hours that the dates cannot tell (month-only or day-only).
+NOT_KNOWN_MONTH_ONLY = "not known (month-only dates)"
+NOT_KNOWN_DAY_ONLY = "not known (dates without times)"
+
+
 def _busiest_periods(
-    utc_ns: np.ndarray, labels: np.ndarray, k: int, start_month: int
+    utc_ns: np.ndarray, labels: np.ndarray, k: int, start_month: int,
+    precision: pd.Series | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Busiest month, weekday and 3-hour window (London time) of each hotspot.
 
     ``utc_ns``: time of each incident (int64 ns, NaT = int64 min); ``labels``
-    its hotspot label (-1 none). Input order: no gathering needed.
+    its hotspot label (-1 none); ``precision`` its ``time_precision``. The
+    weekday counts only incidents whose day is known, the hours only those
+    whose clock time is known; a hotspot with none says "not known (...)".
     """
-    use = (labels >= 0) & (utc_ns != NAT_INT)
-    tl = labels[use]
-    month, wday, hour = london_fields(utc_ns[use])
-    month_counts = np.bincount(tl * 12 + month, minlength=k * 12).reshape(k, 12)
+    n = len(utc_ns)
+    timed = (labels >= 0) & (utc_ns != NAT_INT)
+    month, wday, hour = (np.zeros(n, dtype="int64") for _ in range(3))
+    month[timed], wday[timed], hour[timed] = london_fields(utc_ns[timed])
+    month_counts = _per_label(labels, month, timed, k, 12)
     any_t = month_counts.sum(axis=1) > 0
     season_cols = (np.arange(12) + start_month - 1) % 12  # ties: earlier in the season
-    busiest_month = np.array(_MONTHS, dtype=object)[
-        season_cols[month_counts[:, season_cols].argmax(1)]
-    ]
-    wday_counts = np.bincount(tl * 7 + wday, minlength=k * 7).reshape(k, 7)
+    busiest_month = np.array(_MONTHS, dtype=object)[season_cols[month_counts[:, season_cols].argmax(1)]]
+    wday_counts = _per_label(labels, wday, timed & knows_weekday(precision, n), k, 7)
     busiest_weekday = np.array(_WEEKDAYS, dtype=object)[wday_counts.argmax(1)]
-    hour_counts = np.bincount(tl * 24 + hour, minlength=k * 24).reshape(k, 24)
+    hour_counts = _per_label(labels, hour, timed & knows_hour(precision, n), k, 24)
     windows = sum(np.roll(hour_counts, -s, axis=1) for s in range(_HOURS_WINDOW))
     middle = np.roll(hour_counts, -(_HOURS_WINDOW // 2), axis=1)
     # ties: the window whose middle hour is busiest, then the earliest start
@@ -401,11 +408,20 @@ def _busiest_periods(
         [f"{h:02d}:00-{(h + _HOURS_WINDOW) % 24:02d}:00" for h in range(24)], dtype=object
     )
     blank = np.array("", dtype=object)
+    has_day = wday_counts.sum(axis=1) > 0
+    has_hour = hour_counts.sum(axis=1) > 0
+    no_day = np.where(any_t, NOT_KNOWN_MONTH_ONLY, blank)
+    no_hour = np.where(has_day, NOT_KNOWN_DAY_ONLY, no_day)
     return (
         np.where(any_t, busiest_month, blank),
-        np.where(any_t, busiest_weekday, blank),
-        np.where(any_t, hour_labels[h_arg], blank),
+        np.where(has_day, busiest_weekday, no_day),
+        np.where(has_hour, hour_labels[h_arg], no_hour),
     )
+
+
+def _per_label(labels: np.ndarray, values: np.ndarray, use: np.ndarray, k: int, m: int) -> np.ndarray:
+    """Counts of ``values`` (0..m-1) per hotspot label over the rows ``use``: shape (k, m)."""
+    return np.bincount(labels[use] * m + values[use], minlength=k * m).reshape(k, m)
 
 
 def _hotspot_forces(
@@ -691,7 +707,8 @@ def _describe(incidents, xy, times, g: _Groups, eps: float, areas, start_month: 
     id_lists = [ids[a:b].tolist() for a, b in zip(g.starts.tolist(), g.ends.tolist(), strict=True)]
     utc_ns = times.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view("int64")
     first_ns, last_ns = _first_last_ns(utc_ns, g.labels, g.k)
-    month, weekday, hours = _busiest_periods(utc_ns, g.labels, g.k, start_month)
+    precision = incidents["time_precision"] if "time_precision" in incidents.columns else None
+    month, weekday, hours = _busiest_periods(utc_ns, g.labels, g.k, start_month, precision)
     forces = _hotspot_forces(incidents, g.labels, polys, areas)
     return {"polys": polys, "cent_e": cent_e, "cent_n": cent_n, "lat": np.asarray(lat, "float64"),
             "lon": np.asarray(lon, "float64"), "id_lists": id_lists, "first_ns": first_ns,

@@ -15,6 +15,7 @@ __all__ = [
     "LONDON",
     "SEVEN_FORCES",
     "INCIDENT_COLUMNS",
+    "INCIDENT_DEFAULTS",
     "SIGHTING_COLUMNS",
     "REJECT_COLUMNS",
     "MULTI_SEP",
@@ -57,8 +58,30 @@ INCIDENT_COLUMNS: list[str] = [
     "dogs",  # str: as written
     "outcome",  # str: as written
     "notes",  # str: exactly as written (never interpreted as markup)
+    "crime_type",  # str: as recorded ("Anti-social behaviour", a force's own code, ...)
+    "location",  # str: location text as written ("On or near Park Road")
+    "lsoa_code",  # str: LSOA code of the location (data.police.uk)
+    "lsoa_name",  # str: LSOA name
+    "context",  # str: extra context as written
+    "legislation",  # str: stop and search: power used
+    "object_of_search",  # str: stop and search: what was searched for
+    "time_precision",  # str: "minute", "day" or "month" (see geo.times.time_precision)
+    "force_distance_m",  # float, metres: 0 inside the force; > 0 assigned as nearest (coast)
     "source_row",  # int: 1-based data row number in the source file
 ]
+
+#: Value of each incident column added after 0.2.0, for rows stored before it.
+INCIDENT_DEFAULTS: dict[str, object] = {
+    "crime_type": "",
+    "location": "",
+    "lsoa_code": "",
+    "lsoa_name": "",
+    "context": "",
+    "legislation": "",
+    "object_of_search": "",
+    "time_precision": "minute",
+    "force_distance_m": 0.0,
+}
 
 SIGHTING_COLUMNS: list[str] = [
     "vrm",  # str: one normalised plate

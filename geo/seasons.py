@@ -28,6 +28,7 @@ from geo._config import DEFAULTS
 from geo._frames import check_hours, check_start_month
 from geo.errors import InputError
 from geo.schema import LONDON
+from geo.times import knows_hour, knows_weekday
 
 __all__ = [
     "season_of",
@@ -35,6 +36,8 @@ __all__ = [
     "seasons_in",
     "previous_season",
     "filter_incidents",
+    "crime_type_key",
+    "check_days",
 ]
 
 _SPLIT_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -210,10 +213,18 @@ def filter_incidents(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     hours: tuple[int, int] | None = None,
+    days: Collection[int] | None = None,
+    crime_types: Collection[str] | None = None,
     start_month: int = DEFAULTS.start_month,
     time_col: str = "occurred_at",
 ) -> pd.DataFrame:
     """Rows of ``gdf`` matching every given filter (a filtered copy).
+
+    Rows whose time is less precise than a filter needs (``time_precision``
+    "month" for a weekday, a date range cutting its month or an hour; "day"
+    for an hour) cannot be judged: they are left out and counted in
+    ``attrs["excluded_unknown_time"]`` of the result, never given an invented
+    day or hour.
 
     Parameters
     ----------
@@ -234,6 +245,11 @@ def filter_incidents(
         ``h`` with ``start <= h <= end`` (``(9, 17)`` = 09:00:00-17:59:59);
         otherwise the window wraps past midnight and keeps ``h >= start`` or
         ``h <= end`` (``(20, 4)`` = 20:00:00-04:59:59).
+    days : collection of int, optional
+        Weekdays to keep, 0 = Monday .. 6 = Sunday (Europe/London).
+    crime_types : collection of str, optional
+        Crime types to keep (``crime_type``, compared ignoring case and
+        spacing); an empty collection keeps nothing.
     start_month : int, default 9
         Month (1..12) seasons start in.
     time_col : str, default "occurred_at"
@@ -252,28 +268,45 @@ def filter_incidents(
         ``date_to``), naive times; ``KeyError`` for a missing column.
     """
     start_month = check_start_month(start_month)
-    keep = np.ones(len(gdf), dtype=bool)
-    need_time = (
-        season is not None or date_from is not None or date_to is not None or hours is not None
-    )
-    if need_time:
-        if time_col not in gdf.columns:
-            raise KeyError(f"no time column {time_col!r} in the incidents")
-        local = _to_london(gdf[time_col])
-        keep &= local.notna().to_numpy()
+    n = len(gdf)
+    timed = season is not None or date_from is not None or date_to is not None or hours is not None \
+        or days is not None
+    local = _local_times(gdf, time_col) if timed else None
+    keep = np.ones(n, dtype=bool) if local is None else local.notna().to_numpy(dtype=bool, copy=True)
     if season is not None:
-        labels = [season] if isinstance(season, str) else list(season)
-        utc = local.dt.tz_convert("UTC")
-        in_any = np.zeros(len(gdf), dtype=bool)
-        for label in labels:  # a few seasons at most
-            start, end = season_bounds(label, start_month)
-            in_any |= ((utc >= start) & (utc < end)).to_numpy(dtype=bool, na_value=False)
-        keep &= in_any
+        keep &= _in_seasons(local, season, start_month)
     if forces is not None:
-        names = [forces] if isinstance(forces, str) else list(forces)
         if "force" not in gdf.columns:
             raise KeyError("no 'force' column in the incidents")
-        keep &= gdf["force"].isin(names).to_numpy(dtype=bool)
+        keep &= gdf["force"].isin([forces] if isinstance(forces, str) else list(forces)).to_numpy(bool)
+    if crime_types is not None:
+        keep &= _crime_type_mask(gdf, crime_types)
+    unknown = _unknown_time(gdf, local, hours, days, date_from, date_to)
+    in_time = _in_time_filters(local, n, date_from, date_to, hours, days)
+    out = gdf.loc[keep & in_time & ~unknown].copy()
+    out.attrs["excluded_unknown_time"] = int((keep & unknown).sum())
+    return out
+
+
+def _local_times(gdf: pd.DataFrame, time_col: str) -> pd.Series:
+    if time_col not in gdf.columns:
+        raise KeyError(f"no time column {time_col!r} in the incidents")
+    return _to_london(gdf[time_col])
+
+
+def _in_seasons(local: pd.Series, season, start_month: int) -> np.ndarray:
+    labels = [season] if isinstance(season, str) else list(season)
+    utc = local.dt.tz_convert("UTC")
+    in_any = np.zeros(len(local), dtype=bool)
+    for label in labels:  # a few seasons at most
+        start, end = season_bounds(label, start_month)
+        in_any |= ((utc >= start) & (utc < end)).to_numpy(dtype=bool, na_value=False)
+    return in_any
+
+
+def _in_time_filters(local, n: int, date_from, date_to, hours, days) -> np.ndarray:
+    """Date range, hours and weekdays (Europe/London) together."""
+    keep = np.ones(n, dtype=bool)
     if date_from is not None or date_to is not None:
         d_from = _as_date(date_from, "date_from") if date_from is not None else None
         d_to = _as_date(date_to, "date_to") if date_to is not None else None
@@ -287,8 +320,58 @@ def filter_incidents(
     if hours is not None:
         h0, h1 = check_hours(hours)
         hour = local.dt.hour.to_numpy(dtype="float64", na_value=np.nan)
-        if h0 <= h1:
-            keep &= (hour >= h0) & (hour <= h1)
-        else:
-            keep &= (hour >= h0) | (hour <= h1)
-    return gdf.loc[keep].copy()
+        keep &= ((hour >= h0) & (hour <= h1)) if h0 <= h1 else ((hour >= h0) | (hour <= h1))
+    if days is not None:
+        wanted = check_days(days)
+        keep &= np.isin(local.dt.dayofweek.to_numpy(dtype="float64", na_value=-1), list(wanted))
+    return keep
+
+
+def _crime_type_mask(gdf: pd.DataFrame, crime_types: Collection[str]) -> np.ndarray:
+    if "crime_type" not in gdf.columns:
+        return np.zeros(len(gdf), dtype=bool) if len(list(crime_types)) else np.ones(len(gdf), bool)
+    wanted = {crime_type_key(c) for c in crime_types}
+    have = gdf["crime_type"].astype("str").fillna("")
+    codes, uniques = pd.factorize(have)
+    hit = np.array([crime_type_key(u) in wanted for u in uniques] + [False], dtype=bool)
+    return hit[codes]
+
+
+def crime_type_key(name: object) -> str:
+    """Comparable crime type: lower case, spacing collapsed (``"Anti-social  behaviour"``)."""
+    return " ".join(str(name).lower().split())
+
+
+def check_days(days: Collection[int]) -> frozenset[int]:
+    """Weekday numbers 0 (Monday) .. 6 (Sunday); InputError naming a bad one."""
+    out = set()
+    for d in days:
+        if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= int(d) <= 6:
+            raise InputError(f"days must be weekday numbers 0 (Monday) .. 6 (Sunday), got {d!r}")
+        out.add(int(d))
+    return frozenset(out)
+
+
+def _unknown_time(gdf, local, hours, days, date_from, date_to) -> np.ndarray:
+    """Rows a time filter cannot judge for want of precision (see :func:`filter_incidents`)."""
+    n = len(gdf)
+    if local is None or "time_precision" not in gdf.columns:
+        return np.zeros(n, dtype=bool)
+    precision = gdf["time_precision"]
+    unknown = np.zeros(n, dtype=bool)
+    if hours is not None:
+        unknown |= ~knows_hour(precision, n)
+    if days is not None:
+        unknown |= ~knows_weekday(precision, n)
+    if date_from is not None or date_to is not None:
+        month_only = (precision.astype("str") == "month").to_numpy(dtype=bool)
+        if month_only.any():
+            first = local.dt.tz_localize(None).dt.normalize()
+            last = first + pd.offsets.MonthEnd(0)
+            cut = np.zeros(n, dtype=bool)
+            if date_from is not None:
+                cut |= (first < pd.Timestamp(_as_date(date_from, "date_from"))).to_numpy(bool, na_value=False)
+            if date_to is not None:
+                cut |= (last > pd.Timestamp(_as_date(date_to, "date_to"))).to_numpy(bool, na_value=False)
+            unknown |= month_only & cut
+    return unknown

@@ -10,6 +10,17 @@ Accepted forms
   (GMT in winter, BST in summer).
 * Two-digit years (``dd/mm/yy``) are read as 20yy.
 * A date without a time is midnight local time.
+* A month without a day (``2021-10``, as data.police.uk publishes) is the
+  first instant of that month, local time. (``10/2021`` stays refused: it may
+  be a date cut short.)
+
+Precision
+---------
+:func:`time_precision` says how much of each value was written: ``"minute"``
+(a clock time), ``"day"`` (a date only) or ``"month"`` (a month only). The
+time stored for a day or a month is only its first instant: analyses that
+need a weekday or an hour must leave the rows that lack it out, and say so
+(:data:`PRECISIONS`, :func:`knows_weekday`, :func:`knows_hour`).
 
 Clock changes
 -------------
@@ -38,8 +49,17 @@ from geo.schema import LONDON
 
 __all__ = [
     "parse_times",
+    "time_precision",
+    "knows_weekday",
+    "knows_hour",
+    "PRECISIONS",
     "UK_FORMATS",
 ]
+
+#: How much of a time was written, finest first.
+PRECISIONS: tuple[str, str, str] = ("minute", "day", "month")
+_MONTH_ONLY = r"^\d{4}-\d{1,2}$"
+_DAY_ONLY = r"^(?:\d{4}-\d{2}-\d{2}|\d{1,2}[/.-]\d{1,2}[/.-](?:\d{2}|\d{4}))$"
 
 #: UK day-first formats tried after ISO 8601, in order.
 UK_FORMATS: tuple[str, ...] = (
@@ -66,6 +86,8 @@ def _describe_failure(value: str, normalised: str | None = None) -> str:
     ``normalised`` is ``value`` with dd-mm-yyyy / dd.mm.yyyy rewritten as
     dd/mm/yyyy; the reason always quotes ``value`` as written.
     """
+    if re.fullmatch(_MONTH_ONLY, value):
+        return f"invalid month {value!r} (no such month)"
     m = _DATE_PARTS_UK.match(normalised or value)
     if m:
         d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
@@ -133,6 +155,44 @@ def _localise(naive: pd.Series) -> pd.Series:
     return local.dt.tz_convert("UTC")
 
 
+def _month_to_first_day(arr: pa.Array) -> pa.Array:
+    """``2021-10`` -> ``2021-10-01`` (other values unchanged)."""
+    if not _match(pc.match_substring_regex(arr, _MONTH_ONLY)).any():
+        return arr
+    arr = pc.replace_substring_regex(arr, r"^(\d{4})-(\d)$", r"\1-0\2")
+    arr = pc.replace_substring_regex(arr, r"^(\d{4})-(\d{2})$", r"\1-\2-01")
+    return arr
+
+
+def time_precision(values: pd.Series) -> pd.Series:
+    """``"minute"``, ``"day"`` or ``"month"``: how much of each date-time was written.
+
+    A month alone (``2021-10``) is ``"month"``; a date without a
+    clock time (``2021-10-02``, ``02/10/2021``) is ``"day"``; anything else
+    (including values that will not parse) is ``"minute"``.
+    """
+    arr = pc.utf8_trim_whitespace(as_arrow(values))
+    month = _match(pc.match_substring_regex(arr, _MONTH_ONLY))
+    day = _match(pc.match_substring_regex(arr, _DAY_ONLY))
+    out = np.where(month, "month", np.where(day, "day", "minute"))
+    return pd.Series(out, index=values.index, dtype="str")
+
+
+def knows_weekday(precision: pd.Series | None, n: int) -> np.ndarray:
+    """True where the weekday of a time is known (precision minute or day; all when None)."""
+    if precision is None:
+        return np.ones(n, dtype=bool)
+    return (precision.astype("str") != "month").to_numpy(dtype=bool)
+
+
+def knows_hour(precision: pd.Series | None, n: int) -> np.ndarray:
+    """True where the clock hour of a time is known (precision minute; all when None)."""
+    if precision is None:
+        return np.ones(n, dtype=bool)
+    p = precision.astype("str")
+    return ((p == "minute") | (p == "")).to_numpy(dtype=bool)
+
+
 def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse date-time text to UTC.
 
@@ -153,6 +213,7 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     arr = pc.utf8_trim_whitespace(as_arrow(values))
     text = from_arrow(arr, values.index)
+    arr = _month_to_first_day(arr)
     n = len(text)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
     reasons = pd.Series("", index=text.index, dtype="str")

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.schema import BNG, INCIDENT_COLUMNS, SEVEN_FORCES, SIGHTING_COLUMNS
+from geo.schema import BNG, INCIDENT_COLUMNS, INCIDENT_DEFAULTS, SEVEN_FORCES, SIGHTING_COLUMNS
 
 #: Hand-made input files in the published layouts.
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -74,6 +74,8 @@ def incidents(n: int | None = None, *, index: Sequence[int] | None = None, **col
     data.setdefault("source_row", list(range(1, n + 1)))
     for c in _TEXT_DEFAULTS:
         data.setdefault(c, [""] * n)
+    for c, default in INCIDENT_DEFAULTS.items():
+        data.setdefault(c, [default] * n)
     df = pd.DataFrame(data, index=index)
     df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True, format="ISO8601") if "occurred_at" in df else pd.NaT
     df["easting"] = df["easting"].astype("float64")

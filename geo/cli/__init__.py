@@ -20,7 +20,7 @@ from geo.cli._common import (
     err,
 )
 from geo.cli.analyse import cmd_hotspots, cmd_offenders
-from geo.cli.data import cmd_ingest, cmd_validate
+from geo.cli.data import cmd_cameras_import, cmd_cameras_show, cmd_ingest, cmd_validate
 from geo.cli.maintain import (
     cmd_boundaries_fetch,
     cmd_boundaries_show,
@@ -37,52 +37,11 @@ __all__ = [
 ]
 
 
-
-
-
 def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-
-
-
-
-
-
-
-
-
-
 # --------------------------------------------------------------------------- commands
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------- parser
@@ -93,19 +52,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"harewatch {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
+    kinds = ["incidents", "sightings", "outcomes"]
     v = sub.add_parser("validate", help="check an incidents or ANPR file; every row accepted or rejected")
     v.add_argument("file")
-    v.add_argument("--kind", choices=["incidents", "sightings"], help="default: guessed from the columns")
+    v.add_argument("--kind", choices=kinds,
+                   help="default: from the layout (data.police.uk street, outcomes, stop and "
+                        "search) or the column names")
     v.add_argument("--format", choices=["json", "text"], default="text")
+    data_dir_opt(v)
     boundaries_opt(v)
     v.set_defaults(func=cmd_validate)
 
     i = sub.add_parser("ingest", help="validate a file and append its accepted rows to the store")
-    i.add_argument("kind", choices=["incidents", "sightings"])
+    i.add_argument("kind_arg", metavar="{incidents,sightings,outcomes,auto}",
+                   choices=[*kinds, "auto"],
+                   help="what the file holds; an outcomes file given as incidents is stored as "
+                        "outcomes (its layout says so); 'auto' guesses from the file")
     i.add_argument("file")
     data_dir_opt(i)
     boundaries_opt(i)
     i.set_defaults(func=cmd_ingest)
+
+    cam = sub.add_parser("cameras", help="the ANPR camera register (places reads without coordinates)")
+    camsub = cam.add_subparsers(dest="action", required=True)
+    ci = camsub.add_parser("import", help="add or update cameras from a file (camera id, name, "
+                                          "lat/lon or easting/northing or grid ref)")
+    ci.add_argument("file")
+    data_dir_opt(ci)
+    boundaries_opt(ci)
+    ci.set_defaults(func=cmd_cameras_import)
+    cs = camsub.add_parser("show", help="list the registered cameras")
+    cs.add_argument("--format", choices=["json", "text"], default="text")
+    data_dir_opt(cs)
+    cs.set_defaults(func=cmd_cameras_show)
 
     def season_opts(sp):
         sp.add_argument("--incidents", metavar="FILE", help="incidents file (default: the store)")
@@ -116,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     h = sub.add_parser("hotspots", help="DBSCAN hotspots ranked for patrol planning")
     season_opts(h)
-    h.add_argument("--force", nargs="+", metavar="NAME")
+    h.add_argument("--force", nargs="+", metavar="NAME",
+                   help="forces to keep, as police write them (Essex, Essex Police, E23000028)")
+    h.add_argument("--crime-type", action="append", metavar="TYPE",
+                   help="keep only this crime type (repeatable), e.g. 'Anti-social behaviour'")
     h.add_argument("--eps-m", type=float, default=DEFAULTS.eps_m)
     h.add_argument("--min-samples", type=int, default=DEFAULTS.min_samples)
     h.add_argument("--format", choices=["json", "geojson", "csv"], default="json")
@@ -124,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("offenders", help="subjects on the agreement's ladder, border hoppers and crossings")
     season_opts(o)
+    o.add_argument("--crime-type", action="append", metavar="TYPE",
+                   help="count only incidents of this crime type (repeatable)")
     o.add_argument("--sightings", metavar="FILE",
                    help="ANPR reads file for border crossings (default: the store's sightings, if any)")
     o.add_argument("--max-gap-h", type=float, default=DEFAULTS.max_gap_h)

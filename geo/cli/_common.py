@@ -42,6 +42,11 @@ def load_accepted(path: str, kind: str, areas, label: str):
 
 
 def incidents_source(args, areas):
+    """Incidents from ``--incidents FILE`` or the store, of the ``--crime-type`` asked for."""
+    return with_crime_types(_incidents(args, areas), getattr(args, "crime_type", None))
+
+
+def _incidents(args, areas):
     if args.incidents:
         return load_accepted(args.incidents, "incidents", areas, "incidents")
     from geo.io.store.read import read_incidents
@@ -55,6 +60,20 @@ def incidents_source(args, areas):
     return gdf
 
 
+def with_crime_types(incidents, crime_types):
+    """Incidents of the crime types asked for (``--crime-type``); all when none was asked."""
+    if not crime_types:
+        return incidents
+    from geo.seasons import filter_incidents
+
+    out = filter_incidents(incidents, crime_types=crime_types)
+    if out.empty:
+        have = sorted({str(t) for t in incidents.get("crime_type", []) if str(t).strip()})
+        raise InputError(f"no incidents of crime type {', '.join(map(repr, crime_types))}; the data "
+                         f"has: {', '.join(have[:20]) if have else 'no crime types'}")
+    return out
+
+
 def as_dict(obj) -> dict:
     from dataclasses import asdict, is_dataclass
 
@@ -64,13 +83,17 @@ def as_dict(obj) -> dict:
 
 
 def check_forces(names, areas):
-    if not names:
+    """``--force`` values as the boundary file names them (any police spelling or ONS code)."""
+    from geo.forces import resolve_forces
+
+    wanted = resolve_forces(names)
+    if wanted is None:
         return None
-    known = {n.lower(): n for n in areas.gdf["force"]}
-    bad = [n for n in names if n.lower() not in known]
-    if bad:
-        raise InputError(f"unknown force(s) {bad}; known: {', '.join(areas.gdf['force'])}")
-    return [known[n.lower()] for n in names]
+    known = set(areas.gdf["force"])
+    missing = [n for n in wanted if n not in known]
+    if missing:
+        raise InputError(f"force(s) {', '.join(missing)} not in the boundary file {areas.source}")
+    return wanted
 
 
 EXIT_OK, EXIT_REJECTS, EXIT_UNREADABLE = 0, 1, 2  # noqa: RUF100

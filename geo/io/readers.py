@@ -6,11 +6,14 @@ coerced silently: ``007`` stays ``007``, ``NA`` stays ``NA``. Validation
 
 Formats (picked by the file name's extension)
 ---------------------------------------------
-* ``.csv`` / ``.txt``: UTF-8 (with or without BOM); when that fails to decode,
-  Windows-1252. Parsed by pyarrow's CSV reader (fast, multi-threaded).
-* ``.xlsx`` / ``.xlsm``: first sheet, via openpyxl. Cells Excel stores as dates
-  come out as ``YYYY-MM-DD HH:MM:SS`` text; formula cells give the value Excel
-  last saved for them (text cells starting with ``=`` are kept as written).
+* ``.csv`` / ``.txt`` / ``.tsv``: row by row, see :mod:`geo.io.delimited`
+  (UTF-8, UTF-16 with BOM, Windows-1252; a bad line is a rejected row, not a
+  lost file; header-less published layouts recognised).
+* ``.xlsx`` / ``.xlsm``: first sheet, via openpyxl, refused before unpacking
+  when the zip would expand past ``max_unpacked_bytes``. Cells Excel stores as
+  dates come out as ``YYYY-MM-DD HH:MM:SS`` text; formula cells give the value
+  Excel last saved for them, and a formula without a saved value is a row
+  problem (text cells starting with ``=`` are kept as written).
 * ``.geojson`` / ``.json`` / ``.gpkg`` and ``.parquet`` / ``.geoparquet``: the
   attributes, plus the geometry turned into coordinate columns: ``easting`` and
   ``northing`` when the CRS is EPSG:27700, otherwise ``latitude`` and
@@ -24,7 +27,7 @@ Formats (picked by the file name's extension)
 from __future__ import annotations
 
 import contextlib
-import csv
+import datetime as dt
 import io
 import os
 from pathlib import Path
@@ -32,11 +35,10 @@ from typing import IO
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from geo._frames import STR_DTYPE
+from geo._config import Settings
 from geo.errors import UnreadableFile
+from geo.io.delimited import read_delimited
 
 __all__ = [
     "read_table",
@@ -64,14 +66,30 @@ def _name_of(path_or_buffer, name: str | None) -> str:
     return str(getattr(path_or_buffer, "name", "") or "")
 
 
-def _read_bytes(path_or_buffer) -> bytes:
+def _read_bytes(path_or_buffer, label: str, max_bytes: int) -> bytes:
     if isinstance(path_or_buffer, (bytes, bytearray, memoryview)):
-        return bytes(path_or_buffer)
-    if isinstance(path_or_buffer, (str, os.PathLike)):
+        data = bytes(path_or_buffer)
+    elif isinstance(path_or_buffer, (str, os.PathLike)):
+        try:
+            size = Path(path_or_buffer).stat().st_size
+        except OSError as exc:
+            raise UnreadableFile(f"{path_or_buffer}: cannot open ({exc.strerror or exc})") from exc
+        if size > max_bytes:
+            raise UnreadableFile(f"{label}: {size / 1e6:,.0f} MB, over the limit of "
+                                 f"{max_bytes / 1e6:,.0f} MB per file")
         try:
             return Path(path_or_buffer).read_bytes()
         except OSError as exc:
             raise UnreadableFile(f"{path_or_buffer}: cannot open ({exc.strerror or exc})") from exc
+    else:
+        data = _read_buffer(path_or_buffer)
+    if len(data) > max_bytes:
+        raise UnreadableFile(f"{label}: {len(data) / 1e6:,.0f} MB, over the limit of "
+                             f"{max_bytes / 1e6:,.0f} MB per file")
+    return data
+
+
+def _read_buffer(path_or_buffer) -> bytes:
     if hasattr(path_or_buffer, "getvalue"):
         data = path_or_buffer.getvalue()
     else:
@@ -84,79 +102,66 @@ def _read_bytes(path_or_buffer) -> bytes:
     return bytes(data)
 
 
-class _NotUtf8(Exception):
-    """Internal: the bytes are not valid UTF-8 (try Windows-1252)."""
+def _check_zip(data: bytes, label: str, max_unpacked_bytes: int) -> None:
+    """Refuse a zip (an .xlsx) whose content would unpack past ``max_unpacked_bytes``."""
+    import zipfile
 
-
-def _read_csv(data: bytes, label: str, delimiter: str = ",") -> pd.DataFrame:
-    """UTF-8 (BOM optional), else Windows-1252 (transcoded to UTF-8 before parsing)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not data.strip():
-        raise UnreadableFile(f"{label}: the file is empty")
     try:
-        data.decode("utf-8")  # validation only; faster than Arrow's per-cell check
-        return _parse_csv(data, label, delimiter)
-    except (UnicodeDecodeError, _NotUtf8):
-        pass
-    try:
-        data = data.decode("cp1252").encode("utf-8")
-    except UnicodeDecodeError as exc:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile(f"{label}: not a readable Excel .xlsx workbook ({exc})") from exc
+    if unpacked > max_unpacked_bytes:
         raise UnreadableFile(
-            f"{label}: text is neither UTF-8 nor Windows-1252 (byte {exc.start}); "
-            "save it as CSV UTF-8"
-        ) from exc
-    return _parse_csv(data, label, delimiter)
+            f"{label}: the workbook would unpack to {unpacked / 1e6:,.0f} MB, over the limit of "
+            f"{max_unpacked_bytes / 1e6:,.0f} MB (a compressed 'zip bomb', or save a smaller file)")
 
 
-def _parse_csv(data: bytes, label: str, delimiter: str) -> pd.DataFrame:
-    # Header via the csv module (handles quoting); data via pyarrow, all columns text.
-    head = data[: 1 << 16].decode("utf-8", errors="replace")
+def _read_excel(data: bytes, label: str, limits: Settings) -> pd.DataFrame:
+    """First sheet as text; formula cells without a saved value become row problems."""
+    from openpyxl import load_workbook
+
+    _check_zip(data, label, limits.max_unpacked_bytes)
     try:
-        header = next(csv.reader(io.StringIO(head), delimiter=delimiter))
-    except (StopIteration, csv.Error) as exc:
-        raise UnreadableFile(f"{label}: cannot read the header line ({exc})") from exc
-    if any("\ufffd" in h for h in header):
-        raise _NotUtf8
-    header = [h.strip() for h in header]
-    if not any(header):
+        values = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        rows = list(values.iter_rows(values_only=True))
+        formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False).worksheets[0]
+        kinds = [[getattr(c, "data_type", "n") for c in r] for r in formulas.iter_rows()]
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise UnreadableFile(f"{label}: not a readable Excel .xlsx workbook ({exc})") from exc
+    if not rows:
+        raise UnreadableFile(f"{label}: the workbook's first sheet is empty")
+    header = [("" if c is None else str(c)).strip() for c in rows[0]]
+    width = len(header)
+    while width and not header[width - 1]:
+        width -= 1
+    if not width:
         raise UnreadableFile(f"{label}: the first line (column names) is empty")
-    keys = [f"c{i}" for i in range(len(header))]
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=keys, skip_rows=1),
-            # quoted newlines need the slower parser; without any quote there are none
-            parse_options=pacsv.ParseOptions(delimiter=delimiter,
-                                             newlines_in_values=b'"' in data),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(keys, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                check_utf8=False,  # validated (or transcoded) before parsing
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        if "utf8" in str(exc).lower().replace("-", ""):
-            raise _NotUtf8 from exc
-        raise UnreadableFile(f"{label}: not a readable CSV table ({exc})") from exc
-    # pandas ``str`` columns sharing the Arrow buffers (no Python objects, no copy)
-    frame = pd.DataFrame(
-        {i: pd.Series(pd.array(table.column(k).combine_chunks(), dtype=STR_DTYPE))
-         for i, k in enumerate(keys)}
-    )
-    frame.columns = header
+    body, problems = [], {}
+    for i, row in enumerate(rows[1:], start=1):
+        cells = [_excel_text(v) for v in (list(row[:width]) + [None] * (width - len(row)))]
+        if not any(cells) and (i >= len(kinds) or "f" not in kinds[i][:width]):
+            continue  # an empty sheet row is not a data row
+        k = kinds[i] if i < len(kinds) else []
+        unsaved = [header[j] for j in range(min(width, len(k), len(row)))
+                   if k[j] == "f" and row[j] is None]
+        if unsaved:
+            problems[len(body)] = (f"formula cell without a saved value ({', '.join(unsaved)}): "
+                                   "open the file in Excel and save it again")
+        body.append(cells)
+    frame = pd.DataFrame(body, columns=header[:width], dtype=object).astype("str")
+    frame.attrs["row_problems"] = problems
     return frame
 
 
-def _read_excel(data: bytes, label: str) -> pd.DataFrame:
-    try:
-        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, keep_default_na=False,
-                              na_filter=False, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for broken files
-        raise UnreadableFile(f"{label}: not a readable Excel .xlsx workbook ({exc})") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.astype("str")
+def _excel_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
 
 
 def _geo_to_text(gdf, label: str) -> pd.DataFrame:
@@ -210,7 +215,8 @@ def _read_geo(data: bytes, label: str, parquet: bool) -> pd.DataFrame:
     return _geo_to_text(gdf, label)
 
 
-def read_table(path_or_buffer: str | os.PathLike | IO | bytes, name: str | None = None) -> pd.DataFrame:
+def read_table(path_or_buffer: str | os.PathLike | IO | bytes, name: str | None = None, *,
+               limits: Settings | None = None) -> pd.DataFrame:
     """Read an incident or ANPR file into a DataFrame of strings.
 
     Parameters
@@ -220,13 +226,22 @@ def read_table(path_or_buffer: str | os.PathLike | IO | bytes, name: str | None 
     name : str, optional
         File name used to pick the format (its extension) when
         ``path_or_buffer`` is not a path or has no ``name`` attribute.
+    limits : Settings, optional
+        ``max_file_bytes``, ``max_unpacked_bytes``, ``max_rows`` and
+        ``max_field_chars`` (default: :meth:`Settings.from_env`).
 
     Returns
     -------
     DataFrame
         One row per data row (row 0 = first row after the header), columns as
         named in the file (surrounding spaces removed), every cell a ``str``
-        (``""`` when empty).
+        (``""`` when empty). ``attrs["row_problems"]`` maps the position of
+        each row that could not be read (ragged, unclosed quote, oversized
+        field, bytes that are not text, formula without a saved value) to the
+        reason; its cells are empty. ``attrs["layout"]`` names a published
+        layout recognised (e.g. "data.police.uk street"), ``attrs["header"]``
+        is False for a header-less file, ``attrs["notes"]`` lists file-level
+        remarks (two columns with one name).
 
     Raises
     ------
@@ -242,11 +257,42 @@ def read_table(path_or_buffer: str | os.PathLike | IO | bytes, name: str | None 
             f"{label}: unknown file type {suffix or '(no extension)'!r}; expected one of "
             f"{', '.join(known)}"
         )
-    data = _read_bytes(path_or_buffer)
+    limits = limits or Settings.from_env()
+    data = _read_bytes(path_or_buffer, label, limits.max_file_bytes)
     if not data:
         raise UnreadableFile(f"{label}: the file is empty")
     if suffix in CSV_SUFFIXES:
-        return _read_csv(data, label, delimiter="\t" if suffix == ".tsv" else ",")
-    if suffix in EXCEL_SUFFIXES:
-        return _read_excel(data, label)
-    return _read_geo(data, label, parquet=suffix in PARQUET_SUFFIXES)
+        text = read_delimited(data, label, delimiter="\t" if suffix == ".tsv" else ",",
+                              max_field_chars=limits.max_field_chars)
+        frame = text.frame
+        frame.attrs.update(row_problems=text.problems, header=text.header,
+                           layout=text.layout.name if text.layout else None,
+                           encoding=text.encoding)
+    elif suffix in EXCEL_SUFFIXES:
+        frame = _read_excel(data, label, limits)
+    else:
+        frame = _read_geo(data, label, parquet=suffix in PARQUET_SUFFIXES)
+    _check_rows(frame, label, limits.max_rows)
+    _note_duplicate_names(frame)
+    return frame
+
+
+def _check_rows(frame: pd.DataFrame, label: str, max_rows: int) -> None:
+    if len(frame) > max_rows:
+        raise UnreadableFile(f"{label}: {len(frame):,} rows, over the limit of {max_rows:,} rows "
+                             "per file (split the file)")
+
+
+def _note_duplicate_names(frame: pd.DataFrame) -> None:
+    """Two columns with one name: the first is used, and the file says so once."""
+    seen: dict[str, int] = {}
+    notes = []
+    for i, c in enumerate(frame.columns):
+        key = str(c).strip().lower()
+        if key in seen:
+            notes.append(f"two columns are named {str(c)!r} (columns {seen[key] + 1} and {i + 1}): "
+                         "the first is used")
+        else:
+            seen[key] = i
+    if notes:
+        frame.attrs["notes"] = list(frame.attrs.get("notes", [])) + notes

@@ -18,6 +18,8 @@ __all__ = [
     "ALIASES",
     "INCIDENT_FIELDS",
     "SIGHTING_FIELDS",
+    "CAMERA_FIELDS",
+    "is_known_column",
     "normalise_name",
     "match_columns",
 ]
@@ -27,11 +29,13 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 #: Field -> accepted column names (compared after :func:`normalise_name`).
 ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("incident_id", "id", "incident ref", "incident reference", "reference", "ref",
-           "read_id", "read id"),
+           "crime id", "crime reference", "crime ref", "occurrence id", "read_id", "read id"),
     "time": ("occurred_at", "datetime", "date/time", "date time reported", "date/time reported",
-             "datetime reported", "timestamp", "read_at", "read time", "occurred", "date and time"),
-    "date": ("date", "date reported", "incident date", "read date"),
+             "datetime reported", "timestamp", "read_at", "read time", "occurred", "date and time",
+             "date time", "read datetime", "capture time", "event time"),
+    "date": ("date", "date reported", "incident date", "read date", "capture date"),
     "clock": ("time", "time reported", "incident time"),
+    "month": ("month",),
     "lat": ("lat", "latitude", "wgs84 latitude"),
     "lon": ("lon", "lng", "long", "longitude", "wgs84 longitude"),
     "easting": ("easting", "eastings", "x", "os easting"),
@@ -39,24 +43,43 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "gridref": ("grid ref", "grid reference", "os grid ref", "os grid reference", "gridref",
                 "os grid", "ngr"),
     "vrms": ("vrm", "vrms", "registration", "registrations", "vehicle", "vehicles", "plate",
-             "plates", "vrn", "registration number", "reg"),
-    "force": ("reporting force", "force", "reported force", "police force"),
+             "plates", "vrn", "registration number", "reg", "plate number", "number plate",
+             "vehicle registration", "plate read"),
+    "force": ("reporting force", "force", "reported force", "police force", "reported by"),
+    "falls_within": ("falls within",),
     "nominals": ("nominal", "nominals", "suspects", "suspect", "offender_id", "offender ids",
                  "offenders", "offender"),
     "dogs": ("dogs", "dogs seen", "dog", "number of dogs"),
-    "outcome": ("outcome", "result"),
+    "outcome": ("outcome", "result", "last outcome category", "outcome type"),
     "notes": ("notes", "note", "comments", "description", "details"),
-    "camera_id": ("camera_id", "camera", "site", "camera site", "site id", "camera ref"),
+    "crime_type": ("crime type", "offence", "offence type", "crime category", "category"),
+    "location": ("location", "location description", "street", "place"),
+    "lsoa_code": ("lsoa code", "lsoa"),
+    "lsoa_name": ("lsoa name",),
+    "context": ("context",),
+    "search_type": ("type", "search type"),
+    "legislation": ("legislation",),
+    "object_of_search": ("object of search",),
+    "camera_id": ("camera_id", "camera", "site", "camera site", "site id", "camera ref",
+                  "deviceid", "device id", "device", "camera id", "camera number"),
+    "camera_name": ("camera name", "name", "site name", "location", "camera location",
+                    "device name"),
 }
 
 #: Fields looked for in incident files / ANPR read files.
 INCIDENT_FIELDS: tuple[str, ...] = (
-    "id", "time", "date", "clock", "lat", "lon", "easting", "northing", "gridref",
-    "vrms", "force", "nominals", "dogs", "outcome", "notes",
+    "id", "time", "date", "clock", "month", "lat", "lon", "easting", "northing", "gridref",
+    "vrms", "force", "falls_within", "nominals", "dogs", "outcome", "notes", "crime_type",
+    "location", "lsoa_code", "lsoa_name", "context", "search_type", "legislation",
+    "object_of_search",
 )
 SIGHTING_FIELDS: tuple[str, ...] = (
     "id", "time", "date", "clock", "lat", "lon", "easting", "northing", "gridref",
-    "vrms", "camera_id",
+    "vrms", "camera_id", "camera_name",
+)
+#: Fields of a camera register (``harewatch cameras import``).
+CAMERA_FIELDS: tuple[str, ...] = (
+    "camera_id", "camera_name", "lat", "lon", "easting", "northing", "gridref",
 )
 
 
@@ -122,7 +145,12 @@ def match_columns(
     return found
 
 
-# --- fast text helpers (pyarrow compute on the arrow storage of str columns) ---
+def is_known_column(name: object) -> bool:
+    """Whether ``name`` is a column name Harewatch recognises (any field, any spelling)."""
+    return normalise_name(name) in _KNOWN
+
+
+_KNOWN = frozenset(n for names in _NORMALISED.values() for n in names)
 
 
 

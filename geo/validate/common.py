@@ -19,7 +19,6 @@ Rules (binding for :mod:`geo.incidents` and :mod:`geo.sightings`)
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,20 +29,28 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from geo._config import DEFAULTS
 from geo._frames import as_arrow, from_arrow
-from geo.areas import ForceAreas, assign_force
+from geo.areas import ForceAreas, assign_force, nearest_force
 from geo.errors import InputError
+from geo.forces import force_codes, force_key
 from geo.gridref import parse_gridref
 from geo.schema import BNG, MULTI_SEP, REJECT_COLUMNS, WGS84
 
+#: What a validated file holds.
+KINDS = ("incidents", "sightings", "outcomes", "cameras")
+
 __all__ = [
+    "KINDS",
     "ValidationResult",
+    "plausible_times",
+    "camera_ids",
+    "camera_key",
     "Problems",
     "text_column",
     "filled",
     "normalise_plates",
     "normalise_multi",
-    "normalise_force_name",
     "combine_time_text",
     "resolve_locations",
     "Locations",
@@ -68,20 +75,31 @@ class ValidationResult:
         ``row`` (int, 1-based data row), ``id`` (str as written, or None),
         ``reason`` (str); sorted by row.
     rows : int
-        Number of data rows read.
+        Number of data rows read (``accepted + rejected + collapsed``).
+    collapsed : int
+        Exact repeats of an earlier row (same id, same content), counted and
+        dropped: not an error, not a second incident.
+    layout : str or None
+        Published layout the file was read as ("data.police.uk street").
+    notes : tuple of str
+        File-level remarks, each said once (two columns with one name, ...).
     """
 
     kind: str
     accepted: gpd.GeoDataFrame
     rejects: pd.DataFrame
     rows: int
+    collapsed: int = 0
+    layout: str | None = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.kind not in ("incidents", "sightings"):
-            raise InputError(f"kind must be 'incidents' or 'sightings', got {self.kind!r}")
-        if len(self.accepted) + len(self.rejects) != self.rows:
+        if self.kind not in KINDS:
+            raise InputError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if len(self.accepted) + len(self.rejects) + self.collapsed != self.rows:
             raise AssertionError(
-                f"{len(self.accepted)} accepted + {len(self.rejects)} rejected != {self.rows} rows"
+                f"{len(self.accepted)} accepted + {len(self.rejects)} rejected + {self.collapsed} "
+                f"collapsed != {self.rows} rows"
             )
 
     @property
@@ -109,13 +127,27 @@ class ValidationResult:
             for r, i, m in zip(self.rejects["row"], self.rejects["id"], self.rejects["reason"],
                                strict=True)
         ]
-        return {
+        acc = self.accepted
+        report = {
             "rows": int(self.rows),
             "accepted": self.n_accepted,
             "rejected": self.n_rejected,
+            "duplicates_collapsed": int(self.collapsed),
             "rejects": rejects,
             "by_force": self.by_force,
+            "kind": self.kind,
+            "layout": self.layout,
+            "notes": list(self.notes),
         }
+        if "force_mismatch" in acc.columns:
+            report["force_mismatches"] = int(acc["force_mismatch"].sum())
+        if "force_distance_m" in acc.columns:
+            near = acc["force_distance_m"].to_numpy(dtype="float64") > 0
+            report["nearest_force"] = int(near.sum())
+        if "time_precision" in acc.columns:
+            counts = acc["time_precision"].value_counts()
+            report["time_precision"] = {k: int(counts.get(k, 0)) for k in ("minute", "day", "month")}
+        return report
 
 
 class Problems:
@@ -130,14 +162,33 @@ class Problems:
     def __init__(self, n: int) -> None:
         self.n = n
         self._items: list[tuple[np.ndarray, str | np.ndarray]] = []
+        self._unread = np.zeros(n, dtype=bool)
 
     def add(self, mask: np.ndarray, message: str | np.ndarray) -> None:
-        """Record ``message`` (one text, or an object array of length n) where ``mask``."""
+        """Record ``message`` (one text, or an object array of length n) where ``mask``.
+
+        Rows that could not be read at all (:meth:`add_unread`) keep only that
+        reason: their empty cells say nothing more.
+        """
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != (self.n,):
             raise InputError("mask length differs from the number of rows")
+        mask = mask & ~self._unread
         if mask.any():
             self._items.append((mask, message))
+
+    def add_unread(self, row_problems: dict[int, str] | None) -> None:
+        """Rows the reader could not read (position -> reason), from ``raw.attrs["row_problems"]``."""
+        if not row_problems:
+            return
+        mask = np.zeros(self.n, dtype=bool)
+        msgs = np.empty(self.n, dtype=object)
+        for pos, reason in row_problems.items():
+            if 0 <= pos < self.n:
+                mask[pos] = True
+                msgs[pos] = reason
+        self._items.append((mask, msgs))
+        self._unread |= mask
 
     @property
     def rejected(self) -> np.ndarray:
@@ -239,32 +290,12 @@ def normalise_multi(values: pd.Series) -> pd.Series:
     return from_arrow(arr, values.index)
 
 
-_FORCE_SUFFIXES = re.compile(
-    r"\b(constabulary|police(\s+force|\s+service)?|county\s+police|force|pfa)\s*$"
-)
-
-
-@lru_cache(maxsize=1024)
-def normalise_force_name(name: str) -> str:
-    """Comparable form of a force name: lower case, suffix and punctuation removed.
-
-    ``"Cambridgeshire Constabulary"``, ``"NORFOLK POLICE"`` and ``"norfolk"``
-    become ``"cambridgeshire"``, ``"norfolk"``, ``"norfolk"``.
-    """
-    text = re.sub(r"\s+", " ", str(name).lower().replace("&", " and ")).strip()
-    text = re.sub(r"^the\s+", "", text)
-    prev = None
-    while prev != text:
-        prev = text
-        text = _FORCE_SUFFIXES.sub("", text).strip()
-    return re.sub(r"[^0-9a-z]+", "", text)
-
-
 def combine_time_text(raw: pd.DataFrame, cols: dict) -> pd.Series:
     """The date-time text of each row from a datetime column or date + time columns.
 
     A datetime column wins when filled; otherwise the date column and time
-    column are joined with a space (a ``" 00:00:00"`` that Excel adds to a date
+    column are joined with a space (and where that is empty too, a month
+    column such as data.police.uk's ``2021-10`` is used) (a ``" 00:00:00"`` that Excel adds to a date
     cell is dropped first). A lone time column is taken as a full date-time.
     """
     n = len(raw)
@@ -280,6 +311,10 @@ def combine_time_text(raw: pd.DataFrame, cols: dict) -> pd.Series:
             joined = clock
         use = (full.str.strip() == "").to_numpy(dtype=bool)
         full = full.where(~use, joined)
+    if "month" in cols:  # a month alone (data.police.uk) when nothing finer is given
+        month = text_column(raw, cols["month"])
+        use = (full.str.strip() == "").to_numpy(dtype=bool)
+        full = full.where(~use, month)
     if len(full) != n:
         raise AssertionError("time text misaligned")
     return full
@@ -401,6 +436,14 @@ def resolve_locations(raw: pd.DataFrame, cols: dict, problems: Problems) -> Loca
                        f"-90..90, longitude {lon.iat[p]!r} -180..180)")
         problems.add(out_range, msgs)
     ok &= ~out_range
+    swapped = ok & (la > -8) & (la < 3) & (lo > 49) & (lo < 62)
+    if swapped.any():
+        msgs = np.empty(n, dtype=object)
+        for p in np.flatnonzero(swapped):
+            msgs[p] = (f"latitude and longitude look swapped (latitude {lat.iat[p]!r}, longitude "
+                       f"{lon.iat[p]!r}: Britain is at latitude 49-61, longitude -8 to 2)")
+        problems.add(swapped, msgs)
+    ok &= ~swapped
     ll_distinct = None
     if ok.any():
         codes, (ulo, ula) = unique_pairs(lo[ok], la[ok])
@@ -446,23 +489,74 @@ def resolve_locations(raw: pd.DataFrame, cols: dict, problems: Problems) -> Loca
     return Locations(easting=e, northing=nn, form=form, codes=codes, unique_e=ue, unique_n=un)
 
 
-def assign_forces(areas: ForceAreas, loc: Locations, problems: Problems) -> np.ndarray:
-    """Force index per row (-1 where no location or outside); reports "outside the region"."""
+def assign_forces(areas: ForceAreas, loc: Locations, problems: Problems,
+                  coastal_tolerance_m: float = DEFAULTS.coastal_tolerance_m,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Force index per row (-1 where none) and metres to it (0 inside; NaN where none).
+
+    A location outside every force area but within ``coastal_tolerance_m`` of
+    one (generalised boundaries cut the coast: quays, piers, islands) gets the
+    nearest force and its distance; farther out it is "outside the region".
+    """
     n = len(loc.easting)
     codes, ue, un = loc.distinct()
     have = codes >= 0
     idx = np.full(n, -1, dtype="int64")
+    dist = np.full(n, np.nan)
     if have.any():
-        idx[have] = np.asarray(assign_force(areas, ue, un), dtype="int64")[codes[have]]
+        uidx = np.asarray(assign_force(areas, ue, un), dtype="int64")
+        udist = np.where(uidx >= 0, 0.0, np.nan)
+        out = np.flatnonzero(uidx < 0)
+        if len(out) and coastal_tolerance_m > 0:
+            near, d = nearest_force(areas, ue[out], un[out], coastal_tolerance_m)
+            uidx[out], udist[out] = near, d
+        idx[have] = uidx[codes[have]]
+        dist[have] = udist[codes[have]]
     outside = have & (idx < 0)
     if outside.any():
         msgs = np.empty(n, dtype=object)
         for p in np.flatnonzero(outside):
             msgs[p] = (f"location outside the region (E {loc.easting[p]:.0f} N "
-                       f"{loc.northing[p]:.0f} is not in any of the seven forces or their "
-                       "neighbours)")
+                       f"{loc.northing[p]:.0f} is in no force area of the boundary file, nor "
+                       f"within {coastal_tolerance_m:,.0f} m of one)")
         problems.add(outside, msgs)
-    return idx
+    return idx, dist
+
+
+def plausible_times(times: pd.Series, problems: Problems, *, earliest_year: int = 2000,
+                    future_h: float = 24.0, now: pd.Timestamp | None = None) -> None:
+    """Reject times before ``earliest_year`` or more than ``future_h`` hours after ``now``.
+
+    Such dates (year 1, 1900, 2201, 9999) are typing or export errors; stored,
+    they would sit in seasons nobody looks at.
+    """
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    lo = pd.Timestamp(year=earliest_year, month=1, day=1, tz="UTC")
+    hi = now + pd.Timedelta(hours=future_h)
+    t = times.to_numpy(dtype="datetime64[us]") if isinstance(times.dtype, pd.DatetimeTZDtype) else None
+    if t is None:
+        return
+    known = ~np.isnat(t)
+    early = known & (t < lo.tz_localize(None).to_datetime64())
+    late = known & (t > hi.tz_localize(None).to_datetime64())
+    if early.any():
+        problems.add(early, f"implausible date (before {earliest_year})")
+    if late.any():
+        problems.add(late, f"implausible date (more than {future_h:g} h in the future)")
+
+
+def camera_ids(values: pd.Series) -> pd.Series:
+    """Camera ids trimmed, inner whitespace collapsed (``" CAM  1 "`` -> ``"CAM 1"``).
+
+    Case is kept for display; keys compare ids with :func:`camera_key`.
+    """
+    arr = pc.utf8_trim_whitespace(as_arrow(values))
+    return from_arrow(pc.replace_substring_regex(arr, r"\s+", " "), values.index)
+
+
+def camera_key(values: pd.Series) -> pd.Series:
+    """Camera ids as keys: :func:`camera_ids` and upper case (``"cam 1"`` == ``"CAM 1"``)."""
+    return from_arrow(pc.utf8_upper(as_arrow(camera_ids(values))), values.index)
 
 
 def force_columns(areas: ForceAreas, idx: np.ndarray) -> dict[str, pd.Series | np.ndarray]:
@@ -529,24 +623,25 @@ def to_points(frame: pd.DataFrame, loc: Locations | None = None,
                             crs=BNG)
 
 
-def _normalised_names(values: np.ndarray) -> np.ndarray:
-    """:func:`normalise_force_name` over the distinct values only."""
-    codes, uniques = pd.factorize(values)
-    names = np.array([normalise_force_name(str(u)) for u in uniques] + [""], dtype=object)
-    return names[codes]
-
-
 def mismatch(reported: pd.Series, force: np.ndarray, force_code: np.ndarray) -> np.ndarray:
-    """True where a reported force is given and names neither ``force`` nor its code.
+    """True where a reported force is given and is not the force of the location.
 
-    Names are compared with :func:`normalise_force_name` ("Norfolk Police" ==
-    "norfolk"); an ONS code (``E23000024``) is accepted too.
+    Names and codes go through the alias table (:mod:`geo.forces`):
+    ``"Essex Police"``, ``"ESSEX"`` and ``"E23000028"`` all name Essex. A
+    name the table does not know is compared by :func:`geo.forces.force_key`.
     """
     text = reported.astype("str").fillna("").str.strip()
     given = (text != "").to_numpy(dtype=bool)
     if not given.any():
         return given
-    norm = _normalised_names(text.to_numpy(dtype=object))
-    fnorm = _normalised_names(np.asarray(force, dtype=object))
-    code = _normalised_names(np.asarray(pd.Series(force_code).str.lower(), dtype=object))
-    return given & (norm != fnorm) & (norm != code)
+    reported_code = force_codes(text)
+    known = reported_code != ""
+    location_code = np.asarray(force_codes(pd.Series(np.asarray(force, dtype=object))), dtype=object)
+    location_code = np.where(location_code == "", np.asarray(force_code, dtype=object), location_code)
+    out = given & known & (reported_code != location_code)
+    unknown = given & ~known
+    if unknown.any():
+        keys = np.array([force_key(t) for t in text.to_numpy(dtype=object)[unknown]], dtype=object)
+        fkeys = np.array([force_key(f) for f in np.asarray(force, dtype=object)[unknown]], dtype=object)
+        out[unknown] = keys != fkeys
+    return out

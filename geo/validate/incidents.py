@@ -1,26 +1,51 @@
 """Validate incident files into the canonical incident GeoDataFrame.
 
-See :mod:`geo.validation` for the rules every row goes through. Incident
-specific rules:
+See :mod:`geo.validate.common` for the rules every row goes through.
+Incident specific rules:
 
-* An incident needs an id; ids are compared without surrounding spaces and
-  must be unique in the file: the second and later rows with an id are
-  rejected, naming the first row (whatever became of that row).
-* ``vrms`` and ``nominals`` may list several values separated by ``;``, ``,``
-  or ``|``; they are stored joined by ``;`` (plates upper case, no spaces).
-* A reporting force that disagrees with the location is kept: ``force`` is
-  where the point lies, ``reported_force`` what was written,
-  ``force_mismatch`` True.
+* **Ids.** An incident's id is compared without surrounding spaces. A row
+  with a blank id gets a stable id derived from its content when the file is
+  a data.police.uk layout (anti-social behaviour rows have no Crime ID; stop
+  and search rows have no id at all): ``row-`` and 16 hex
+  digits of a BLAKE2b hash of every cell, so ingesting the same file twice
+  adds nothing. Identical id-less rows are separate reports (data.police.uk
+  publishes a month and an anonymised map point, so two reports can look
+  alike): the second gets ``-2``, the third ``-3``. In any other file a blank
+  id is a reject ("missing id").
+* **Duplicates.** A row repeating an earlier row's id *and* content is
+  collapsed: counted in ``duplicates_collapsed``, not stored twice, not an
+  error. The same id with different content is a reject naming the first row.
+* **Time precision.** ``time_precision`` keeps what was written: ``month``
+  for data.police.uk's ``Month`` (``2021-10``), ``day`` for a date alone,
+  ``minute`` otherwise (:func:`geo.times.time_precision`).
+* **Forces.** ``force`` is where the point lies (the nearest force within the
+  coastal tolerance when just off a generalised coast, ``force_distance_m``
+  then > 0); ``reported_force`` is what the file says (``Reported by``, else
+  ``Falls within``), kept as written; ``force_mismatch`` is True where the two
+  name different forces (through the alias table of :mod:`geo.forces`).
+* **Kept as recorded.** crime type, outcome (``Last outcome category`` /
+  ``Outcome type``), location text, LSOA code and name, context; for stop and
+  search also the legislation and object of search (its ``Type`` goes to
+  ``context``, and ``crime_type`` is "Stop and search").
+* A file without any time column or without any location column is refused
+  as a whole, once, naming the columns it has.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from geo._config import DEFAULTS, Settings
+from geo._frames import as_arrow, from_arrow
 from geo.areas import ForceAreas
+from geo.errors import InputError
 from geo.schema import INCIDENT_COLUMNS
-from geo.times import parse_times
+from geo.times import parse_times, time_precision
 from geo.validate.columns import ALIASES, INCIDENT_FIELDS, match_columns
 from geo.validate.common import (
     Problems,
@@ -31,75 +56,188 @@ from geo.validate.common import (
     mismatch,
     normalise_multi,
     normalise_plates,
+    plausible_times,
     resolve_locations,
     text_column,
     to_points,
 )
+from geo.validate.layouts import LAYOUTS
 
 __all__ = [
     "validate_incidents",
+    "require_time_and_place",
+    "content_ids",
 ]
 
+_TIME_FIELDS = ("time", "date", "clock", "month")
+_PLACE_FIELDS = ("lat", "lon", "easting", "northing", "gridref")
+_DERIVED_ID_LAYOUTS = {layout.name for layout in LAYOUTS}
+_TEXT_FIELDS = ("dogs", "outcome", "notes", "crime_type", "location", "lsoa_code", "lsoa_name",
+                "context", "legislation", "object_of_search")
 
-def _missing_column_hint(cols: dict, fields: tuple[str, ...]) -> str:
-    if any(f in cols for f in fields):
-        return ""
-    names = ", ".join(ALIASES[fields[0]][:4])
-    return f" (no such column; expected e.g. {names})"
+
+def require_time_and_place(raw: pd.DataFrame, cols: dict) -> None:
+    """Refuse, once, a file with no time column or no location column (naming what it has)."""
+    no_time = not any(f in cols for f in _TIME_FIELDS)
+    no_place = not (("lat" in cols and "lon" in cols) or ("easting" in cols and "northing" in cols)
+                    or "gridref" in cols)
+    if not (no_time or no_place):
+        return
+    missing = " or ".join(w for w, m in (("time", no_time), ("location", no_place)) if m)
+    found = ", ".join(str(c) for c in raw.columns[:12]) or "no columns"
+    expected = []
+    if no_time:
+        expected.append("time: " + ", ".join(ALIASES["time"][:3]) + ", month or date + time")
+    if no_place:
+        expected.append("location: latitude + longitude, easting + northing, or grid ref")
+    raise InputError(f"no {missing} column; found: {found} (expected {'; '.join(expected)})")
 
 
-def validate_incidents(raw: pd.DataFrame, areas: ForceAreas) -> ValidationResult:
-    """Validate raw incident rows (all text, as from :func:`geo.readers.read_table`).
+def content_ids(raw: pd.DataFrame, rows: np.ndarray) -> pd.Series:
+    """Stable ids for ``rows`` from the content of every cell (see the module docstring).
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The file as text.
+    rows : ndarray of int
+        Positions needing an id.
+
+    Returns
+    -------
+    Series of str, index ``rows``.
+    """
+    if len(rows) == 0:
+        return pd.Series([], dtype="str")
+    codes, uniques = pd.factorize(_row_content(raw.iloc[rows]))
+    digests = np.array(["row-" + hashlib.blake2b(u.encode("utf-8"), digest_size=8).hexdigest()
+                        for u in uniques], dtype=object)
+    nth = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
+    ids = digests[codes]
+    repeat = nth > 1
+    ids[repeat] = [f"{i}-{k}" for i, k in zip(ids[repeat], nth[repeat], strict=True)]
+    return pd.Series(ids, index=rows, dtype="str")
+
+
+def _row_content(raw: pd.DataFrame) -> pd.Series:
+    """Every cell of each row joined: equal strings = identical rows."""
+    cells = [pc.fill_null(as_arrow(raw.iloc[:, j]), "").cast(pa.large_string())
+             for j in range(raw.shape[1])]
+    if not cells:
+        return pd.Series([""] * len(raw), dtype="str")
+    sep = pa.scalar("\x1f", type=pa.large_string())
+    return from_arrow(pc.binary_join_element_wise(*cells, sep))
+
+
+def _ids(raw: pd.DataFrame, cols: dict, layout: str | None, problems: Problems) -> pd.Series:
+    """The id of each row: as written (stripped), or derived where the file allows it."""
+    ids = text_column(raw, cols.get("id")).str.strip()
+    blank = (ids == "").to_numpy(dtype=bool)
+    if layout in _DERIVED_ID_LAYOUTS and blank.any():
+        pos = np.flatnonzero(blank)
+        ids = ids.copy()
+        ids.iloc[pos] = content_ids(raw, pos).to_numpy(dtype=object)
+    elif blank.any():
+        problems.add(blank, "missing id (no such column; expected e.g. "
+                            + ", ".join(ALIASES["id"][:4]) + ")" if "id" not in cols else "missing id")
+    return ids
+
+
+def _duplicates(raw: pd.DataFrame, ids: pd.Series, problems: Problems) -> np.ndarray:
+    """Rows to collapse (an exact repeat of an earlier row); other repeats of an id rejected."""
+    n = len(ids)
+    seen = (ids != "").to_numpy(dtype=bool) & ids.duplicated(keep=False).to_numpy(dtype=bool)
+    collapse = np.zeros(n, dtype=bool)
+    if not seen.any():
+        return collapse
+    pos = np.flatnonzero(seen)
+    content = _row_content(raw.iloc[pos])
+    key = pd.DataFrame({"id": ids.iloc[pos].to_numpy(dtype=object), "c": content.to_numpy(dtype=object)})
+    same = key.duplicated(keep="first").to_numpy(dtype=bool)
+    collapse[pos[same]] = True
+    first_row = pd.Series(pos + 1, index=key["id"]).groupby(level=0).first()
+    other = key["id"].duplicated(keep="first").to_numpy(dtype=bool) & ~same
+    msgs = np.empty(n, dtype=object)
+    clash = np.zeros(n, dtype=bool)
+    for p, i in zip(pos[other], key["id"].to_numpy(dtype=object)[other], strict=True):
+        clash[p] = True
+        msgs[p] = f"duplicate id {i!r} (first used on row {first_row[i]}) with different content"
+    problems.add(clash, msgs)
+    return collapse
+
+
+def _reported_force(raw: pd.DataFrame, cols: dict) -> pd.Series:
+    reported = text_column(raw, cols.get("force"))
+    if "falls_within" in cols:
+        falls = text_column(raw, cols["falls_within"])
+        reported = reported.where(reported.str.strip() != "", falls)
+    return reported
+
+
+def _text_fields(raw: pd.DataFrame, cols: dict, keep: np.ndarray, layout: str | None) -> dict:
+    out = {f: text_column(raw, cols.get(f)).iloc[keep].to_numpy(dtype=object) for f in _TEXT_FIELDS}
+    if layout == "data.police.uk stop and search" or "legislation" in cols and "search_type" in cols:
+        kind = text_column(raw, cols.get("search_type")).iloc[keep].to_numpy(dtype=object)
+        out["context"] = np.where(out["context"] == "", kind, out["context"])
+        out["crime_type"] = np.where(out["crime_type"] == "", "Stop and search", out["crime_type"])
+    return out
+
+
+def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
+                       settings: Settings = DEFAULTS) -> ValidationResult:
+    """Validate raw incident rows (all text, as from :func:`geo.io.readers.read_table`).
 
     Parameters
     ----------
     raw : DataFrame
         One row per incident, columns named as in the file (matched with
-        :func:`geo.columns.match_columns`). Not modified.
+        :func:`geo.validate.columns.match_columns`). ``raw.attrs`` may carry
+        what the reader found (``row_problems``, ``layout``, ``notes``). Not
+        modified.
     areas : ForceAreas
         Force boundaries (EPSG:27700) used to assign each point a force.
+    settings : Settings
+        ``coastal_tolerance_m``.
 
     Returns
     -------
     ValidationResult
-        ``kind="incidents"``; accepted rows with exactly ``INCIDENT_COLUMNS`` +
-        geometry (EPSG:27700), rejects with row, id and reason.
+        ``kind`` "incidents" ("outcomes" for a data.police.uk outcomes file);
+        accepted rows with exactly ``INCIDENT_COLUMNS`` + geometry
+        (EPSG:27700), rejects with row, id and reason, ``collapsed`` repeats.
+
+    Raises
+    ------
+    InputError
+        The file has no time column or no location column.
     """
-    n = len(raw)
+    n, layout = len(raw), raw.attrs.get("layout")
     cols = match_columns(raw.columns, INCIDENT_FIELDS)
+    require_time_and_place(raw, cols)
     problems = Problems(n)
-
-    ids_written = text_column(raw, cols.get("id"))
-    ids = ids_written.str.strip()
-    no_id = (ids == "").to_numpy(dtype=bool)
-    problems.add(no_id, "missing id" + _missing_column_hint(cols, ("id",)))
-
+    problems.add_unread(raw.attrs.get("row_problems"))
+    ids = _ids(raw, cols, layout, problems)
     time_text = combine_time_text(raw, cols)
     times, reasons = parse_times(time_text)
-    bad_time = (reasons != "").to_numpy(dtype=bool)
-    if bad_time.any():
-        hint = _missing_column_hint(cols, ("time", "date", "clock"))
-        msgs = reasons.to_numpy(dtype=object)
-        if hint:
-            msgs = np.where(msgs == "missing time", "missing time" + hint, msgs)
-        problems.add(bad_time, msgs)
-
+    problems.add((reasons != "").to_numpy(dtype=bool), reasons.to_numpy(dtype=object))
+    plausible_times(times, problems)
     loc = resolve_locations(raw, cols, problems)
-    fidx = assign_forces(areas, loc, problems)
+    fidx, dist = assign_forces(areas, loc, problems, settings.coastal_tolerance_m)
+    collapse = _duplicates(raw, ids, problems)
+    keep = np.flatnonzero(~problems.rejected & ~collapse)
+    frame = _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, dist)
+    accepted = to_points(frame, loc, keep)
+    rejects = problems.rejects_frame(text_column(raw, cols["id"]) if "id" in cols else None)
+    kind = "outcomes" if layout == "data.police.uk outcomes" else "incidents"
+    return ValidationResult(kind=kind, accepted=accepted, rejects=rejects, rows=n,
+                            collapsed=int(collapse.sum()), layout=layout,
+                            notes=tuple(raw.attrs.get("notes", ())))
 
-    dup = ids.duplicated(keep="first").to_numpy(dtype=bool) & ~no_id
-    if dup.any():
-        first_row = pd.Series(np.arange(1, n + 1), index=ids.to_numpy(dtype=object))
-        first_row = first_row[~first_row.index.duplicated(keep="first")]
-        msgs = np.empty(n, dtype=object)
-        for p in np.flatnonzero(dup):
-            msgs[p] = f"duplicate id {ids.iat[p]!r} (first used on row {first_row[ids.iat[p]]})"
-        problems.add(dup, msgs)
 
-    rejected = problems.rejected
-    keep = np.flatnonzero(~rejected)
+def _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, dist) -> pd.DataFrame:
+    """The accepted rows as the canonical incident frame."""
     forces = force_columns(areas, fidx[keep])
-    reported = text_column(raw, cols.get("force")).iloc[keep]
+    reported = _reported_force(raw, cols).iloc[keep]
     vrms, _ = normalise_plates(text_column(raw, cols.get("vrms")).iloc[keep])
     frame = pd.DataFrame(
         {
@@ -113,20 +251,18 @@ def validate_incidents(raw: pd.DataFrame, areas: ForceAreas) -> ValidationResult
             "vrms": vrms.to_numpy(dtype=object),
             "nominals": normalise_multi(text_column(raw, cols.get("nominals")).iloc[keep])
             .to_numpy(dtype=object),
-            "dogs": text_column(raw, cols.get("dogs")).iloc[keep].to_numpy(dtype=object),
-            "outcome": text_column(raw, cols.get("outcome")).iloc[keep].to_numpy(dtype=object),
-            "notes": text_column(raw, cols.get("notes")).iloc[keep].to_numpy(dtype=object),
+            **_text_fields(raw, cols, keep, layout),
+            "time_precision": time_precision(time_text.iloc[keep]).to_numpy(dtype=object),
+            "force_distance_m": np.round(np.nan_to_num(dist[keep], nan=0.0), 1),
             "source_row": (keep + 1).astype("int64"),
         },
         columns=INCIDENT_COLUMNS,
         copy=False,
     )
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
-    for c in ("incident_id", "force", "force_code", "reported_force", "vrms", "nominals", "dogs",
-              "outcome", "notes"):
-        frame[c] = frame[c].astype("str")
-    accepted = to_points(frame, loc, keep)
-    rejects = problems.rejects_frame(ids_written if "id" in cols else None)
-    return ValidationResult(kind="incidents", accepted=accepted, rejects=rejects, rows=n)
+    for c in INCIDENT_COLUMNS:
+        if frame[c].dtype == object:
+            frame[c] = frame[c].astype("str")
+    return frame
 
 

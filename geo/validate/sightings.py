@@ -18,7 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geo._config import DEFAULTS, Settings
 from geo.areas import ForceAreas
+from geo.errors import InputError
 from geo.schema import SIGHTING_COLUMNS
 from geo.times import parse_times
 from geo.validate.columns import SIGHTING_FIELDS, match_columns
@@ -26,10 +28,13 @@ from geo.validate.common import (
     Problems,
     ValidationResult,
     assign_forces,
+    camera_ids,
+    camera_key,
     combine_time_text,
     filled,
     force_columns,
     normalise_plates,
+    plausible_times,
     resolve_locations,
     text_column,
     to_points,
@@ -37,6 +42,7 @@ from geo.validate.common import (
 
 __all__ = [
     "validate_sightings",
+    "place_at_cameras",
     "sighting_keys",
     "SIGHTING_KEY",
 ]
@@ -60,7 +66,7 @@ def sighting_keys(frame: pd.DataFrame) -> pd.DataFrame:
         Columns :data:`SIGHTING_KEY`, same index; ``pos_e``/``pos_n`` are the
         position rounded to 0.1 m where ``camera_id`` is empty, else 0.
     """
-    cam = frame["camera_id"].astype("str").fillna("")
+    cam = camera_key(frame["camera_id"].astype("str").fillna(""))
     no_cam = (cam == "").to_numpy(dtype=bool)
     e = np.zeros(len(frame))
     nn = np.zeros(len(frame))
@@ -76,16 +82,23 @@ def sighting_keys(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def validate_sightings(raw: pd.DataFrame, areas: ForceAreas) -> ValidationResult:
-    """Validate raw ANPR read rows (all text, as from :func:`geo.readers.read_table`).
+def validate_sightings(raw: pd.DataFrame, areas: ForceAreas, *, cameras: pd.DataFrame | None = None,
+                       settings: Settings = DEFAULTS) -> ValidationResult:
+    """Validate raw ANPR read rows (all text, as from :func:`geo.io.readers.read_table`).
 
     Parameters
     ----------
     raw : DataFrame
         One row per read: plate, time, camera and/or position columns (matched
-        with :func:`geo.columns.match_columns`). Not modified.
+        with :func:`geo.validate.columns.match_columns`). Not modified.
     areas : ForceAreas
         Force boundaries (EPSG:27700).
+    cameras : DataFrame, optional
+        The camera register (``camera_id``, ``easting``, ``northing``): a read
+        with a camera but no coordinates is placed at its camera; a camera the
+        register does not know makes the read a reject saying so.
+    settings : Settings
+        ``coastal_tolerance_m``.
 
     Returns
     -------
@@ -96,15 +109,19 @@ def validate_sightings(raw: pd.DataFrame, areas: ForceAreas) -> ValidationResult
     n = len(raw)
     cols = match_columns(raw.columns, SIGHTING_FIELDS)
     problems = Problems(n)
+    problems.add_unread(raw.attrs.get("row_problems"))
+    camera = camera_ids(text_column(raw, cols.get("camera_id")))
+    raw, cols = place_at_cameras(raw, cols, camera, cameras, problems)
 
     time_text = combine_time_text(raw, cols)
     times, reasons = parse_times(time_text)
     bad_time = (reasons != "").to_numpy(dtype=bool)
     if bad_time.any():
         problems.add(bad_time, reasons.to_numpy(dtype=object))
+    plausible_times(times, problems)
 
     loc = resolve_locations(raw, cols, problems)
-    fidx = assign_forces(areas, loc, problems)
+    fidx, _ = assign_forces(areas, loc, problems, settings.coastal_tolerance_m)
 
     plates, count = normalise_plates(text_column(raw, cols.get("vrms")))
     problems.add(count == 0, "missing plate (vrm)")
@@ -115,7 +132,6 @@ def validate_sightings(raw: pd.DataFrame, areas: ForceAreas) -> ValidationResult
             msgs[p] = f"an ANPR read names one plate, got {count[p]}"
         problems.add(several, msgs)
 
-    camera = text_column(raw, cols.get("camera_id"))
     keyed = (count == 1) & ~bad_time & (
         filled(camera) | np.isfinite(loc.easting))
     if keyed.sum() > 1:
@@ -168,6 +184,46 @@ def validate_sightings(raw: pd.DataFrame, areas: ForceAreas) -> ValidationResult
     accepted = to_points(frame, loc, keep)
     ids = text_column(raw, cols["id"]) if "id" in cols else None
     rejects = problems.rejects_frame(ids)
-    return ValidationResult(kind="sightings", accepted=accepted, rejects=rejects, rows=n)
+    return ValidationResult(kind="sightings", accepted=accepted, rejects=rejects, rows=n,
+                            layout=raw.attrs.get("layout"), notes=tuple(raw.attrs.get("notes", ())))
 
 
+def place_at_cameras(raw: pd.DataFrame, cols: dict, camera: pd.Series, cameras: pd.DataFrame | None,
+                     problems: Problems) -> tuple[pd.DataFrame, dict]:
+    """Reads with a camera and no coordinates, placed at the camera of the register.
+
+    Returns ``raw`` (a copy with two added coordinate columns when a register
+    is given, else itself) and the column mapping to use. With a register, a
+    read whose camera it does not know is a reject naming the camera. Without
+    one, a file with no coordinate column at all is refused once.
+    """
+    place_cols = [f for f in ("lat", "lon", "easting", "northing", "gridref") if f in cols]
+    if cameras is None:
+        if not place_cols and "camera_id" in cols:
+            raise InputError("the reads have a camera but no coordinates, and no camera register "
+                             "is loaded: import one with 'harewatch cameras import FILE'")
+        return raw, cols
+    have = np.zeros(len(raw), dtype=bool)
+    for a, b in (("lat", "lon"), ("easting", "northing")):
+        if a in cols and b in cols:
+            have |= filled(text_column(raw, cols[a])) & filled(text_column(raw, cols[b]))
+    if "gridref" in cols:
+        have |= filled(text_column(raw, cols["gridref"]))
+    need = ~have & (camera != "").to_numpy(dtype=bool)
+    keys = camera_key(cameras["camera_id"].astype("str"))
+    where = cameras.assign(key=keys.to_numpy()).drop_duplicates("key", keep="last").set_index("key")
+    mine = camera_key(camera)
+    east = mine.map(where["easting"])
+    north = mine.map(where["northing"])
+    unknown = need & east.isna().to_numpy(dtype=bool)
+    problems.add_unread({int(p): f"unknown camera {camera.iat[p]!r} (not in the camera register: "
+                                 "harewatch cameras import FILE)" for p in np.flatnonzero(unknown)})
+    put = need & ~unknown
+    e = text_column(raw, cols.get("easting")).to_numpy(dtype=object).copy()
+    nn = text_column(raw, cols.get("northing")).to_numpy(dtype=object).copy()
+    e[put] = [repr(float(v)) for v in east.to_numpy()[put]]
+    nn[put] = [repr(float(v)) for v in north.to_numpy()[put]]
+    placed = raw.assign(**{"\x00camera_e": pd.array(e, dtype="str"),
+                           "\x00camera_n": pd.array(nn, dtype="str")})
+    placed.attrs = dict(raw.attrs)
+    return placed, {**cols, "easting": "\x00camera_e", "northing": "\x00camera_n"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import factories
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -13,41 +14,21 @@ from geo.engines.duckdb import offenders_from_store
 from geo.io.formats import offenders_to_frame, offenders_to_json
 from geo.movements import border_crossings, crossings_near_incidents, vehicle_points
 from geo.offenders import LADDER_COLUMNS, STAGES, ladder
-from geo.schema import BNG, INCIDENT_COLUMNS, SEVEN_FORCES
+from geo.schema import SEVEN_FORCES
 
 SEVEN = set(SEVEN_FORCES.values())
 
 
 def incidents(rows: list[tuple]) -> gpd.GeoDataFrame:
     """rows: (incident_id, occurred_at UTC, force, vrms, nominals)."""
-    df = pd.DataFrame(rows, columns=["incident_id", "occurred_at", "force", "vrms", "nominals"])
-    n = len(df)
-    df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True, format="ISO8601")
-    df["easting"] = 560000.0 + np.arange(n) * 100.0
-    df["northing"] = 260000.0
-    df["force_code"] = ""
-    df["in_agreement"] = df["force"].isin(SEVEN)
-    df["reported_force"] = ""
-    df["force_mismatch"] = False
-    df["dogs"] = ""
-    df["outcome"] = ""
-    df["notes"] = ""
-    df["source_row"] = np.arange(1, n + 1)
-    df = df[INCIDENT_COLUMNS]
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["easting"], df["northing"]), crs=BNG)
+    return factories.incident_rows(rows, ("incident_id", "occurred_at", "force", "vrms", "nominals"),
+                                   easting=560000.0 + np.arange(len(rows)) * 100.0, northing=260000.0)
 
 
 def reads(rows: list[tuple]) -> gpd.GeoDataFrame:
     """rows: (vrm, read_at UTC, force, camera_id)."""
-    df = pd.DataFrame(rows, columns=["vrm", "read_at", "force", "camera_id"])
-    n = len(df)
-    df["read_at"] = pd.to_datetime(df["read_at"], utc=True, format="ISO8601")
-    df["easting"] = 560000.0 + np.arange(n) * 10.0
-    df["northing"] = 250000.0
-    df["force_code"] = ""
-    df["in_agreement"] = df["force"].isin(SEVEN)
-    df["source_row"] = np.arange(1, n + 1)
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["easting"], df["northing"]), crs=BNG)
+    return factories.read_rows(rows, ("vrm", "read_at", "force", "camera_id"),
+                               easting=560000.0 + np.arange(len(rows)) * 10.0, northing=250000.0)
 
 
 # Season 2021-22. Plates: ONE11AA 1 incident, TWO22BB 2, THR33CC 3, FOU44DD 4 (in time order

@@ -26,7 +26,7 @@ from geo.io.store.layout import (
     sightings_layout,
     store_root,
 )
-from geo.schema import BNG, SIGHTING_COLUMNS
+from geo.schema import BNG, INCIDENT_COLUMNS, INCIDENT_DEFAULTS, SIGHTING_COLUMNS
 
 __all__ = [
     "partition_files",
@@ -172,8 +172,17 @@ def _read(paths: list[Path], columns: list[str] | None):
 
 
 def read_incidents(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame | None:
-    """All stored incidents (``INCIDENT_COLUMNS`` + geometry, EPSG:27700), None if none."""
-    return _read(incidents_paths(store_root(data_dir)), None)
+    """All stored incidents (``INCIDENT_COLUMNS`` + geometry, EPSG:27700), None if none.
+
+    Rows stored by an older version get the columns added since with their
+    :data:`~geo.schema.INCIDENT_DEFAULTS`.
+    """
+    out = _read(incidents_paths(store_root(data_dir)), None)
+    if out is None:
+        return None
+    for column, default in INCIDENT_DEFAULTS.items():
+        out[column] = out[column].fillna(default) if column in out.columns else default
+    return out[[*INCIDENT_COLUMNS, "geometry"]]
 
 
 def read_sightings(

@@ -26,7 +26,6 @@ from geo.io.store.layout import (
     PLATE_HASH,
     SightingsLayout,
     flat_files,
-    incidents_paths,
     init_sightings_store,
     month_codes,
     month_name,
@@ -257,11 +256,16 @@ def stored_read_keys(files: list[Path], accepted: pd.DataFrame) -> pd.DataFrame 
     return sighting_keys(stored) if len(stored) else None
 
 
-def _stored_incident_keys(root: Path, accepted: pd.DataFrame) -> pd.DataFrame | None:
-    paths = incidents_paths(root)
+#: Columns that identify a stored row of each flat table.
+_FLAT_KEYS = {"incidents": ["incident_id"], "outcomes": ["incident_id", "occurred_at", "outcome"]}
+
+
+def _stored_incident_keys(root: Path, accepted: pd.DataFrame, kind: str = "incidents"
+                          ) -> pd.DataFrame | None:
+    paths = flat_files(root / kind)
     if not paths or accepted.empty:
         return None
-    frames = [pq.read_table(p, columns=["incident_id"]).to_pandas() for p in paths]
+    frames = [pq.read_table(p, columns=_FLAT_KEYS[kind]).to_pandas() for p in paths]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -271,6 +275,10 @@ def new_mask(accepted: pd.DataFrame, stored: pd.DataFrame | None, kind: str) -> 
         return np.ones(len(accepted), dtype=bool)
     if kind == "incidents":
         return ~accepted["incident_id"].isin(stored["incident_id"]).to_numpy(dtype=bool)
+    if kind == "outcomes":
+        keys = _FLAT_KEYS[kind]
+        both = pd.concat([stored[keys], pd.DataFrame(accepted[keys])], ignore_index=True)
+        return ~both.duplicated(keep="first").to_numpy(dtype=bool)[len(stored):]
     new = sighting_keys(accepted).reset_index(drop=True)
     both = pd.concat([stored[list(SIGHTING_KEY)], new], ignore_index=True)
     seen = both.duplicated(keep="first").to_numpy(dtype=bool)[len(stored):]
@@ -342,7 +350,7 @@ def _ingest_locked(result: ValidationResult, root: Path) -> IngestReport:
     if kind == "sightings":
         n_added, paths = _ingest_sightings(accepted, root)
     else:
-        new = new_mask(accepted, _stored_incident_keys(root, accepted), kind)
+        new = new_mask(accepted, _stored_incident_keys(root, accepted, kind), kind)
         to_write = accepted[new] if not new.all() else accepted
         n_added, paths = int(len(to_write)), []
         if n_added:

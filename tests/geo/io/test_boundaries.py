@@ -167,9 +167,9 @@ def test_name_only_file_picks_seven_by_name(boundaries_path, areas, tmp_path):
     got = read_boundaries(p)
     assert got.names == list(SEVEN_FORCES.values())
     assert list(got.seven["force_code"]) == list(SEVEN_FORCES)
-    # neighbours are kept, without a code
+    # neighbours are kept, their codes found by name in the alias table (geo.forces)
     assert sorted(got.neighbours["force"]) == sorted(NEIGHBOURS.values())
-    assert (got.neighbours["force_code"] == "").all()
+    assert dict(zip(got.neighbours["force_code"], got.neighbours["force"], strict=True)) == NEIGHBOURS
     np.testing.assert_allclose(got.seven.area.to_numpy(), areas.seven.area.to_numpy(), rtol=1e-9)
 
 

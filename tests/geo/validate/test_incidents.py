@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from factories import FIXTURES as FIX
 
+from geo.forces import force_key
 from geo.pipeline.ingest import load_incidents
 from geo.schema import BNG, INCIDENT_COLUMNS, REJECT_COLUMNS
-from geo.validate.common import normalise_force_name, normalise_multi, normalise_plates
+from geo.validate.common import normalise_multi, normalise_plates
 from geo.validate.incidents import validate_incidents
 
 # row -> reason start, for tests/fixtures/incidents_mixed.csv
@@ -88,7 +89,11 @@ def test_text_kept_verbatim(mixed):
 
 def test_report_is_json(mixed):
     rep = json.loads(json.dumps(mixed.to_report()))
-    assert set(rep) == {"rows", "accepted", "rejected", "rejects", "by_force"}
+    assert set(rep) == {"rows", "accepted", "rejected", "rejects", "by_force",
+                        # added with real police files (issue 11)
+                        "duplicates_collapsed", "kind", "layout", "notes", "force_mismatches",
+                        "nearest_force", "time_precision"}
+    assert rep["rows"] == rep["accepted"] + rep["rejected"] + rep["duplicates_collapsed"]
     assert (rep["rows"], rep["accepted"], rep["rejected"]) == (18, 4, 14)
     assert rep["by_force"] == {"Cambridgeshire": 2, "Norfolk": 1, "Suffolk": 1}
     assert rep["rejects"][0] == {"row": 3, "id": "INC003", "reason": "missing time"}
@@ -150,7 +155,7 @@ def test_empty_frame(areas):
      ("Bedfordshire Police Service", "bedfordshire")],
 )
 def test_force_names(name, norm):
-    assert normalise_force_name(name) == norm
+    assert force_key(name) == norm
 
 
 def test_multi_values():
