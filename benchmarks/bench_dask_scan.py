@@ -1,7 +1,7 @@
 """Benchmark: the all-plates border-crossing scan on dask.distributed, out of core.
 
 Generates (seeded) ANPR reads of one season (2021-22) into the partitioned
-sightings store (``season=/month=/bucket=``, :func:`geo.store.write_sightings`),
+sightings store (``season=/month=/bucket=``, :func:`geo.io.store.write_sightings`),
 one plate bucket at a time so the generator's memory stays bounded and the
 files are large (one file per month and bucket). A marker file
 (``<store>/bench_params.json``) lets a later run reuse the store when it
@@ -9,15 +9,15 @@ was generated with the same parameters.
 
 Then, on a :class:`distributed.LocalCluster` of ``--workers`` worker
 processes (1 thread each, ``--memory-limit`` each), it times
-:func:`geo.dask_engine.crossings_dask`:
+:func:`geo.engines.dask.crossings_dask`:
 
 1. ``all``: every plate (one task per bucket, all reads sorted), the
-   crossings written by the workers (:func:`geo.dask_engine.write_crossings_dask`)
+   crossings written by the workers (:func:`geo.engines.dask.write_crossings_dask`)
    so the client holds none of them;
 2. ``linked``: ``--linked`` random plates (the realistic query: plates
    linked to incidents).
 3. with ``--collect-all`` (or ``--check`` up to 5M reads): every plate's
-   crossings collected on the client (:func:`geo.dask_engine.crossings_dask`).
+   crossings collected on the client (:func:`geo.engines.dask.crossings_dask`).
 
 While a scan runs, each worker process's RSS is sampled every 0.2 s
 (psutil; pids from ``client.run(os.getpid)``); the report says whether any
@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "dashboard_address": "127.0.0.1:0"}) as cluster,
         Client(cluster) as client,
     ):
-        client.run(lambda: __import__("geo.dask_engine"))  # imports out of the timings
+        client.run(lambda: __import__("geo.engines.dask"))  # imports out of the timings
         out_dir = store.parent / f"{store.name}-crossings"
         shutil.rmtree(out_dir, ignore_errors=True)
         n_written, stats = _timed_scan(

@@ -5,7 +5,7 @@ Usage::
     HAREWATCH_BOUNDARIES=/path/to/police_force_areas.geojson \\
         python benchmarks/bench_force_assignment.py [--n 1000000] [--repeat 3]
 
-Prints points/s (best of ``--repeat``) for ``geo.boundaries.assign_force`` on
+Prints points/s (best of ``--repeat``) for ``geo.areas.assign_force`` on
 seeded uniform random points over the areas' bounding box (EPSG:27700), the
 one-off cost of building its grid index, the plain prefiltered
 ``shapely.contains_xy`` loop it replaced, and ``geopandas.sjoin`` for

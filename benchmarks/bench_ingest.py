@@ -28,10 +28,10 @@ import numpy as np
 CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from geo.boundaries import read_boundaries
-from geo.readers import read_table
-from geo.sightings import validate_sightings
-from geo.store import ingest
+from geo.io.boundaries import read_boundaries
+from geo.io.readers import read_table
+from geo.validate.sightings import validate_sightings
+from geo.io.store import ingest
 areas = read_boundaries(sys.argv[1])
 t1 = time.perf_counter()
 c1 = time.process_time()

@@ -3,7 +3,7 @@
 Generates (seeded) ANPR reads over many plates into a temporary store
 directory, in the partitioned store layout
 ``<dir>/sightings/season=*/month=*/bucket=*/part-*.parquet`` (written with
-:func:`geo.store.write_sightings`, GeoParquet with the ``SIGHTING_COLUMNS``),
+:func:`geo.io.store.write_sightings`, GeoParquet with the ``SIGHTING_COLUMNS``),
 plus incidents linking some of the plates (``<dir>/incidents/part-0.parquet``,
 GeoParquet with geometry). Generation time is not measured.
 

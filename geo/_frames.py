@@ -216,3 +216,51 @@ def iso_utc(values: pd.Series) -> list[str]:
     micro = us.view("int64") % 1_000_000
     frac = np.where(micro != 0, np.char.mod(".%06d", micro).astype(object), "")
     return (base + frac + "+00:00").tolist()
+
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+
+
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+def fnv1a64(values) -> np.ndarray:
+    """64-bit FNV-1a hash of each string's UTF-8 bytes (vectorised; missing values as ``""``).
+
+    One pass per byte position over the strings still that long, so the cost
+    is proportional to the total number of bytes (about 10 numpy operations
+    for 1M plates).
+
+    Parameters
+    ----------
+    values : array-like of str
+
+    Returns
+    -------
+    ndarray of uint64
+    """
+    if not isinstance(values, pd.Series | pa.Array | pa.ChunkedArray):
+        values = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(
+        values, from_pandas=True)
+    arr = pc.fill_null(arr.cast(pa.large_string()), "")
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    out = np.full(n, _FNV_OFFSET, dtype=np.uint64)
+    if n == 0:
+        return out
+    _validity, offs_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offs_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = (np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None
+            else np.zeros(0, dtype=np.uint8))
+    lengths = np.diff(offsets)
+    by_length = np.argsort(-lengths, kind="stable")  # longest first: step k uses a prefix
+    neg_sorted = -lengths[by_length]  # ascending
+    with np.errstate(over="ignore"):  # multiplication modulo 2**64 is the algorithm
+        for k in range(int(-neg_sorted[0])):
+            # the strings longer than k bytes are the first ones in by_length
+            rows = by_length[: int(np.searchsorted(neg_sorted, -k, side="left"))]
+            byte = data[offsets[rows] + k].astype(np.uint64)
+            out[rows] = (out[rows] ^ byte) * _FNV_PRIME
+    return out

@@ -323,7 +323,7 @@ def _in_time_filters(local, n: int, date_from, date_to, hours, days) -> np.ndarr
         keep &= ((hour >= h0) & (hour <= h1)) if h0 <= h1 else ((hour >= h0) | (hour <= h1))
     if days is not None:
         wanted = check_days(days)
-        keep &= np.isin(local.dt.dayofweek.to_numpy(dtype="float64", na_value=-1), list(wanted))
+        keep &= np.isin(local.dt.day_of_week.to_numpy(dtype="float64", na_value=-1), list(wanted))
     return keep
 
 

@@ -155,10 +155,43 @@ def _localise(naive: pd.Series) -> pd.Series:
     return local.dt.tz_convert("UTC")
 
 
+def _short(arr, max_chars: int) -> np.ndarray:
+    """Values of at most ``max_chars`` characters (a cheap filter before a regex)."""
+    return _match(pc.less_equal(pc.utf8_length(arr), max_chars))
+
+
+def _matches(arr, pattern: str, max_chars: int) -> np.ndarray:
+    """``pattern`` matched only on values short enough to match it."""
+    short = _short(arr, max_chars)
+    out = np.zeros(len(arr), dtype=bool)
+    if short.any():
+        idx = np.flatnonzero(short)
+        out[idx] = _match(pc.match_substring_regex(arr.take(pa.array(idx)), pattern))
+    return out
+
+
+def _month_only(arr) -> np.ndarray:
+    """``YYYY-MM`` values (data.police.uk's Month), found with plain string kernels."""
+    length = pc.utf8_length(arr)
+    seven = _match(pc.equal(length, 7))
+    out = _matches(arr, _MONTH_ONLY, 6)  # "2021-1": a one-digit month
+    if seven.any():
+        idx = np.flatnonzero(seven)
+        sub = arr.take(pa.array(idx))
+        ok = pc.and_(pc.and_(pc.equal(pc.utf8_slice_codeunits(sub, 4, 5), "-"),
+                             pc.utf8_is_digit(pc.utf8_slice_codeunits(sub, 0, 4))),
+                     pc.utf8_is_digit(pc.utf8_slice_codeunits(sub, 5, 7)))
+        out[idx] = _match(ok)
+    return out
+
+
 def _month_to_first_day(arr: pa.Array) -> pa.Array:
     """``2021-10`` -> ``2021-10-01`` (other values unchanged)."""
-    if not _match(pc.match_substring_regex(arr, _MONTH_ONLY)).any():
+    month = _month_only(arr)
+    if not month.any():
         return arr
+    if month.all() and _match(pc.equal(pc.utf8_length(arr), 7)).all():
+        return pc.binary_join_element_wise(arr, pa.scalar("01", arr.type), pa.scalar("-", arr.type))
     arr = pc.replace_substring_regex(arr, r"^(\d{4})-(\d)$", r"\1-0\2")
     arr = pc.replace_substring_regex(arr, r"^(\d{4})-(\d{2})$", r"\1-\2-01")
     return arr
@@ -172,8 +205,8 @@ def time_precision(values: pd.Series) -> pd.Series:
     (including values that will not parse) is ``"minute"``.
     """
     arr = pc.utf8_trim_whitespace(as_arrow(values))
-    month = _match(pc.match_substring_regex(arr, _MONTH_ONLY))
-    day = _match(pc.match_substring_regex(arr, _DAY_ONLY))
+    month = _month_only(arr)
+    day = ~month & _matches(arr, _DAY_ONLY, 10)
     out = np.where(month, "month", np.where(day, "day", "minute"))
     return pd.Series(out, index=values.index, dtype="str")
 

@@ -9,6 +9,13 @@ from pathlib import Path
 import pytest
 
 SHARED_BOUNDARIES = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries" / "police_force_areas_east.geojson"
+#: The official ONS BUC file the product ships (data/boundaries/) and its shared copy.
+ONS_BUC = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "Police_Force_Areas_December_2023_EW_BUC.geojson"
+
+# Tests (and the servers and CLIs they start) use the test stand-in unless told otherwise, so
+# their known answers do not depend on the product's default file.
+if not os.environ.get("HAREWATCH_BOUNDARIES") and SHARED_BOUNDARIES.is_file():
+    os.environ["HAREWATCH_BOUNDARIES"] = str(SHARED_BOUNDARIES)
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +24,16 @@ def boundaries_path() -> Path:
     if not p.is_file():
         pytest.fail(f"boundary file not found at {p}: set HAREWATCH_BOUNDARIES")
     return p.resolve()  # README's command gives a relative path
+
+
+@pytest.fixture(scope="session")
+def ons_areas():
+    """The official ONS BUC police force areas (all 43 forces), as shipped in data/boundaries/."""
+    from geo.io.boundaries import read_boundaries
+
+    if not ONS_BUC.is_file():
+        pytest.fail(f"the ONS boundary file is missing at {ONS_BUC}")
+    return read_boundaries(ONS_BUC)
 
 
 @pytest.fixture(scope="session")

@@ -86,19 +86,22 @@ class DelimitedText:
 # --------------------------------------------------------------------------- decoding
 
 
-def _decode(data: bytes, label: str) -> tuple[str, dict[int, str], str]:
-    """Text of the file, bad physical lines (0-based -> reason) and the encoding used."""
+def _decode(data: bytes, label: str) -> tuple[bytes, dict[int, str], str]:
+    """UTF-8 bytes of the file, bad physical lines (0-based -> reason) and the encoding read.
+
+    Valid UTF-8 (the common case) is returned as it is: no copy of the file is made.
+    """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("utf-16"), {}, "utf-16"
+            return data.decode("utf-16").encode("utf-8"), {}, "utf-16"
         except UnicodeDecodeError as exc:
             raise UnreadableFile(f"{label}: UTF-16 text with bytes that are not text "
                                  f"(byte {exc.start}); save it as CSV UTF-8") from exc
     if data.startswith(codecs.BOM_UTF8):
         data = data[3:]
     try:
-        text = data.decode("utf-8")
-        return text, _nul_lines(text), "utf-8"
+        data.decode("utf-8")  # validation only
+        return data, _nul_lines(data), "utf-8"
     except UnicodeDecodeError:
         pass
     # Some UTF-8 text present: a UTF-8 file with bad lines. None: Windows-1252.
@@ -115,7 +118,7 @@ def _decode(data: bytes, label: str) -> tuple[str, dict[int, str], str]:
             bad[i] = (f"bytes that are not text (byte 0x{raw[exc.start]:02x} at position "
                       f"{exc.start + 1} is {what})")
             out.append("")
-    text = "\n".join(out)
+    text = "\n".join(out).encode("utf-8")
     bad.update(_nul_lines(text))
     if bad and len(bad) >= sum(1 for line in lines[1:] if line.strip()) and not utf8:
         first = min(bad)
@@ -124,19 +127,20 @@ def _decode(data: bytes, label: str) -> tuple[str, dict[int, str], str]:
     return text, bad, encoding
 
 
-def _nul_lines(text: str) -> dict[int, str]:
-    if "\x00" not in text:
+def _nul_lines(data: bytes) -> dict[int, str]:
+    if b"\x00" not in data:
         return {}
-    return {i: "bytes that are not text (a NUL byte)" for i, line in enumerate(text.split("\n"))
-            if "\x00" in line}
+    return {i: "bytes that are not text (a NUL byte)" for i, line in enumerate(data.split(b"\n"))
+            if b"\x00" in line}
 
 
 # --------------------------------------------------------------------------- header
 
 
-def _first_line(text: str, delimiter: str, label: str) -> list[str]:
+def _first_line(data: bytes, delimiter: str, label: str) -> list[str]:
+    head = data[: 1 << 16].decode("utf-8", errors="replace")
     try:
-        return next(csv.reader(io.StringIO(text[: 1 << 16]), delimiter=delimiter))
+        return next(csv.reader(io.StringIO(head), delimiter=delimiter))
     except (StopIteration, csv.Error) as exc:
         raise UnreadableFile(f"{label}: cannot read the header line ({exc})") from exc
 
@@ -169,27 +173,38 @@ class _Bad:
     fields: int
 
 
-def _parse_arrow(text: str, delimiter: str, names: list[str], header: bool):
-    """All cells as text with pyarrow; invalid rows skipped and collected (one pass)."""
+def _parse_arrow(data: bytes, delimiter: str, names: list[str], header: bool):
+    """All cells as text with pyarrow; invalid rows skipped and collected.
+
+    A clean file is parsed once, on all cores. Only when some row is invalid
+    is it parsed again on one thread, where pyarrow numbers the rows it skips
+    (so each keeps its place and row number).
+    """
+    keys = [f"c{i}" for i in range(len(names))]
+    table, bad = _read_csv(data, delimiter, keys, header, threads=True)
+    if bad:
+        table, bad = _read_csv(data, delimiter, keys, header, threads=False)
+    return table, keys, bad
+
+
+def _read_csv(data: bytes, delimiter: str, keys: list[str], header: bool, threads: bool):
     bad: list[_Bad] = []
 
     def on_invalid(row) -> str:
         bad.append(_Bad(int(row.number or 0), row.text, int(row.actual_columns)))
         return "skip"
 
-    keys = [f"c{i}" for i in range(len(names))]
-    data = text.encode("utf-8")
     table = pacsv.read_csv(
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(column_names=keys, skip_rows=1 if header else 0,
-                                       use_threads=False, block_size=_BLOCK_BYTES),
+                                       use_threads=threads, block_size=_BLOCK_BYTES),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=b'"' in data,
                                          invalid_row_handler=on_invalid),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(keys, pa.string()), strings_can_be_null=False,
             quoted_strings_can_be_null=False, check_utf8=False),
     )
-    return table, keys, bad
+    return table, bad
 
 
 def _row_reason(bad: _Bad, ncols: int, bad_lines: dict[int, str]) -> str:
@@ -271,13 +286,13 @@ def _long_fields(frame: pd.DataFrame, max_chars: int) -> dict[int, str]:
     return out
 
 
-def _mark_bad_lines(text: str, bad_lines: dict[int, str]) -> str:
+def _mark_bad_lines(data: bytes, bad_lines: dict[int, str]) -> bytes:
     if not bad_lines:
-        return text
-    lines = text.split("\n")
+        return data
+    lines = data.split(b"\n")
     for i in bad_lines:
-        lines[i] = _SENTINEL.format(i)
-    return "\n".join(lines)
+        lines[i] = _SENTINEL.format(i).encode("utf-8")
+    return b"\n".join(lines)
 
 
 def read_delimited(data: bytes, label: str, delimiter: str = ",", *,
@@ -289,7 +304,7 @@ def read_delimited(data: bytes, label: str, delimiter: str = ",", *,
     UnreadableFile
         Empty, no header line, undecodable as a whole, or no row could be read.
     """
-    if not data.strip():
+    if not data or data.isspace():
         raise UnreadableFile(f"{label}: the file is empty")
     text, bad_lines, encoding = _decode(data, label)
     if bad_lines.get(0):

@@ -19,6 +19,7 @@ Rules (binding for :mod:`geo.incidents` and :mod:`geo.sightings`)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -472,8 +473,7 @@ def resolve_locations(raw: pd.DataFrame, cols: dict, problems: Problems) -> Loca
         if bad.any():
             msgs = np.empty(n, dtype=object)
             for p in np.flatnonzero(bad):
-                msgs[p] = (f"invalid grid reference {grid.iat[p]!r} (expected two letters and "
-                           "4 to 10 digits, e.g. 'TL 4512 6789')")
+                msgs[p] = _gridref_reason(grid.iat[p])
             problems.add(bad, msgs)
         good = idx[valid]
         e[good] = parsed["easting"].to_numpy()[valid]
@@ -487,6 +487,18 @@ def resolve_locations(raw: pd.DataFrame, cols: dict, problems: Problems) -> Loca
         sub, (ue, un) = unique_pairs(e[have], nn[have])
     codes[have] = sub
     return Locations(easting=e, northing=nn, form=form, codes=codes, unique_e=ue, unique_n=un)
+
+
+def _gridref_reason(text: str) -> str:
+    """Why a grid reference was refused; coarse ones (10 km or 100 km squares) said so."""
+    letters = re.sub(r"[^A-Za-z]", "", str(text))
+    digits = re.sub(r"[^0-9]", "", str(text))
+    if len(letters) == 2 and len(digits) <= 2 and len(digits) % 2 == 0:
+        square = "a 100 km" if not digits else "only a 10 km"
+        return (f"grid reference {text!r} gives {square} square; at least 4 digits (a 1 km "
+                "square, e.g. 'TL 45 67') are needed to place an incident")
+    return (f"invalid grid reference {text!r} (expected two letters and 4 to 10 digits, e.g. "
+            "'TL 4512 6789')")
 
 
 def assign_forces(areas: ForceAreas, loc: Locations, problems: Problems,
@@ -636,8 +648,10 @@ def mismatch(reported: pd.Series, force: np.ndarray, force_code: np.ndarray) -> 
         return given
     reported_code = force_codes(text)
     known = reported_code != ""
-    location_code = np.asarray(force_codes(pd.Series(np.asarray(force, dtype=object))), dtype=object)
-    location_code = np.where(location_code == "", np.asarray(force_code, dtype=object), location_code)
+    location_code = np.asarray(pd.Series(force_code).astype("str").fillna(""), dtype=object)
+    no_code = location_code == ""
+    if no_code.any():  # a boundary file without codes: look the location's name up
+        location_code[no_code] = force_codes(pd.Series(np.asarray(force, dtype=object)[no_code]))
     out = given & known & (reported_code != location_code)
     unknown = given & ~known
     if unknown.any():

@@ -6,8 +6,9 @@ Incident specific rules:
 * **Ids.** An incident's id is compared without surrounding spaces. A row
   with a blank id gets a stable id derived from its content when the file is
   a data.police.uk layout (anti-social behaviour rows have no Crime ID; stop
-  and search rows have no id at all): ``row-`` and 16 hex
-  digits of a BLAKE2b hash of every cell, so ingesting the same file twice
+  and search rows have no id at all): ``row-`` and the 16 hex
+  digits of the 64-bit FNV-1a hash of every cell (a published hash, the same
+  on every machine and version), so ingesting the same file twice
   adds nothing. Identical id-less rows are separate reports (data.police.uk
   publishes a month and an anonymised map point, so two reports can look
   alike): the second gets ``-2``, the third ``-3``. In any other file a blank
@@ -33,15 +34,13 @@ Incident specific rules:
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo._config import DEFAULTS, Settings
-from geo._frames import as_arrow, from_arrow
+from geo._frames import as_arrow, fnv1a64, from_arrow
 from geo.areas import ForceAreas
 from geo.errors import InputError
 from geo.schema import INCIDENT_COLUMNS
@@ -109,13 +108,15 @@ def content_ids(raw: pd.DataFrame, rows: np.ndarray) -> pd.Series:
     """
     if len(rows) == 0:
         return pd.Series([], dtype="str")
-    codes, uniques = pd.factorize(_row_content(raw.iloc[rows]))
-    digests = np.array(["row-" + hashlib.blake2b(u.encode("utf-8"), digest_size=8).hexdigest()
-                        for u in uniques], dtype=object)
+    content = _row_content(raw.iloc[rows])
+    codes, uniques = pd.factorize(content)
+    hashes = fnv1a64(pd.Series(uniques, dtype="str"))
+    digests = np.char.add("row-", np.char.zfill(np.char.mod("%x", hashes), 16)).astype(object)
     nth = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
     ids = digests[codes]
     repeat = nth > 1
-    ids[repeat] = [f"{i}-{k}" for i, k in zip(ids[repeat], nth[repeat], strict=True)]
+    if repeat.any():
+        ids[repeat] = [f"{i}-{k}" for i, k in zip(ids[repeat], nth[repeat], strict=True)]
     return pd.Series(ids, index=rows, dtype="str")
 
 
@@ -146,8 +147,10 @@ def _ids(raw: pd.DataFrame, cols: dict, layout: str | None, problems: Problems) 
 def _duplicates(raw: pd.DataFrame, ids: pd.Series, problems: Problems) -> np.ndarray:
     """Rows to collapse (an exact repeat of an earlier row); other repeats of an id rejected."""
     n = len(ids)
-    seen = (ids != "").to_numpy(dtype=bool) & ids.duplicated(keep=False).to_numpy(dtype=bool)
     collapse = np.zeros(n, dtype=bool)
+    if pc.count_distinct(as_arrow(ids)).as_py() == n:  # the usual case, found by one hash pass
+        return collapse
+    seen = (ids != "").to_numpy(dtype=bool) & ids.duplicated(keep=False).to_numpy(dtype=bool)
     if not seen.any():
         return collapse
     pos = np.flatnonzero(seen)
@@ -166,6 +169,16 @@ def _duplicates(raw: pd.DataFrame, ids: pd.Series, problems: Problems) -> np.nda
     return collapse
 
 
+def _no_location_published(raw: pd.DataFrame, cols: dict, problems: Problems) -> None:
+    """data.police.uk publishes some crimes with "No Location": say so rather than "missing"."""
+    if "location" not in cols:
+        return
+    text = text_column(raw, cols["location"]).str.strip().str.lower()
+    hit = (text == "no location").to_numpy(dtype=bool)
+    problems.add_unread({int(p): "no location (the file gives 'No Location' for this row)"
+                         for p in np.flatnonzero(hit)})
+
+
 def _reported_force(raw: pd.DataFrame, cols: dict) -> pd.Series:
     reported = text_column(raw, cols.get("force"))
     if "falls_within" in cols:
@@ -175,12 +188,18 @@ def _reported_force(raw: pd.DataFrame, cols: dict) -> pd.Series:
 
 
 def _text_fields(raw: pd.DataFrame, cols: dict, keep: np.ndarray, layout: str | None) -> dict:
-    out = {f: text_column(raw, cols.get(f)).iloc[keep].to_numpy(dtype=object) for f in _TEXT_FIELDS}
+    out = {f: _taken(raw, cols.get(f), keep) for f in _TEXT_FIELDS}
     if layout == "data.police.uk stop and search" or "legislation" in cols and "search_type" in cols:
-        kind = text_column(raw, cols.get("search_type")).iloc[keep].to_numpy(dtype=object)
-        out["context"] = np.where(out["context"] == "", kind, out["context"])
-        out["crime_type"] = np.where(out["crime_type"] == "", "Stop and search", out["crime_type"])
+        kind = pd.Series(_taken(raw, cols.get("search_type"), keep))
+        context, crime_type = pd.Series(out["context"]), pd.Series(out["crime_type"])
+        out["context"] = context.where(context != "", kind).array
+        out["crime_type"] = crime_type.where(crime_type != "", "Stop and search").array
     return out
+
+
+def _taken(raw: pd.DataFrame, column, keep: np.ndarray):
+    """Text of ``column`` at the rows ``keep``, still as Arrow strings (no Python objects)."""
+    return text_column(raw, column).iloc[keep].array
 
 
 def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
@@ -217,6 +236,7 @@ def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
     problems = Problems(n)
     problems.add_unread(raw.attrs.get("row_problems"))
     ids = _ids(raw, cols, layout, problems)
+    _no_location_published(raw, cols, problems)
     time_text = combine_time_text(raw, cols)
     times, reasons = parse_times(time_text)
     problems.add((reasons != "").to_numpy(dtype=bool), reasons.to_numpy(dtype=object))
@@ -241,18 +261,17 @@ def _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, 
     vrms, _ = normalise_plates(text_column(raw, cols.get("vrms")).iloc[keep])
     frame = pd.DataFrame(
         {
-            "incident_id": ids.iloc[keep].to_numpy(dtype=object),
+            "incident_id": ids.iloc[keep].array,
             "occurred_at": times.iloc[keep].array,
             "easting": loc.easting[keep],
             "northing": loc.northing[keep],
             **forces,
-            "reported_force": reported.to_numpy(dtype=object),
+            "reported_force": reported.array,
             "force_mismatch": mismatch(reported, forces["force"], forces["force_code"]),
-            "vrms": vrms.to_numpy(dtype=object),
-            "nominals": normalise_multi(text_column(raw, cols.get("nominals")).iloc[keep])
-            .to_numpy(dtype=object),
+            "vrms": vrms.array,
+            "nominals": normalise_multi(text_column(raw, cols.get("nominals")).iloc[keep]).array,
             **_text_fields(raw, cols, keep, layout),
-            "time_precision": time_precision(time_text.iloc[keep]).to_numpy(dtype=object),
+            "time_precision": time_precision(time_text.iloc[keep]).array,
             "force_distance_m": np.round(np.nan_to_num(dist[keep], nan=0.0), 1),
             "source_row": (keep + 1).astype("int64"),
         },
@@ -261,7 +280,8 @@ def _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, 
     )
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
     for c in INCIDENT_COLUMNS:
-        if frame[c].dtype == object:
+        if frame[c].dtype == object or (isinstance(frame[c].dtype, pd.StringDtype)
+                                        and frame[c].dtype != "str"):
             frame[c] = frame[c].astype("str")
     return frame
 

@@ -46,6 +46,7 @@ it is never run as a formula.
 
 from __future__ import annotations
 
+from geo._frames import fnv1a64
 from geo.errors import LegacyLayoutError, StoreLockTimeout
 from geo.io.store.layout import (
     DEFAULT_BUCKETS,
@@ -54,7 +55,6 @@ from geo.io.store.layout import (
     STORE_LOCK_FILE,
     SightingsLayout,
     default_data_dir,
-    fnv1a64,
     incidents_paths,
     init_sightings_store,
     plate_buckets,

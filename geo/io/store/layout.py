@@ -14,12 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from filelock import FileLock, Timeout
 
 from geo._config import DEFAULTS, Settings
-from geo._frames import check_start_month
+from geo._frames import check_start_month, fnv1a64
 from geo.errors import InputError, StoreLockTimeout
 from geo.schema import LONDON
 
@@ -44,7 +42,6 @@ __all__ = [
     "sightings_layout",
     "init_sightings_store",
     "plate_buckets",
-    "fnv1a64",
     "month_codes",
     "month_name",
     "season_name",
@@ -66,10 +63,8 @@ DEFAULT_BUCKETS = 16
 PLATE_HASH = "fnv1a64-utf8"
 
 
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 
 
-_FNV_PRIME = np.uint64(0x100000001B3)
 
 
 _LAYOUT_VERSION = 2
@@ -291,46 +286,6 @@ def plate_buckets(vrms, buckets: int) -> np.ndarray:
     return (fnv1a64(vrms) % np.uint64(buckets)).astype("int64")
 
 
-def fnv1a64(values) -> np.ndarray:
-    """64-bit FNV-1a hash of each string's UTF-8 bytes (vectorised; missing values as ``""``).
-
-    One pass per byte position over the strings still that long, so the cost
-    is proportional to the total number of bytes (about 10 numpy operations
-    for 1M plates).
-
-    Parameters
-    ----------
-    values : array-like of str
-
-    Returns
-    -------
-    ndarray of uint64
-    """
-    if not isinstance(values, pd.Series | pa.Array | pa.ChunkedArray):
-        values = pd.Series(np.asarray(values, dtype=object), dtype=object)
-    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(
-        values, from_pandas=True)
-    arr = pc.fill_null(arr.cast(pa.large_string()), "")
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    n = len(arr)
-    out = np.full(n, _FNV_OFFSET, dtype=np.uint64)
-    if n == 0:
-        return out
-    _validity, offs_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offs_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data = (np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None
-            else np.zeros(0, dtype=np.uint8))
-    lengths = np.diff(offsets)
-    by_length = np.argsort(-lengths, kind="stable")  # longest first: step k uses a prefix
-    neg_sorted = -lengths[by_length]  # ascending
-    with np.errstate(over="ignore"):  # multiplication modulo 2**64 is the algorithm
-        for k in range(int(-neg_sorted[0])):
-            # the strings longer than k bytes are the first ones in by_length
-            rows = by_length[: int(np.searchsorted(neg_sorted, -k, side="left"))]
-            byte = data[offsets[rows] + k].astype(np.uint64)
-            out[rows] = (out[rows] ^ byte) * _FNV_PRIME
-    return out
 
 
 def month_codes(read_at) -> np.ndarray:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo._frames import fnv1a64
 from geo.cli import main
 from geo.engines.duckdb import crossings_from_parquet
 from geo.errors import LegacyLayoutError
@@ -18,7 +19,6 @@ from geo.io.store.layout import (
     DEFAULT_BUCKETS,
     PLATE_HASH,
     SightingsLayout,
-    fnv1a64,
     init_sightings_store,
     plate_buckets,
     sightings_layout,
