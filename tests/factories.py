@@ -113,3 +113,34 @@ def read_rows(rows: Sequence[tuple], columns: Sequence[str], **extra: Any) -> gp
     """:func:`reads` from row tuples whose fields are named by ``columns``."""
     cols: Mapping[str, list] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
     return reads(len(rows), **cols, **extra)
+
+
+def casework_incidents(rows: Sequence[tuple]) -> gpd.GeoDataFrame:
+    """rows: (incident_id, occurred_at ISO UTC, force, vrms, nominals[, easting, northing])."""
+    return incident_rows(
+        [r[:5] for r in rows], ("incident_id", "occurred_at", "force", "vrms", "nominals"),
+        easting=[float(r[5]) if len(r) > 5 else 560000.0 + i * 1000.0 for i, r in enumerate(rows)],
+        northing=[float(r[6]) if len(r) > 6 else 260000.0 for r in rows],
+        dogs="2", outcome="left area")
+
+
+def casework_reads(rows: Sequence[tuple]) -> pd.DataFrame:
+    """rows: (vrm, read_at ISO UTC, force, camera_id[, easting, northing]) as a plain frame."""
+    gdf = read_rows([r[:4] for r in rows], ("vrm", "read_at", "force", "camera_id"),
+                    easting=[float(r[4]) if len(r) > 4 else 560000.0 for r in rows],
+                    northing=[float(r[5]) if len(r) > 5 else 260000.0 for r in rows])
+    df = pd.DataFrame(gdf.drop(columns="geometry"))
+    return df.assign(read_at=df["read_at"].dt.as_unit("us")).astype(
+        {"vrm": "str", "force": "str", "camera_id": "str"})
+
+
+def interactions(rows: Sequence[tuple]) -> pd.DataFrame:
+    """rows: (vrm, person, type, force, when (UK local or ISO), reference, incident, note);
+    validated like an imported file (every row must be accepted)."""
+    from geo.casework.interactions import validate_interactions
+
+    raw = pd.DataFrame(rows, columns=["VRM", "Person ID", "Action", "Force", "Date/Time",
+                                      "Reference", "Incident", "Notes"], dtype="str")
+    result = validate_interactions(raw)
+    assert result.rejects.empty and not result.file_problems, result.to_report()
+    return result.accepted

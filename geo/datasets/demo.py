@@ -1007,7 +1007,7 @@ def load_or_demo(
         store has none) and whether they are the synthetic demo
         (:data:`DEMO_NOTICE`).
     """
-    from geo.io.store import read_incidents, read_sightings
+    from geo.io.store.read import read_incidents, read_sightings
 
     inc = read_incidents(Path(data_dir)) if Path(data_dir).is_dir() else None
     if inc is not None and len(inc):
