@@ -1,12 +1,11 @@
-"""The dashboard's import rules (docs/architecture.md), checked on the source.
+"""The dashboard's own layering rules, beyond tests/test_architecture.py.
 
 - ``dashboard/views/``, ``dashboard/state.py``, ``dashboard/palette.py`` and
-  ``dashboard/maps/`` never import Streamlit (not even indirectly), and
-  ``dashboard/views/`` never imports ``dashboard.cache``;
+  ``dashboard/maps/`` never import Streamlit, not even indirectly (checked in
+  a fresh interpreter), nor ``dashboard.cache``: they work outside a Streamlit
+  run (unit tests, the briefing pack, benchmarks);
 - ``dashboard/cache.py`` is the only module with ``st.cache_data`` /
-  ``st.cache_resource``;
-- no module imports another module's underscore-prefixed names;
-- the dashboard's modules import each other without a cycle.
+  ``st.cache_resource``.
 """
 
 from __future__ import annotations
@@ -30,17 +29,6 @@ def module_name(path: Path) -> str:
 SOURCES = {module_name(p): p for p in sorted(DASHBOARD.rglob("*.py")) if "static" not in p.parts}
 
 
-def imports(path: Path) -> list[tuple[str, list[str]]]:
-    """(module, imported names) of every import statement, nested ones included."""
-    out = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            out += [(a.name, []) for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            out.append((node.module, [a.name for a in node.names]))
-    return out
-
-
 def test_rules_see_every_module():
     assert {"dashboard.cache", "dashboard.views.format", "dashboard.maps", "dashboard.maps.layers"} <= set(SOURCES)
 
@@ -55,48 +43,8 @@ def test_pure_modules_never_import_streamlit(package):
     assert run.returncode == 0, run.stderr[-2000:]
 
 
-def test_views_never_import_the_cache():
-    for name, path in SOURCES.items():
-        if name.startswith("dashboard.views"):
-            for module, names in imports(path):
-                assert module != "dashboard.cache" and not (module == "dashboard" and "cache" in names), name
-
-
 def test_only_the_cache_module_caches():
     for name, path in SOURCES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} & {"cache_data", "cache_resource"}
         assert not used or name == "dashboard.cache", (name, used)
-
-
-def test_no_module_imports_private_names_of_another():
-    for name, path in SOURCES.items():
-        for module, names in imports(path):
-            if module == "__future__":
-                continue
-            private = [n for n in names if n.startswith("_")]
-            assert not private, f"{name} imports {private} from {module}"
-
-
-def test_no_import_cycle():
-    graph = {}
-    for name, path in SOURCES.items():
-        deps = set()
-        for module, names in imports(path):
-            deps |= {module} | {f"{module}.{n}" for n in names}
-        graph[name] = {d for d in deps if d in SOURCES and d != name}
-
-    state: dict[str, int] = {}
-
-    def visit(node: str, trail: list[str]) -> None:
-        state[node] = 1
-        for dep in sorted(graph[node]):
-            if state.get(dep) == 1:
-                raise AssertionError("import cycle: " + " -> ".join([*trail, node, dep]))
-            if dep not in state:
-                visit(dep, [*trail, node])
-        state[node] = 2
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [])

@@ -19,7 +19,7 @@ from dashboard.maps import MapLayers, build_map, escape_html, offline_assets, st
 from dashboard.maps.assets import walk
 from dashboard.maps.layers import REGISTER_JS, DataLayer
 from geo.areas import ATTRIBUTION, display_boundaries
-from geo.schema import BNG, INCIDENT_COLUMNS
+from geo.schema import BNG, INCIDENT_COLUMNS, INCIDENT_DEFAULTS
 
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
@@ -68,7 +68,7 @@ def make_incidents(areas, n: int, seed: int = 0, **overrides) -> gpd.GeoDataFram
             "source_row": np.arange(1, n + 1),
         }
     )
-    for k, v in overrides.items():
+    for k, v in {**INCIDENT_DEFAULTS, **overrides}.items():
         df[k] = v
     return gpd.GeoDataFrame(df[INCIDENT_COLUMNS], geometry=gpd.points_from_xy(x, y), crs=BNG)
 

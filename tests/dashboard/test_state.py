@@ -158,3 +158,19 @@ def test_scope_holds_only_the_incident_filters():
     assert hash(a.scope) == hash(b.scope)
     assert a.scope.season == "2021-22" and a.scope.hours == (20, 4) and a.scope.forces == ("Norfolk",)
     assert Filters(season="2020-21").scope != Filters(season="2021-22").scope
+
+
+def test_init_session_keeps_the_link_that_opened_the_session():
+    from dashboard.state import SessionKeys, init_session
+
+    session: dict = {}
+    init_session(session, {"season": "2020-21", "forces": "Kent"})
+    init_session(session, {"season": "2021-22"})  # a page link clicked during the first load
+    assert session[SessionKeys.LINK_PARAMS] == {"season": "2020-21", "forces": "Kent"}
+
+
+def test_session_keys_are_distinct():
+    from dashboard.state import SessionKeys
+
+    keys = {k: v for k, v in vars(SessionKeys).items() if k.isupper()}
+    assert len(set(keys.values())) == len(keys)
