@@ -90,8 +90,7 @@ def main() -> None:
         print(f"{place:34s} {want:15s} {'inside' if d == 0 else f'{d:7.0f} m outside'}{flag}")
     print(f"\n{len(rows)} places; {len(outside)} outside every force")
     if len(outside):
-        print("metres outside: median {:.0f}, 90th pct {:.0f}, max {:.0f}".format(
-            np.median(outside), np.percentile(outside, 90), outside.max()))
+        print(f"metres outside: median {np.median(outside):.0f}, 90th pct {np.percentile(outside, 90):.0f}, max {outside.max():.0f}")
 
 
 if __name__ == "__main__":

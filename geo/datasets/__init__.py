@@ -1,0 +1,1 @@
+"""Built-in data sets: the synthetic demo scenario (layer 2)."""

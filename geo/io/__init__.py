@@ -1,0 +1,1 @@
+"""Input and output: files, boundary files, the store, exports, the alert database (layer 1)."""

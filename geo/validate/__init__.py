@@ -1,0 +1,1 @@
+"""Validation of input tables: column matching, published layouts, incidents, ANPR reads, cameras."""
