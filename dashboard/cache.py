@@ -239,6 +239,15 @@ def seasons(dkey: DataKey, start_month: int) -> list[str]:
     return seasons_in(dataset(dkey).incidents["occurred_at"], start_month)
 
 
+@st.cache_data(max_entries=4, ttl=_TTL, show_spinner=False)
+def crime_types(dkey: DataKey) -> list[str]:
+    """Crime types recorded in the incidents (sorted; empty for data without them)."""
+    inc = dataset(dkey).incidents
+    if "crime_type" not in inc.columns:
+        return []
+    return sorted({str(t) for t in inc["crime_type"].dropna().unique() if str(t).strip()})
+
+
 @st.cache_data(max_entries=16, ttl=_TTL, show_spinner=False)
 def date_extent(dkey: DataKey, season: str | None, start_month: int) -> tuple[dt.date, dt.date]:
     """First and last London calendar day with an incident (in ``season`` if given)."""
@@ -269,6 +278,8 @@ def incidents(dkey: DataKey, scope: Scope) -> gpd.GeoDataFrame:
         date_from=scope.date_from,
         date_to=scope.date_to,
         hours=None if scope.hours == (0, 23) else scope.hours,
+        days=scope.days or None,
+        crime_types=scope.crime_types or None,
         start_month=scope.start_month,
     )
 
@@ -287,6 +298,8 @@ def hotspots(dkey: DataKey, scope: Scope, eps_m: float, min_samples: int):
         season=scope.season,
         forces=scope.forces,
         hours=None if scope.hours == (0, 23) else scope.hours,
+        days=scope.days or None,
+        crime_types=scope.crime_types or None,
         date_from=scope.date_from,
         date_to=scope.date_to,
         eps_m=float(eps_m),
@@ -432,11 +445,17 @@ def _subject_map(req: SubjectMapRequest):
 
 
 @st.cache_data(max_entries=8, ttl=_TTL, show_spinner="Checking the file…")
-def validate_upload(data: bytes, name: str, kind: str, bkey: BoundaryKey):
-    """``geo.pipeline.ingest.check_file`` (a ``FileCheck``) cached on the bytes, name, kind and boundaries."""
+def validate_upload(data: bytes, name: str, kind: str | None, bkey: BoundaryKey):
+    """``geo.pipeline.ingest.check_file`` (a ``FileCheck``) cached on the bytes, name, kind and boundaries.
+
+    ``kind`` None detects it from the file (a data.police.uk layout, ANPR reads, incidents);
+    ANPR reads with a camera but no coordinates are placed through the store's camera register.
+    """
+    from geo.io.cameras import read_cameras
     from geo.pipeline.ingest import check_file
 
-    return check_file(data, boundaries(bkey), name=name, kind=kind)
+    return check_file(data, boundaries(bkey), name=name, kind=kind,
+                      cameras=read_cameras(data_dir()), settings=settings())
 
 
 # -------------------------------------------------------------------- warm-up

@@ -22,6 +22,7 @@ from dashboard.views.format import MONTHS
 __all__ = ["draw"]
 
 _ALL_LABEL = "All seasons"
+DAY_LABELS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _seed_widgets(f: Filters) -> None:
@@ -34,6 +35,8 @@ def _seed_widgets(f: Filters) -> None:
         K.FORCES: list(f.forces),
         K.HOURS: (f.hours[1], f.hours[0]) if wrap else tuple(f.hours),
         K.HOURS_WRAP: wrap,
+        K.DAYS: [DAY_LABELS[d] for d in f.days],
+        K.CRIME_TYPES: list(f.crime_types),
         K.EPS_M: float(f.eps_m),
         K.MIN_SAMPLES: int(f.min_samples),
         K.BRIEFING: f.briefing,
@@ -96,6 +99,10 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
     if sb.toggle("Across midnight", key=K.HOURS_WRAP,
                  help="Use the hours outside the middle: the slider at 4-20 then means 20:00 to 04:59"):
         hours = (hours[1], hours[0])
+    days = sb.multiselect("Days of the week", list(DAY_LABELS), key=K.DAYS,
+                          placeholder="Every day",
+                          help="London time; a night's incidents after midnight count on the next day")
+    types = _crime_type_filter(sb, dkey)
     sb.subheader("Hotspots")
     eps_m = sb.number_input("Hotspot radius eps (m)", min_value=EPS_RANGE_M[0], max_value=EPS_RANGE_M[1],
                             step=100.0, key=K.EPS_M, help="DBSCAN radius in metres")
@@ -115,6 +122,8 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
         date_from=date_from,
         date_to=date_to,
         hours=(int(hours[0]), int(hours[1])),
+        days=tuple(DAY_LABELS.index(d) for d in days if d in DAY_LABELS),
+        crime_types=tuple(types),
         eps_m=float(eps_m),
         min_samples=int(min_samples),
         briefing=bool(briefing),
@@ -126,7 +135,30 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
         st.query_params.from_dict(qp)
     if not filters.forces:
         sb.warning("No force selected: nothing to show.")
+    _say_unknown_times(sb, dkey, filters)
     return filters, seasons
+
+
+def _crime_type_filter(sb, dkey: cache.DataKey) -> list[str]:
+    """Crime types to show; only offered when the data records them (data.police.uk files)."""
+    options = cache.crime_types(dkey)
+    chosen = [t for t in st.session_state.get(K.CRIME_TYPES) or [] if t in options]
+    st.session_state[K.CRIME_TYPES] = chosen
+    if not options:
+        return []
+    return sb.multiselect("Crime types", options, key=K.CRIME_TYPES, placeholder="Every type",
+                          help="Hare coursing is recorded as anti-social behaviour, 'Other crime' "
+                               "or a force's own code: choose what your force uses")
+
+
+def _say_unknown_times(sb, dkey: cache.DataKey, filters: Filters) -> None:
+    """Rows an hours or days filter cannot judge (month-only dates) are left out, and said so."""
+    if filters.all_hours and not filters.days and filters.date_from is None and filters.date_to is None:
+        return
+    left_out = cache.incidents(dkey, filters.scope).attrs.get("excluded_unknown_time", 0)
+    if left_out:
+        sb.caption(f"{left_out:,} incidents with month-only dates (no day or hour known) are "
+                   "left out by the date, hours or days filter.")
 
 
 def _clamp_dates(value: Any, lo: dt.date, hi: dt.date) -> tuple[dt.date, ...]:

@@ -32,6 +32,7 @@ __all__ = [
     "EPS_RANGE_M",
     "MIN_SAMPLES_RANGE",
     "SEVEN",
+    "DAY_NAMES",
     "Filters",
     "Scope",
     "SessionKeys",
@@ -66,6 +67,8 @@ class Scope(NamedTuple):
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     hours: tuple[int, int] = (0, 23)
+    days: tuple[int, ...] = ()
+    crime_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,10 @@ class Filters:
     hours : (int, int)
         Inclusive range of London hours of the day, 0..23; ``(20, 4)`` wraps past
         midnight (20:00 to 04:59).
+    days : tuple of int
+        Weekdays to show, 0 = Monday .. 6 = Sunday (London); empty = every day.
+    crime_types : tuple of str
+        Crime types to show (as recorded); empty = every type.
     eps_m : float
         DBSCAN radius in metres.
     min_samples : int
@@ -104,6 +111,8 @@ class Filters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     hours: tuple[int, int] = (0, 23)
+    days: tuple[int, ...] = ()
+    crime_types: tuple[str, ...] = ()
     eps_m: float = DEFAULT_EPS_M
     min_samples: int = DEFAULT_MIN_SAMPLES
     briefing: bool = False
@@ -115,7 +124,7 @@ class Filters:
     def scope(self) -> Scope:
         """The incident filters alone (season, start month, forces, dates, hours)."""
         return Scope(self.season, self.start_month, self.forces, self.date_from, self.date_to,
-                     self.hours)
+                     self.hours, self.days, self.crime_types)
 
     def to_query_params(self) -> dict[str, str]:
         """Every field as a plain string, ready for ``st.query_params.from_dict``."""
@@ -126,6 +135,8 @@ class Filters:
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
             "hours": f"{self.hours[0]}-{self.hours[1]}",
+            "days": ",".join(DAY_NAMES[d] for d in self.days),
+            "crime": "|".join(self.crime_types),
             "eps_m": _fmt_float(self.eps_m),
             "min_samples": str(self.min_samples),
             "briefing": "1" if self.briefing else "0",
@@ -182,7 +193,7 @@ class Filters:
         forces = allowed if allowed else base.forces
         raw_forces = get("forces")
         if raw_forces is not None:
-            wanted = [f.strip() for f in raw_forces.split(",") if f.strip()]
+            wanted = {_force_name(f) for f in raw_forces.split(",") if f.strip()}
             picked = tuple(f for f in allowed if f in wanted)  # canonical order, no duplicates
             if picked:
                 forces = picked
@@ -195,6 +206,8 @@ class Filters:
             date_from, date_to = None, None
 
         hours = _parse_hours(get("hours"), base.hours)
+        days = _parse_days(get("days"))
+        crime_types = _parse_crime_types(get("crime"))
         eps_m = _parse_float(get("eps_m"), *EPS_RANGE_M, base.eps_m)
         min_samples = _parse_int(get("min_samples"), *MIN_SAMPLES_RANGE, base.min_samples)
         briefing = _parse_bool(get("briefing"), base.briefing)
@@ -208,6 +221,8 @@ class Filters:
             date_from=date_from,
             date_to=date_to,
             hours=hours,
+            days=days,
+            crime_types=crime_types,
             eps_m=eps_m,
             min_samples=min_samples,
             briefing=briefing,
@@ -254,6 +269,8 @@ class SessionKeys:
     DATES = "w_dates"
     HOURS = "w_hours"
     HOURS_WRAP = "w_hours_wrap"
+    DAYS = "w_days"
+    CRIME_TYPES = "w_crime_types"
     EPS_M = "w_eps_m"
     MIN_SAMPLES = "w_min_samples"
     BRIEFING = "w_briefing"
@@ -312,6 +329,38 @@ def field_names() -> list[str]:
 
 
 # ---------------------------------------------------------------- parsing
+#: Weekday names in the URL (``days=fri,sat``), Monday first.
+DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MAX_CRIME_TYPES = 50
+
+
+def _force_name(text: str) -> str:
+    """A force as police write it (``Essex Police``, ``E23000028``) -> its name (alias table)."""
+    from geo.forces import lookup_force
+
+    force = lookup_force(text)
+    return force.name if force is not None else text.strip()
+
+
+def _parse_days(value: str | None) -> tuple[int, ...]:
+    """``fri,sat`` (any case, full names too) -> (4, 5); unknown tokens are dropped."""
+    if not value:
+        return ()
+    out = set()
+    for token in value.split(","):
+        t = token.strip().lower()[:3]
+        if t in DAY_NAMES:
+            out.add(DAY_NAMES.index(t))
+    return tuple(sorted(out))
+
+
+def _parse_crime_types(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    items = [t.strip() for t in value.split("|") if t.strip()]
+    return tuple(dict.fromkeys(items))[:_MAX_CRIME_TYPES]
+
+
 def _getter(params: Mapping[str, object]):
     def get(key: str) -> str | None:
         try:

@@ -611,6 +611,8 @@ def hotspots_with_trend(
     season: str | None = None,
     forces: Collection[str] | None = None,
     hours: tuple[int, int] | None = None,
+    days: Collection[int] | None = None,
+    crime_types: Collection[str] | None = None,
     date_from=None,
     date_to=None,
     eps_m: float = DEFAULTS.eps_m,
@@ -621,17 +623,19 @@ def hotspots_with_trend(
     """Hotspots of the filtered incidents, with the trend against the previous season.
 
     The incidents are filtered with :func:`geo.seasons.filter_incidents`
-    (``season``, ``forces``, ``hours``, ``date_from``/``date_to``); when a
-    season is chosen, the same forces and hours in the season before it
-    (whole season, no date range) give ``previous_n`` and ``change``. The
-    CLI's ``hotspots`` and the dashboard both call this.
+    (``season``, ``forces``, ``hours``, ``days``, ``crime_types``,
+    ``date_from``/``date_to``); when a season is chosen, the same forces, hours,
+    days and crime types in the season before it (whole season, no date range)
+    give ``previous_n`` and ``change``. The CLI's ``hotspots`` and the
+    dashboard both call this.
     """
-    current = filter_incidents(incidents, season=season, forces=forces, hours=hours,
-                               date_from=date_from, date_to=date_to, start_month=start_month)
+    same = {"forces": forces, "hours": hours, "days": days, "crime_types": crime_types,
+            "start_month": start_month}
+    current = filter_incidents(incidents, season=season, date_from=date_from, date_to=date_to,
+                               **same)
     previous = None
     if season is not None:
-        previous = filter_incidents(incidents, season=previous_season(season), forces=forces,
-                                    hours=hours, start_month=start_month)
+        previous = filter_incidents(incidents, season=previous_season(season), **same)
     return find_hotspots(current, eps_m=eps_m, min_samples=min_samples, areas=areas,
                          previous=previous, start_month=start_month)
 

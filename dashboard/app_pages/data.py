@@ -18,12 +18,14 @@ c1, c2 = st.columns([3, 1])
 upload = c1.file_uploader("Upload incidents or sightings", type=["csv", "xlsx", "geojson", "parquet"],
                           key=K.DATA_UPLOAD,
                           help="CSV (UTF-8 or Windows-1252), Excel, GeoJSON or GeoParquet")
-kind = c2.radio("Kind", ["Incidents", "Sightings"], key=K.DATA_KIND,
-                help="Incidents: one row per incident. Sightings: ANPR reads, one row per read")
+kind = c2.radio("Kind", list(view.KIND_CHOICES), key=K.DATA_KIND,
+                help="Detect: data.police.uk files (street, outcomes, stop and search) and ANPR "
+                     "exports are recognised by their columns. Incidents: one row per incident. "
+                     "Sightings: ANPR reads, one row per read")
 
 if upload is not None:
     data = upload.getvalue()
-    outcome = cache.validate_upload(data, upload.name, kind.lower(), ctx.bkey)
+    outcome = cache.validate_upload(data, upload.name, view.kind_of_choice(kind), ctx.bkey)
     if not outcome.ok:
         st.error(md_escape(outcome.error or "The file could not be read."))
     else:
@@ -33,6 +35,8 @@ if upload is not None:
             ("Accepted", fmt_int(counts["accepted"]), None),
             ("Rejected", fmt_int(counts["rejected"]), None),
         ])
+        for line in view.check_summary(outcome):
+            st.caption(md_escape(line))
         rejects = outcome.rejects()
         if len(rejects):
             st.markdown("**Rejected rows** (row = data row number in the file, 1 = first row after the header)")

@@ -23,6 +23,9 @@ __all__ = [
     "incidents_csv",
     "incidents_geojson",
     "ingest_outcome",
+    "KIND_CHOICES",
+    "kind_of_choice",
+    "check_summary",
     "safe_csv",
     "upload_token",
 ]
@@ -34,6 +37,38 @@ def by_force_table(outcome: FileCheck) -> pd.DataFrame:
         return pd.DataFrame({"force": [], "accepted": []})
     by = dict(outcome.result.by_force)
     return pd.DataFrame({"force": list(by), "accepted": [int(v) for v in by.values()]})
+
+
+#: Choices of the Data page's "Kind" control; the first detects the kind from the file.
+KIND_CHOICES: tuple[str, ...] = ("Detect from the file", "Incidents", "Sightings")
+
+
+def kind_of_choice(choice: str) -> str | None:
+    """The ``kind`` to validate an upload as (None: detect it from the file)."""
+    return None if choice == KIND_CHOICES[0] else str(choice).lower()
+
+
+def check_summary(outcome: FileCheck) -> list[str]:
+    """What a person should know about a checked file, one sentence each (said once)."""
+    if not outcome.ok:
+        return []
+    report = outcome.result.to_report()
+    lines = [f"Read as {outcome.read_as}."] if outcome.read_as else []
+    if report.get("duplicates_collapsed"):
+        lines.append(f"{fmt_int(report['duplicates_collapsed'])} exact repeats of an earlier row "
+                     "were collapsed (counted once).")
+    if report.get("force_mismatches"):
+        lines.append(f"{fmt_int(report['force_mismatches'])} rows are reported by another force "
+                     "than the one their location lies in (normal near borders; kept as written).")
+    if report.get("nearest_force"):
+        lines.append(f"{fmt_int(report['nearest_force'])} rows lie just off the generalised coast "
+                     "and were given the nearest force.")
+    month_only = (report.get("time_precision") or {}).get("month", 0)
+    if month_only:
+        lines.append(f"{fmt_int(month_only)} rows give a month only: no day or hour is known, so "
+                     "weekday and hour figures leave them out.")
+    lines += [f"Note: {n}" for n in report.get("notes", [])]
+    return lines
 
 
 def upload_token(data: bytes, name: str, kind: str) -> str:

@@ -103,8 +103,10 @@ def test_map_survives_reruns_unchanged(app_env):
 def test_sidebar_widgets_have_the_agreed_labels(map_app):
     sb = map_app.sidebar
     assert [s.label for s in sb.selectbox] == ["Season", "Season starts in"]
-    assert [m.label for m in sb.multiselect] == ["Forces"]
+    # "Crime types" is offered only for data that records them (the demo does not)
+    assert [m.label for m in sb.multiselect] == ["Forces", "Days of the week"]
     assert sb.multiselect[0].value == list(SEVEN)
+    assert sb.multiselect[1].value == []
     assert [d.label for d in sb.date_input] == ["Date range"]
     assert [s.label for s in sb.slider] == ["Hours of the day"]
     assert sb.slider[0].value == (0, 23)
