@@ -33,26 +33,24 @@ def validate_path(path: str, kind: str | None, areas):
 
 
 def load_accepted(path: str, kind: str, areas, label: str):
-    """Validated accepted rows of a file; rejected rows are counted on stderr."""
+    """(accepted rows, rows rejected) of a file; rejected rows are counted on stderr."""
     _, result = validate_path(path, kind, areas)
     if result.n_rejected:
         err(f"{label}: skipped {result.n_rejected} rejected row(s) of {result.rows} in {path} "
              f"(run 'harewatch validate {path}' for the reasons)")
-    return result.accepted
+    return result.accepted, int(result.n_rejected)
 
 
 def incidents_source(args, areas):
+    """(incidents, rows rejected): from ``--incidents FILE``, else the store (0 rejected)."""
     if args.incidents:
         return load_accepted(args.incidents, "incidents", areas, "incidents")
     from geo.io.store.read import read_incidents
 
-    data_dir = Path(args.data_dir) if args.data_dir else None
-    from geo.io.store.layout import default_data_dir
-
-    gdf = read_incidents(data_dir or default_data_dir())
+    gdf = read_incidents(settings_from(args).data_dir)
     if gdf is None or gdf.empty:
         raise InputError("no incidents: pass --incidents FILE or ingest a file into the store first")
-    return gdf
+    return gdf, 0
 
 
 def as_dict(obj) -> dict:
@@ -73,8 +71,26 @@ def check_forces(names, areas):
     return [known[n.lower()] for n in names]
 
 
+#: Exit codes of every command (README, "Exit codes"): 0 all good; 1 some rows (or files,
+#: or stored files for ``store verify``) were rejected, the rest was done; 2 nothing usable,
+#: or an error whose message names the cause.
 EXIT_OK, EXIT_REJECTS, EXIT_UNREADABLE = 0, 1, 2  # noqa: RUF100
 
+
+def exit_for(result) -> int:
+    """Exit code of a validated file: 0 every row accepted, 1 some rejected, 2 none usable."""
+    if result.n_accepted == 0:
+        return EXIT_UNREADABLE
+    return EXIT_REJECTS if result.n_rejected else EXIT_OK
+
+
+def nothing_usable(path: str, result) -> str:
+    """The stderr line for a file with no usable row."""
+    if result.rows == 0:
+        return f"harewatch: {path}: no data rows (only a header); nothing usable"
+    first = result.rejects.iloc[0]
+    return (f"harewatch: {path}: all {result.rows} rows rejected (row {int(first['row'])}: "
+            f"{first['reason']}); nothing usable")
 
 def data_dir_opt(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--data-dir", metavar="DIR",

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from geo.cli._common import (
-    EXIT_OK,
-    EXIT_REJECTS,
+    EXIT_UNREADABLE,
     areas_for,
-    as_dict,
+    err,
+    exit_for,
+    nothing_usable,
+    settings_from,
     validate_path,
 )
 
@@ -28,17 +29,32 @@ def cmd_validate(args) -> int:
             print(f"  row {r['row']}" + (f" [{r['id']}]" if r["id"] else "") + f": {r['reason']}")
         for force, n in report["by_force"].items():
             print(f"  {force}: {n}")
-    return EXIT_REJECTS if result.n_rejected else EXIT_OK
+    code = exit_for(result)
+    if code == EXIT_UNREADABLE:
+        err(nothing_usable(args.file, result))
+    return code
 
 
 def cmd_ingest(args) -> int:
-    from geo.io.store.layout import default_data_dir
+    """Validate a file and store its accepted rows in one commit.
+
+    Exit 0 when every row was stored (or already was), 1 when some rows were
+    rejected (the rest stored; reasons in the rejects CSV named in the
+    output), 2 when no row was usable or the store could not be written
+    (the message names the file or the store).
+    """
     from geo.io.store.write import ingest
 
     areas = areas_for(args)
     _, result = validate_path(args.file, args.kind, areas)
-    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    report = ingest(result, data_dir)
-    print(json.dumps({"rows": result.rows, "accepted": result.n_accepted, "rejected": result.n_rejected,
-                      **as_dict(report)}, default=str, ensure_ascii=False))
-    return EXIT_OK
+    report = ingest(result, settings_from(args).data_dir)
+    print(json.dumps({"rows": result.rows, "accepted": result.n_accepted,
+                      "rejected": result.n_rejected, **report.to_dict()},
+                     default=str, ensure_ascii=False))
+    code = exit_for(result)
+    if code == EXIT_UNREADABLE:
+        err(nothing_usable(args.file, result))
+    elif result.n_rejected:
+        err(f"harewatch: {result.n_rejected} of {result.rows} rows of {args.file} rejected, "
+            f"the rest stored; rows and reasons in {report.rejects_path}")
+    return code

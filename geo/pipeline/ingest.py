@@ -30,6 +30,9 @@ __all__ = ["KINDS", "FileCheck", "guess_kind", "validate_table", "check_file", "
 #: The kinds of file Harewatch validates.
 KINDS = ("incidents", "sightings")
 
+#: Column names (normalised) that only an incidents file has.
+_INCIDENT_ONLY = {"incidentid", "incidentref", "incidentreference", "incidentnumber"}
+
 
 def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
@@ -95,11 +98,15 @@ class FileCheck:
         Accepted rows and per-row rejects.
     error : str or None
         Why the file as a whole could not be used (said once, not per row).
+    unreadable : bool
+        True when ``error`` says the file could not be read at all (as
+        opposed to a file that was read but cannot be used as ``kind``).
     """
 
     kind: str
     result: ValidationResult | None = None
     error: str | None = None
+    unreadable: bool = False
 
     @property
     def ok(self) -> bool:
@@ -125,7 +132,7 @@ def _kind_of(kind: str | None) -> str | None:
 
 def check_file(
     source: str | os.PathLike | IO | bytes, areas: ForceAreas, *, name: str | None = None,
-    kind: str | None = None,
+    kind: str | None = None, refuse_incidents: bool = False,
 ) -> FileCheck:
     """Read and validate a file; a file that cannot be used gives ``error``, never an exception.
 
@@ -139,12 +146,19 @@ def check_file(
         Original file name when ``source`` is bytes (its extension picks the reader).
     kind : {"incidents", "sightings"}, optional
         Guessed from the column names when not given.
+    refuse_incidents : bool, default False
+        With ``kind="sightings"``: a file with an incident id column is an
+        incidents file, refused as a whole (``error``; ``result`` None).
     """
     kind = _kind_of(kind)
     try:
         raw = read_table(source, name=name)
     except UnreadableFile as exc:
-        return FileCheck(kind=kind or "incidents", error=str(exc))
+        return FileCheck(kind=kind or "incidents", error=str(exc), unreadable=True)
+    if refuse_incidents and kind == "sightings" and {_norm(c) for c in raw.columns} & _INCIDENT_ONLY:
+        return FileCheck(kind="incidents", result=None, error=(
+            "looks like an incidents file (it has an incident id column); the watcher takes "
+            "ANPR reads only: use 'harewatch ingest incidents'"))
     kind = kind or guess_kind(raw.columns)
     try:
         result = validate_table(raw, kind, areas)
