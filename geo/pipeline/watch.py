@@ -65,6 +65,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geo._config import DEFAULTS
@@ -342,13 +343,17 @@ class Watcher:
         ----------
         names : list of str, optional
             File names in the incoming folder (any status). None: every file
-            recorded as ``unreadable`` or ``rejected``.
+            recorded as ``unreadable`` or ``rejected`` that is still there.
 
         Returns
         -------
         list of str
             The names taken out of the ledger.
         """
+        if names is None:
+            ledger = self.store.processed_files()
+            failed = ledger[ledger["status"].isin(["unreadable", "rejected"])]["name"]
+            names = [n for n in failed if (self.incoming / n).is_file()]
         forgotten = self.store.forget_files(names)
         self._known = self.store.known_files()
         return forgotten
@@ -357,7 +362,8 @@ class Watcher:
         """Ledger rows of files that could not be read and are still in the incoming folder."""
         ledger = self.store.processed_files()
         bad = ledger[ledger["status"] == "unreadable"]
-        return bad[[(self.incoming / n).is_file() for n in bad["name"]]].reset_index(drop=True)
+        here = np.array([(self.incoming / n).is_file() for n in bad["name"]], dtype=bool)
+        return bad[here].reset_index(drop=True)
 
     def _refresh_known(self) -> None:
         """Reload the ledger when another process changed it (e.g. ``watch --retry``)."""
