@@ -81,7 +81,7 @@ def normalise_forces(values) -> np.ndarray:
     return names[codes]
 
 
-def read_keys(frame: pd.DataFrame) -> pd.DataFrame:
+def read_keys(frame: pd.DataFrame, *, normalised: bool = False) -> pd.DataFrame:
     """Identity of each ANPR read with normalised plate and camera.
 
     Parameters
@@ -89,6 +89,9 @@ def read_keys(frame: pd.DataFrame) -> pd.DataFrame:
     frame : DataFrame
         ``vrm``, ``read_at`` (tz-aware), ``camera_id``, ``easting``,
         ``northing`` (metres). Not modified.
+    normalised : bool, default False
+        The plates and camera ids are already in normal form (as stored):
+        skip normalising them again.
 
     Returns
     -------
@@ -97,6 +100,8 @@ def read_keys(frame: pd.DataFrame) -> pd.DataFrame:
         plate, time (microseconds), camera, and the position rounded to
         0.1 m where there is no camera.
     """
+    if normalised:
+        return sighting_keys(frame)
     view = pd.DataFrame({
         "vrm": from_arrow(normalise_plates(frame["vrm"]), index=frame.index),
         "read_at": frame["read_at"],

@@ -230,7 +230,7 @@ def _compact_partition(snap: Snapshot, files: pd.DataFrame,
     """One partition's live files as one sorted file: (new file or None, rows, duplicates)."""
     table = read_snapshot_table(snap, files, None)  # files in the order they were added
     keys = read_keys(table.select(["vrm", "read_at", "camera_id", "easting", "northing"])
-                     .to_pandas())
+                     .to_pandas(), normalised=True)  # stored ids are in normal form
     dup = keys.duplicated(keep="first").to_numpy(dtype=bool)
     if dup.any():
         table = table.filter(pa.array(~dup))

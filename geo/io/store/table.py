@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
@@ -98,6 +99,9 @@ _TABLE_CONFIG: dict[str, dict[str, str]] = {
 
 _SHA_NAME = re.compile(r"-([0-9a-f]{64})\.parquet$")
 
+#: Time column whose min/max each data file's log entry records (Delta stats), per table.
+_STATS_TIME: dict[str, str] = {SIGHTINGS: "read_at"}
+
 #: Operations that change no data (another tool's vacuum): allowed after a harewatch commit.
 _NO_DATA_OPS = ("VACUUM START", "VACUUM END")
 
@@ -137,6 +141,9 @@ class NewFile:
     sha256 : str
     partition : dict of str to str
         Partition values (empty for an unpartitioned table).
+    stats : dict
+        Delta statistics of the file (``numRecords``; ``minValues`` /
+        ``maxValues`` of the table's time column, widened to whole ms).
     """
 
     path: str
@@ -144,6 +151,7 @@ class NewFile:
     rows: int
     sha256: str
     partition: Mapping[str, str] = field(default_factory=dict)
+    stats: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,8 @@ class Snapshot:
     schema : pyarrow.Schema or None
         The table schema without partition columns (None without a table).
     partition_by : tuple of str
+    handle : deltalake.DeltaTable or None
+        The open table of this version (reused by :func:`commit`).
     """
 
     table_dir: Path
@@ -170,6 +180,7 @@ class Snapshot:
     files: pd.DataFrame
     schema: pa.Schema | None
     partition_by: tuple[str, ...] = ()
+    handle: object = field(default=None, repr=False, compare=False)
 
     @property
     def rows(self) -> int:
@@ -185,7 +196,8 @@ class Snapshot:
 def _empty_files(partition_by: Sequence[str]) -> pd.DataFrame:
     cols = {"path": pd.Series([], dtype="str"), "size_bytes": pd.Series([], dtype="int64"),
             "rows": pd.Series([], dtype="int64"), "sha256": pd.Series([], dtype="str"),
-            "added_ms": pd.Series([], dtype="int64")}
+            "added_ms": pd.Series([], dtype="int64"), "time_min_us": pd.Series([], dtype="int64"),
+            "time_max_us": pd.Series([], dtype="int64")}
     cols.update({c: pd.Series([], dtype="str") for c in partition_by})
     return pd.DataFrame(cols)
 
@@ -212,7 +224,7 @@ def _open(path: Path, version: int | None = None):
         raise _log_error(path, exc) from exc
 
 
-def _files_frame(dt, partition_by: Sequence[str]) -> pd.DataFrame:
+def _files_frame(dt, kind: str, partition_by: Sequence[str]) -> pd.DataFrame:
     actions = pa.table(dt.get_add_actions(flatten=True))
     if actions.num_rows == 0:
         return _empty_files(partition_by)
@@ -225,10 +237,26 @@ def _files_frame(dt, partition_by: Sequence[str]) -> pd.DataFrame:
     })
     out["sha256"] = pd.Series([sha256_of_name(p) or "" for p in out["path"]], dtype="str")
     out["added_ms"] = actions["modification_time"].to_numpy().astype("int64")
+    out["time_min_us"], out["time_max_us"] = _time_bounds(actions, _STATS_TIME.get(kind))
     for c in partition_by:
         out[c] = pd.Series(actions[f"partition.{c}"].to_pylist(), dtype="str")
     # commit order (the add time), then path: incidents read back in the order they came
     return out.sort_values(["added_ms", "path"], kind="stable").reset_index(drop=True)
+
+
+def _time_bounds(actions: pa.Table, column: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Recorded min/max of the time column per file, microseconds (unknown: -1)."""
+    n = actions.num_rows
+    out = []
+    for side in ("min", "max"):
+        name = f"{side}.{column}"
+        if column is None or name not in actions.column_names:
+            out.append(np.full(n, -1, dtype="int64"))
+            continue
+        values = actions[name].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+        out.append(np.asarray(pc.fill_null(values, -1).to_numpy(zero_copy_only=False),
+                              dtype="int64"))
+    return out[0], out[1]
 
 
 def files_digest(paths: Sequence[str], sizes: Sequence[int]) -> str:
@@ -304,7 +332,7 @@ def load_snapshot(path: Path, version: int | None = None, *, check: bool = True)
         return Snapshot(path, -1, _empty_files(partition_by), None, tuple(partition_by))
     dt = _open(path, version)
     try:
-        files = _files_frame(dt, partition_by)
+        files = _files_frame(dt, kind, partition_by)
         schema = pa.schema(dt.schema().to_arrow())
     except StoreCorrupt:
         raise
@@ -313,7 +341,7 @@ def load_snapshot(path: Path, version: int | None = None, *, check: bool = True)
     if check and version is None:
         _check_manifest(dt, path, files)
     data_schema = pa.schema([f for f in schema if f.name not in partition_by])
-    return Snapshot(path, int(dt.version()), files, data_schema, tuple(partition_by))
+    return Snapshot(path, int(dt.version()), files, data_schema, tuple(partition_by), dt)
 
 
 def arrow_schema(frame_table: pa.Table) -> pa.Schema:
@@ -436,6 +464,7 @@ def write_data_file(path: Path, table: pa.Table, partition: Mapping[str, str] | 
     partition = dict(partition or {})
     if sort_by:
         table = table.sort_by([(c, "ascending") for c in sort_by])
+    stats = _file_stats(table, _STATS_TIME.get(path.name))
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="snappy", write_page_checksum=True,
                    row_group_size=_ROW_GROUP_ROWS)
@@ -451,7 +480,26 @@ def write_data_file(path: Path, table: pa.Table, partition: Mapping[str, str] | 
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    return NewFile(rel, len(data), table.num_rows, sha, partition)
+    return NewFile(rel, len(data), table.num_rows, sha, partition, stats)
+
+
+def _file_stats(table: pa.Table, time_column: str | None) -> dict:
+    """Delta ``stats`` of a file: rows, and the time column's range widened to whole ms."""
+    stats: dict[str, object] = {"numRecords": table.num_rows}
+    if time_column is None or time_column not in table.column_names or table.num_rows == 0:
+        return stats
+    us = table[time_column].cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    lo, hi = pc.min(us).as_py(), pc.max(us).as_py()
+    if lo is None:
+        return stats
+    lo_ms, hi_ms = lo // 1000, -(-hi // 1000)  # floor, ceiling: the range only widens
+
+    def iso(ms: int) -> str:
+        return pd.Timestamp(ms, unit="ms", tz="UTC").strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+    stats.update({"minValues": {time_column: iso(lo_ms)}, "maxValues": {time_column: iso(hi_ms)},
+                  "nullCount": {time_column: int(table[time_column].null_count)}})
+    return stats
 
 
 def _sync_log(path: Path) -> None:
@@ -511,16 +559,16 @@ def commit(snapshot: Snapshot, adds: Sequence[NewFile], removes: Sequence[str] =
     now_ms = int(time.time() * 1000)
     actions: list = [
         AddAction(a.path, a.size_bytes, dict(a.partition), now_ms, data_change,
-                  json.dumps({"numRecords": a.rows}))
+                  json.dumps(dict(a.stats) or {"numRecords": a.rows}))
         for a in adds]
     for rel in removes:
         row = by_path.loc[rel]
         pv = {c: str(row[c]) for c in snapshot.partition_by}
         actions.append(RemoveAction(rel, data_change, now_ms, int(row["size_bytes"]), pv or None))
-    dt = _open(snapshot.table_dir)
+    dt = snapshot.handle if snapshot.handle is not None else _open(snapshot.table_dir)
     if int(dt.version()) != snapshot.version:
-        raise StoreWriteFailed(f"the store table {snapshot.table_dir} changed during the write "
-                               f"(version {snapshot.version} -> {dt.version()}); nothing stored")
+        raise StoreWriteFailed(f"the store table {snapshot.table_dir} is at version "
+                               f"{dt.version()}, not {snapshot.version}; nothing stored")
     schema = pa.schema([*snapshot.schema, *(pa.field(c, pa.string())
                                             for c in snapshot.partition_by)])
     dt.create_write_transaction(actions, "append", schema,

@@ -43,6 +43,7 @@ from geo.io.store.keys import (
     incident_keys,
     normalise_forces,
     normalise_ids,
+    normalise_plates,
     read_keys,
 )
 from geo.io.store.layout import (
@@ -197,7 +198,8 @@ def incidents_table(frame: pd.DataFrame) -> pa.Table:
 
 
 def sightings_table(frame: pd.DataFrame) -> pa.Table:
-    """Validated reads as stored: ``SIGHTING_COLUMNS`` and extras, camera ids normalised.
+    """Validated reads as stored: ``SIGHTING_COLUMNS`` and extras, plates and camera ids
+    normalised (:mod:`geo.io.store.keys`).
 
     Raises
     ------
@@ -215,8 +217,10 @@ def sightings_table(frame: pd.DataFrame) -> pa.Table:
     skip = {"geometry", *PARTITION_COLUMNS[SIGHTINGS]}
     extra = [c for c in frame.columns if c not in SIGHTING_COLUMNS and c not in skip]
     table = _to_arrow(frame, [*SIGHTING_COLUMNS, *extra])
-    i = table.column_names.index("camera_id")
-    return table.set_column(i, "camera_id", normalise_ids(table["camera_id"]))
+    for name, normalise in (("vrm", normalise_plates), ("camera_id", normalise_ids)):
+        i = table.column_names.index(name)
+        table = table.set_column(i, name, normalise(table[name]))
+    return table
 
 
 # --------------------------------------------------------------------------- sightings
@@ -228,49 +232,65 @@ def _partitions(table: pa.Table, layout: SightingsLayout) -> tuple[np.ndarray, n
 
 
 def write_partitions(path: Path, table: pa.Table, months: np.ndarray, buckets: np.ndarray,
-                     layout: SightingsLayout, pending: list[Path]) -> list[NewFile]:
-    """One data file per (season, month, bucket) of ``table`` (not committed)."""
+                     layout: SightingsLayout, pending: list[Path], *,
+                     sort_by: tuple[str, ...] = ()) -> list[NewFile]:
+    """One data file per (season, month, bucket) of ``table`` (not committed).
+
+    Rows are put in partition order once (a stable sort: batch order within a
+    file, or ``sort_by`` within each partition); each file is a zero-copy slice.
+    """
     if table.num_rows == 0:
         return []
     group = months * MAX_BUCKETS + buckets
-    order = np.argsort(group, kind="stable")
-    keys, starts = np.unique(group[order], return_index=True)
-    ends = [*starts[1:].tolist(), len(order)]
+    if sort_by:
+        keyed = table.append_column("__group", pa.array(group, type=pa.int64()))
+        keyed = keyed.sort_by([("__group", "ascending"), *((c, "ascending") for c in sort_by)])
+        ordered, sorted_group = keyed.drop_columns(["__group"]), keyed["__group"].to_numpy()
+    else:
+        order = np.argsort(group, kind="stable")
+        ordered, sorted_group = table.take(order), group[order]
+    keys, starts = np.unique(sorted_group, return_index=True)
+    ends = [*starts[1:].tolist(), len(sorted_group)]
+    seasons = {code: season_name(code, layout.season_start_month)
+               for code in np.unique(months).tolist()}
     out = []
     for key, a, b in zip(keys.tolist(), starts.tolist(), ends, strict=True):
         code, bucket = divmod(key, MAX_BUCKETS)
-        part = {"season": season_name(code, layout.season_start_month),
-                "month": month_name(code), "bucket": f"{bucket:02d}"}
-        out.append(write_data_file(path, table.take(order[a:b]), part,
-                                   sort_by=SIGHTINGS_FILE_SORT, pending=pending))
+        part = {"season": seasons[code], "month": month_name(code), "bucket": f"{bucket:02d}"}
+        out.append(write_data_file(path, ordered.slice(a, b - a), part, pending=pending))
     return out
 
 
 def _stored_keys(snap: Snapshot, months: np.ndarray, buckets: np.ndarray,
                  batch: pa.Table) -> pd.DataFrame | None:
-    """Keys of the stored reads the batch could repeat (same partitions, inside its time range)."""
+    """Keys of the stored reads the batch could repeat: same partitions, files whose recorded
+    time range overlaps the batch's, rows inside it."""
     files = snap.files
     if files.empty:
         return None
-    month_text = [month_name(int(m)) for m in np.unique(months)]
-    pairs = {(month_name(int(m)), f"{int(b):02d}") for m, b in zip(months, buckets, strict=True)}
-    near = files[files["month"].isin(month_text)]
+    codes = np.unique(months * MAX_BUCKETS + buckets).tolist()
+    pairs = {(month_name(c // MAX_BUCKETS), f"{c % MAX_BUCKETS:02d}") for c in codes}
+    near = files[files["month"].isin({m for m, _ in pairs})]
     hit = [(m, b) in pairs for m, b in zip(near["month"], near["bucket"], strict=True)]
     near = near[np.asarray(hit, dtype=bool)]
+    lo, hi = pc.min(batch["read_at"]), pc.max(batch["read_at"])
+    lo_us, hi_us = (int(t.cast(pa.int64()).as_py()) for t in (lo, hi))
+    unknown = near["time_min_us"] < 0  # files without recorded times are always read
+    overlap = (near["time_min_us"] <= hi_us) & (near["time_max_us"] >= lo_us)
+    near = near[unknown | overlap]
     if near.empty:
         return None
-    lo, hi = pc.min(batch["read_at"]), pc.max(batch["read_at"])
     when = (pads.field("read_at") >= lo) & (pads.field("read_at") <= hi)
     cols = ["vrm", "read_at", "camera_id", "easting", "northing"]
     stored = read_snapshot_table(snap, near, cols, filter=when).to_pandas()
-    return read_keys(stored) if len(stored) else None
+    return read_keys(stored, normalised=True) if len(stored) else None
 
 
 def _new_reads(snap: Snapshot, batch: pa.Table, months: np.ndarray,
                buckets: np.ndarray) -> np.ndarray:
     """True for reads of ``batch`` not stored yet (and first of their key in the batch)."""
     keys = read_keys(batch.select(["vrm", "read_at", "camera_id", "easting", "northing"])
-                     .to_pandas()).reset_index(drop=True)
+                     .to_pandas(), normalised=True)
     stored = _stored_keys(snap, months, buckets, batch)
     both = keys if stored is None else pd.concat([stored[list(SIGHTING_KEY)], keys],
                                                  ignore_index=True)
