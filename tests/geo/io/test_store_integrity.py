@@ -111,3 +111,25 @@ def test_intact_store_verifies(store, capsys):
     assert main(["store", "verify", "--data-dir", str(store)]) == 0
     assert "intact: 3 file(s)" in capsys.readouterr().err
     assert issubclass(StoreCorrupt, StoreError)
+
+
+def test_duplicate_check_opens_only_files_overlapping_the_batch(tmp_path):
+    """Two batches of one plate and month: the check of a third batch from another week
+    never opens the first batch's file (damaged here), but a batch in its week does."""
+    root = tmp_path / "store"
+    week1 = reads(vrm=["AB12CDE"] * 2, read_at=["2021-10-04T10:00Z", "2021-10-05T10:00Z"],
+                  camera_id=["C1", "C2"])
+    week3 = reads(vrm=["AB12CDE"], read_at=["2021-10-18T10:00Z"], camera_id=["C3"])
+    ingest(_result(week1), root)
+    ingest(_result(week3), root)
+    assert len(sightings_paths(root)) == 2  # one partition, one file per ingest
+    (first,) = [p for p in sightings_paths(root) if pq.read_table(p).num_rows == 2]
+    forget_verified()
+    _flip_last_data_byte(first)
+    later = reads(vrm=["AB12CDE", "AB12CDE"], read_at=["2021-10-18T10:00Z", "2021-10-19T10:00Z"],
+                  camera_id=["C3", "C4"])
+    rep = ingest(_result(later), root)
+    assert (rep.rows_added, rep.rows_already_stored) == (1, 1)  # week 3's file was read
+    again = reads(vrm=["AB12CDE"], read_at=["2021-10-05T10:00Z"], camera_id=["C2"])
+    with pytest.raises(StoreCorrupt, match=first.name):
+        ingest(_result(again), root)
