@@ -502,6 +502,18 @@ def _file_stats(table: pa.Table, time_column: str | None) -> dict:
     return stats
 
 
+def _sync_dirs(path: Path, adds: Sequence[NewFile]) -> None:
+    """Flush the folders holding new files (and new partition folders) before the commit."""
+    folders: set[Path] = {path}
+    for a in adds:
+        folder = (path / a.path).parent
+        while folder != path and folder not in folders:
+            folders.add(folder)
+            folder = folder.parent
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        fsync_dir(folder)
+
+
 def _sync_log(path: Path) -> None:
     """Flush the newest log entries (commit, checkpoint) and the log folder to disk."""
     log = path / "_delta_log"
@@ -571,6 +583,7 @@ def commit(snapshot: Snapshot, adds: Sequence[NewFile], removes: Sequence[str] =
                                f"{dt.version()}, not {snapshot.version}; nothing stored")
     schema = pa.schema([*snapshot.schema, *(pa.field(c, pa.string())
                                             for c in snapshot.partition_by)])
+    _sync_dirs(snapshot.table_dir, adds)  # the new files' names survive a power cut too
     dt.create_write_transaction(actions, "append", schema,
                                 partition_by=list(snapshot.partition_by) or None,
                                 commit_properties=_meta(after, op, extra))
