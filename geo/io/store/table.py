@@ -589,7 +589,13 @@ def commit(snapshot: Snapshot, adds: Sequence[NewFile], removes: Sequence[str] =
                                 commit_properties=_meta(after, op, extra))
     if pending is not None:
         pending.clear()
-    _sync_log(snapshot.table_dir)
+    try:
+        _sync_log(snapshot.table_dir)
+    except OSError as exc:
+        raise StoreWriteFailed(
+            f"version {snapshot.version + 1} of the store table {snapshot.table_dir} was "
+            f"committed but could not be flushed to disk ({_cause(exc)}): it is visible now "
+            "and could be lost on a power cut") from exc
     return snapshot.version + 1
 
 
