@@ -2,9 +2,9 @@
 
 Generates (seeded) ANPR reads over many plates into a temporary store
 directory, in the partitioned store layout
-``<dir>/sightings/season=*/month=*/bucket=*/part-*.parquet`` (written with
-:func:`geo.io.store.write_sightings`, GeoParquet with the ``SIGHTING_COLUMNS``),
-plus incidents linking some of the plates (``<dir>/incidents/part-0.parquet``,
+``<dir>/tables/sightings/season=*/month=*/bucket=*/part-*.parquet`` (written with
+:func:`geo.io.store.write.write_sightings`: the Delta table of ``SIGHTING_COLUMNS``),
+plus incidents linking some of the plates (``<dir>/bench-incidents.parquet``,
 GeoParquet with geometry). Generation time is not measured.
 
 Then, each in a fresh subprocess (so peak RSS is that of the measured work
@@ -196,8 +196,7 @@ def generate_store(
     gdf = gpd.GeoDataFrame(
         inc, geometry=gpd.points_from_xy(inc["easting"], inc["northing"]), crs=BNG
     )
-    (out_dir / "incidents").mkdir()
-    gdf.to_parquet(out_dir / "incidents" / "part-0.parquet")
+    gdf.to_parquet(out_dir / "bench-incidents.parquet")  # beside the tables, not in the store
     return {
         "reads": n_reads,
         "plates": n_plates,
@@ -230,12 +229,12 @@ def _child(
     c0 = _cpu_s()
     t = time.perf_counter()
     if mode == "linked":
-        inc = gpd.read_parquet(store / "incidents" / "part-0.parquet")
+        inc = gpd.read_parquet(store / "bench-incidents.parquet")
         df = offenders_from_store(inc, sightings, threads=threads, memory_limit=memory_limit)
         out["rows"] = len(df)
         out["crossings_listed"] = int(df["crossings"].map(len).sum())
     elif mode == "all":
-        inc = gpd.read_parquet(store / "incidents" / "part-0.parquet")
+        inc = gpd.read_parquet(store / "bench-incidents.parquet")
         cr = crossings_from_parquet(sightings, threads=threads, memory_limit=memory_limit)
         cr = crossings_near_incidents(cr, inc)
         df = ladder(inc, crossings=cr)
@@ -243,7 +242,9 @@ def _child(
         out["crossings"] = len(cr)
         out["crossings_listed"] = int(df["crossings"].map(len).sum())
     elif mode.startswith("core_"):
-        out.update(_core(mode, str(store / "sightings" / "**" / "*.parquet"), threads, core_rows))
+        # a freshly generated store: every file on disk is in the table's current version
+        out.update(_core(mode, str(store / "tables" / "sightings" / "**" / "*.parquet"), threads,
+                         core_rows))
         return out
     out["seconds"] = time.perf_counter() - t
     out["cpu_s"] = _cpu_s() - c0

@@ -33,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     "UnreadableFile": "geo.errors",
     "BoundariesNotFound": "geo.errors",
     "StoreError": "geo.errors",
+    "StoreCorrupt": "geo.errors",
+    "StoreWriteFailed": "geo.errors",
     # force areas
     "ForceAreas": "geo.areas",
     "assign_force": "geo.areas",

@@ -12,7 +12,10 @@ and is left to show its traceback.
   file was configured or found; the message says how to get one.
 - :class:`BoundaryFetchError`: downloading the boundary file failed.
 - :class:`StoreError`: the store cannot be used as asked
-  (:class:`LegacyLayoutError`, :class:`StoreLockTimeout`).
+  (:class:`LegacyLayoutError`, :class:`StoreLockTimeout`,
+  :class:`StoreCorrupt`: a stored file is damaged or missing, named;
+  :class:`StoreWriteFailed`: a write failed, e.g. the disk is full, and
+  nothing of it was stored).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ __all__ = [
     "StoreError",
     "LegacyLayoutError",
     "StoreLockTimeout",
+    "StoreCorrupt",
+    "StoreWriteFailed",
 ]
 
 
@@ -59,3 +64,28 @@ class LegacyLayoutError(StoreError, ValueError):
 
 class StoreLockTimeout(StoreError, TimeoutError):
     """Another process held the store's writer lock longer than the write would wait."""
+
+
+class StoreCorrupt(StoreError):
+    """A stored file is damaged or missing; the message names every such file.
+
+    Attributes
+    ----------
+    paths : tuple of str
+        The damaged or missing files (or the table log) found.
+    """
+
+    def __init__(self, message: str, paths: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.paths = tuple(str(p) for p in paths)
+
+    def __reduce__(self):  # picklable with its paths (raised on dask workers)
+        return (type(self), (str(self), self.paths))
+
+
+class StoreWriteFailed(StoreError, OSError):
+    """A write to the store failed (disk full, permissions...); nothing of it became visible.
+
+    The message names the store and the cause; the store is still at its
+    previous version.
+    """

@@ -1,9 +1,12 @@
 """The ``harewatch`` command line.
 
 Sub-commands: ``validate``, ``ingest``, ``hotspots``, ``offenders``, ``demo``,
-``boundaries fetch``, ``dashboard``, ``watch``. Machine-readable output goes to stdout;
-messages for people go to stderr. Exit codes: 0 ok, 1 rows were rejected (for
-``validate``), 2 the input could not be read or was misconfigured.
+``boundaries fetch|show``, ``store upgrade|compact|verify|stats|history|vacuum``,
+``dashboard``, ``watch``. Machine-readable output goes to stdout; messages for
+people go to stderr. Exit codes, the same for every command (README, "Exit
+codes"): 0 all good; 1 some rows were rejected (``store verify``: some stored
+files are damaged), the rest was done; 2 nothing usable, or an error whose
+message names the cause.
 """
 
 from __future__ import annotations
@@ -26,7 +29,11 @@ from geo.cli.maintain import (
     cmd_boundaries_show,
     cmd_demo,
     cmd_store_compact,
+    cmd_store_history,
+    cmd_store_stats,
     cmd_store_upgrade,
+    cmd_store_vacuum,
+    cmd_store_verify,
 )
 from geo.cli.serve import cmd_dashboard, cmd_watch
 from geo.errors import HarewatchError
@@ -143,13 +150,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("store", help="maintain the data store")
     stsub = st.add_subparsers(dest="action", required=True)
-    su = stsub.add_parser("upgrade", help="move 0.1.0 flat ANPR read files into the partitioned layout")
+    su = stsub.add_parser("upgrade", help="move a 0.1.0/0.2.0 store's files into the Delta tables")
     data_dir_opt(su)
     su.set_defaults(func=cmd_store_upgrade)
-    sc = stsub.add_parser("compact", help="rewrite folders of many small ANPR read files as one file each")
+    sv = stsub.add_parser("verify", help="check every stored file against its SHA-256; "
+                                         "exit 1 naming each damaged or missing file")
+    data_dir_opt(sv)
+    sv.add_argument("--format", choices=["json", "text"], default="text")
+    sv.set_defaults(func=cmd_store_verify)
+    ss = stsub.add_parser("stats", help="rows, files and bytes of the store's tables; alerts")
+    data_dir_opt(ss)
+    ss.add_argument("--format", choices=["json", "text"], default="text")
+    ss.set_defaults(func=cmd_store_stats)
+    sh = stsub.add_parser("history", help="versions of a table (ingests, corrections, compactions)")
+    data_dir_opt(sh)
+    sh.add_argument("--table", choices=["incidents", "sightings"], default="incidents")
+    sh.add_argument("--limit", type=int, default=None, metavar="N")
+    sh.set_defaults(func=cmd_store_history)
+    sx = stsub.add_parser("vacuum", help="delete data files no current version uses")
+    data_dir_opt(sx)
+    sx.add_argument("--retention-h", type=float, default=None, metavar="H",
+                    help="keep files replaced less than H hours ago (default: the table's own "
+                         "setting: sightings 7 days, incidents 10 years)")
+    sx.add_argument("--dry-run", action="store_true", help="only list the files")
+    sx.set_defaults(func=cmd_store_vacuum)
+    sc = stsub.add_parser("compact", help="rewrite partitions of many small files as one file each")
     data_dir_opt(sc)
     sc.add_argument("--min-files", type=int, default=2, metavar="N",
-                    help="only folders with at least N part files (default 2)")
+                    help="only partitions with at least N files (default 2)")
     sc.add_argument("--before", metavar="YYYY-MM-DD",
                     help="only months ending by this date (London midnight), e.g. the 1st of this month")
     sc.set_defaults(func=cmd_store_compact)
@@ -172,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="1-12")
     w.add_argument("--cooldown-h", type=float, default=6.0,
                    help="hours between alerts of one plate in one force")
+    w.add_argument("--retry", action="append", default=[], metavar="NAME",
+                   help="process this file again (e.g. fixed, or unreadable before); repeatable")
+    w.add_argument("--retry-all", action="store_true",
+                   help="process every file recorded as unreadable or rejected again")
     w.set_defaults(func=cmd_watch)
     return p
 

@@ -33,17 +33,19 @@ def validate_path(path: str, kind: str | None, areas):
 
 
 def load_accepted(path: str, kind: str, areas, label: str):
-    """Validated accepted rows of a file; rejected rows are counted on stderr."""
+    """(accepted rows, rows rejected) of a file; rejected rows are counted on stderr."""
     _, result = validate_path(path, kind, areas)
     if result.n_rejected:
         err(f"{label}: skipped {result.n_rejected} rejected row(s) of {result.rows} in {path} "
              f"(run 'harewatch validate {path}' for the reasons)")
-    return result.accepted
+    return result.accepted, int(result.n_rejected)
 
 
 def incidents_source(args, areas):
-    """Incidents from ``--incidents FILE`` or the store, of the ``--crime-type`` asked for."""
-    return with_crime_types(_incidents(args, areas), getattr(args, "crime_type", None))
+    """(incidents, rows rejected): from ``--incidents FILE``, else the store (0 rejected),
+    of the ``--crime-type`` asked for."""
+    incidents, rejected = _incidents(args, areas)
+    return with_crime_types(incidents, getattr(args, "crime_type", None)), rejected
 
 
 def _incidents(args, areas):
@@ -51,13 +53,10 @@ def _incidents(args, areas):
         return load_accepted(args.incidents, "incidents", areas, "incidents")
     from geo.io.store.read import read_incidents
 
-    data_dir = Path(args.data_dir) if args.data_dir else None
-    from geo.io.store.layout import default_data_dir
-
-    gdf = read_incidents(data_dir or default_data_dir())
+    gdf = read_incidents(settings_from(args).data_dir)
     if gdf is None or gdf.empty:
         raise InputError("no incidents: pass --incidents FILE or ingest a file into the store first")
-    return gdf
+    return gdf, 0
 
 
 def with_crime_types(incidents, crime_types):
@@ -96,6 +95,9 @@ def check_forces(names, areas):
     return wanted
 
 
+#: Exit codes of every command (README, "Exit codes"): 0 all good; 1 some rows (or files,
+#: or stored files for ``store verify``) were rejected, the rest was done; 2 nothing usable,
+#: or an error whose message names the cause.
 EXIT_OK, EXIT_REJECTS, EXIT_UNREADABLE = 0, 1, 2  # noqa: RUF100
 
 

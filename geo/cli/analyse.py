@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from geo.cli._common import (
     EXIT_OK,
+    EXIT_REJECTS,
     EXIT_UNREADABLE,
     areas_for,
     check_forces,
     err,
     incidents_source,
     load_accepted,
+    settings_from,
 )
 
 
@@ -23,7 +24,7 @@ def cmd_hotspots(args) -> int:
     from geo.io.formats import hotspots_to_frame, hotspots_to_geojson, hotspots_to_json
 
     areas = areas_for(args)
-    incidents = incidents_source(args, areas)
+    incidents, skipped = incidents_source(args, areas)
     forces = check_forces(args.force, areas)
     result = hotspots_with_trend(incidents, season=args.season or None, forces=forces,
                                  eps_m=args.eps_m, min_samples=args.min_samples, areas=areas,
@@ -36,7 +37,7 @@ def cmd_hotspots(args) -> int:
         from geo.io.export import to_safe_csv
 
         sys.stdout.write(to_safe_csv(hotspots_to_frame(result)).decode("utf-8-sig"))
-    return EXIT_OK
+    return EXIT_REJECTS if skipped else EXIT_OK
 
 
 def cmd_offenders(args) -> int:
@@ -56,10 +57,11 @@ def cmd_offenders(args) -> int:
              "--sightings FILE (ingest the file, or drop --engine)")
         return EXIT_UNREADABLE
     areas = areas_for(args)
-    incidents = incidents_source(args, areas)
+    incidents, skipped = incidents_source(args, areas)
     table = None
     if args.sightings:
-        sightings = load_accepted(args.sightings, "sightings", areas, "sightings")
+        sightings, skipped_reads = load_accepted(args.sightings, "sightings", areas, "sightings")
+        skipped += skipped_reads
         points = trips(vehicle_points(incidents, sightings), max_gap_h=args.max_gap_h)
         crossings = crossings_near_incidents(border_crossings(points, max_gap_h=args.max_gap_h), incidents,
                                              window_h=args.window_h)
@@ -78,17 +80,16 @@ def cmd_offenders(args) -> int:
         from geo.io.export import to_safe_csv
 
         sys.stdout.write(to_safe_csv(offenders_to_frame(table)).decode("utf-8-sig"))
-    return EXIT_OK
+    return EXIT_REJECTS if skipped else EXIT_OK
 
 
 def _offenders_from_store(args, incidents):
     """The ladder with crossings scanned from the store's sightings by the chosen engine;
     None when the store holds no sightings (then the ladder has no crossings)."""
-    from geo.io.store.layout import default_data_dir
-    from geo.io.store.read import sightings_paths
+    from geo.io.store.read import stored_rows
 
-    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    if not sightings_paths(data_dir):
+    data_dir = settings_from(args).data_dir
+    if not stored_rows(data_dir, "sightings"):
         if args.engine == "dask":
             err(f"offenders: no sightings stored in {data_dir}; ladder without crossings")
         return None

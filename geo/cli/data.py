@@ -44,9 +44,13 @@ def _print_text(path: str, kind: str, report: dict) -> None:
 def _say_nothing_usable(path: str, result) -> None:
     from geo.pipeline.ingest import top_reasons
 
+    if result.rows == 0:
+        err(f"harewatch: {path}: no data rows (only a header); nothing usable")
+        return
+    first = result.rejects.iloc[0]
     reasons = "; ".join(f"{reason} ({n})" for reason, n in top_reasons(result))
-    err(f"harewatch: {path}: no row accepted" + (f"; commonest reasons: {reasons}" if reasons else
-                                                 " (no data rows)"))
+    err(f"harewatch: {path}: no row accepted: all {result.rows} rows rejected (row "
+        f"{int(first['row'])}: {first['reason']}); commonest reasons: {reasons}")
 
 
 def cmd_validate(args) -> int:
@@ -82,8 +86,9 @@ def cmd_ingest(args) -> int:
     summary = ingest_check(check, settings_from(args).data_dir)
     print(json.dumps(summary, default=str, ensure_ascii=False))
     if check.result.n_rejected:
-        err(f"{args.file}: {check.result.n_rejected} row(s) rejected: reasons in "
-            f"{summary.get('rejects_path')} (or run 'harewatch validate {args.file}')")
+        err(f"harewatch: {check.result.n_rejected} of {check.result.rows} rows of {args.file} "
+            f"rejected: reasons in the rejects file {summary.get('rejects_path')} (or run "
+            f"'harewatch validate {args.file}')")
     return code
 
 

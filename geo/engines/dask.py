@@ -146,14 +146,22 @@ def _read_file(path: str, lo_us: int | None, hi_us: int | None, plates: list[str
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    schema = pq.read_schema(path)
+    from geo.errors import StoreCorrupt
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise StoreCorrupt(f"stored file {path} cannot be read ({exc})", (path,)) from exc
     missing = [c for c in READ_COLUMNS if c not in schema.names]
     if missing:
         raise InputError(f"{path}: sightings parquet lacks required column(s): {', '.join(missing)}")
     rtype = schema.field("read_at").type
     if not pa.types.is_timestamp(rtype) or rtype.tz is None:
         raise InputError(f"{path}: read_at must be a timezone-aware (UTC) timestamp, got {rtype}")
-    table = pq.read_table(path, columns=READ_COLUMNS)
+    try:
+        table = pq.read_table(path, columns=READ_COLUMNS, page_checksum_verification=True)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise StoreCorrupt(f"stored file {path} cannot be read ({exc})", (path,)) from exc
     ts = pa.timestamp("us", tz="UTC")
     # microseconds, sub-microsecond parts truncated (as both other engines do)
     cols = {
@@ -183,6 +191,10 @@ def _read_file(path: str, lo_us: int | None, hi_us: int | None, plates: list[str
 def read_bucket(task: tuple) -> pd.DataFrame:
     """The reads of one plate bucket (a dask task; runs on a worker).
 
+    Each file is first checked against the SHA-256 its name records, and
+    pyarrow checks every page's CRC: a damaged or missing file raises
+    :class:`geo.errors.StoreCorrupt` naming it (re-raised on the client).
+
     Parameters
     ----------
     task : tuple
@@ -199,7 +211,10 @@ def read_bucket(task: tuple) -> pd.DataFrame:
     """
     import pyarrow as pa
 
-    _bucket, files, lo_us, hi_us, plates = task
+    from geo.io.store.verify import check_named_files
+
+    bucket, files, lo_us, hi_us, plates = task
+    check_named_files(files, f"plate bucket {bucket}")
     tables = [_read_file(str(f), lo_us, hi_us, plates) for f in files]
     tables = [t for t in tables if t.num_rows]
     if not tables:
@@ -281,8 +296,9 @@ def _tasks(
     from geo.io.store.layout import PLATE_HASH, plate_buckets, sightings_layout
     from geo.io.store.read import sightings_partitions
 
-    parts = sightings_partitions(
-        data_dir, season=season, start_month=start_month, plates=plate_list, margin_h=max_gap_h
+    parts = sightings_partitions(  # the workers verify the files they read
+        data_dir, season=season, start_month=start_month, plates=plate_list, margin_h=max_gap_h,
+        verify=False,
     )
     by_bucket: dict[int, list[str]] | None = None
     layout = sightings_layout(data_dir)
@@ -371,6 +387,8 @@ def crossings_dask(
     ValueError
         ``max_gap_h <= 0``, bad season label, a file lacking a column or
         with naive ``read_at`` (message names the file).
+    StoreCorrupt
+        A stored file is damaged or missing (named).
     """
     empty = finish_crossings(empty_crossings_raw())
     crossings = _crossings_graph(data_dir, max_gap_h, plates, season, start_month)

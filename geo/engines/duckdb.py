@@ -37,13 +37,16 @@ _SCAN_COLUMNS = ["vrm", "read_at", "force", "camera_id", "easting", "northing"]
 
 def _resolve_paths(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
     """Parquet files from a file, a directory (its ``*.parquet`` at any depth, hidden
-    files and folders skipped), a glob, or a list of these."""
+    files and folders skipped; a store table: the files of its current version,
+    verified), a glob, or a list of these."""
     items = [paths_or_glob] if isinstance(paths_or_glob, str | os.PathLike) else list(paths_or_glob)
     files: list[str] = []
     for item in items:
         text = os.fspath(item)
         p = Path(text)
-        if p.is_dir():
+        if p.is_dir() and (p / "_delta_log").is_dir():
+            files.extend(str(f) for f in _table_files(p))
+        elif p.is_dir():
             # recursive (the store's season=/month=/bucket= folders); skip hidden files and
             # folders, e.g. the store's ".tmp-*.parquet" being written
             files.extend(
@@ -60,6 +63,13 @@ def _resolve_paths(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike
         else:
             raise InputError(f"no parquet file or directory at {text}")
     return files
+
+
+def _table_files(table: Path) -> list[Path]:
+    """Verified files of the current version of a store table (never replaced ones)."""
+    from geo.io.store.read import read_snapshot_files
+
+    return read_snapshot_files(table)
 
 
 def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool) -> str:
@@ -123,8 +133,10 @@ def crossings_from_parquet(
     Parameters
     ----------
     paths_or_glob : str, path, or sequence of them
-        Parquet files, directories (their ``*.parquet`` at any depth) or glob
-        patterns, e.g. ``geo.store.sightings_paths(data_dir)`` or ``"<data_dir>/sightings"``.
+        Parquet files, directories (their ``*.parquet`` at any depth; for a
+        store table such as ``"<data_dir>/tables/sightings"`` the verified
+        files of its current version) or glob patterns, e.g.
+        ``geo.io.store.sightings_paths(data_dir)`` (pruned and verified).
     max_gap_h : float, default 6.0
         Trip gap in hours (> 0), see :func:`trips`.
     plates : iterable of str, optional
@@ -154,6 +166,8 @@ def crossings_from_parquet(
     ValueError
         No such files, missing columns, naive ``read_at``, ``max_gap_h <= 0``,
         bad season label.
+    StoreCorrupt
+        A file cannot be read by duckdb (named).
     """
     import duckdb
 
@@ -181,9 +195,7 @@ def crossings_from_parquet(
         con.execute(
             "SET temp_directory = ?", [os.path.join(tempfile.gettempdir(), "harewatch-duckdb")]
         )
-        schema = con.execute(
-            "DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [files]
-        ).fetchall()
+        schema = _describe(con, files)
         types = {row[0]: str(row[1]) for row in schema}
         missing = [c for c in _SCAN_COLUMNS if c not in types]
         if missing:
@@ -216,10 +228,34 @@ def crossings_from_parquet(
         sql = _scan_sql(read_at, where, gap_us, season_start=lo is not None)
         if lo is not None:
             params.append(start.to_pydatetime())
-        raw = con.sql(sql, params=params).to_arrow_table().to_pandas()
+        try:
+            raw = con.sql(sql, params=params).to_arrow_table().to_pandas()
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise _unreadable(exc, files) from exc
     finally:
         con.close()
     return finish_crossings(raw)
+
+
+def _unreadable(exc: Exception, files: list[str]) -> Exception:
+    """duckdb's error on a damaged file as :class:`StoreCorrupt` naming it when it can."""
+    from geo.errors import StoreCorrupt
+
+    text = str(exc)
+    named = [f for f in files if f in text]
+    return StoreCorrupt(f"a parquet file cannot be read: {text.splitlines()[0]}",
+                        tuple(named))
+
+
+def _describe(con, files: list[str]) -> list[tuple]:
+    import duckdb
+
+    try:
+        return con.execute(
+            "DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [files]
+        ).fetchall()
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        raise _unreadable(exc, files) from exc
 
 
 def offenders_from_store(

@@ -25,8 +25,10 @@ from geo.schema import UTC_US
 
 __all__ = [
     "LEDGER_COLUMNS",
+    "LEDGER_STATUSES",
     "alerts_db_path",
     "read_alerts",
+    "count_alerts",
     "AlertStore",
 ]
 
@@ -44,7 +46,12 @@ LEDGER_COLUMNS: list[str] = [
     "rows_rejected",
     "alerts_raised",
     "processed_at",
+    "rejects_path",
 ]
+
+#: Ledger statuses: rows stored (some may be rejected); nothing usable in a readable file;
+#: the file could not be read at all (retried when it changes or on request).
+LEDGER_STATUSES = ("ingested", "rejected", "unreadable")
 
 
 
@@ -69,12 +76,17 @@ CREATE TABLE IF NOT EXISTS alerts (
     UNIQUE (subject, now_in, read_at, camera_id)
 );
 CREATE INDEX IF NOT EXISTS alerts_newest ON alerts (read_at DESC, alert_id DESC);
-CREATE TABLE IF NOT EXISTS processed_files (
+""" + """
+CREATE TABLE IF NOT EXISTS processed_files ({ledger});
+CREATE INDEX IF NOT EXISTS processed_by_sha ON processed_files (sha256, processed_at);
+"""
+
+_LEDGER_TABLE = """
     name                TEXT NOT NULL,
     size                INTEGER NOT NULL,
     mtime_ns            INTEGER NOT NULL,
     sha256              TEXT NOT NULL,
-    status              TEXT NOT NULL CHECK (status IN ('ingested', 'rejected')),
+    status              TEXT NOT NULL CHECK (status IN ('ingested', 'rejected', 'unreadable')),
     reason              TEXT NOT NULL DEFAULT '',
     rows                INTEGER NOT NULL DEFAULT 0,
     rows_added          INTEGER NOT NULL DEFAULT 0,
@@ -82,10 +94,28 @@ CREATE TABLE IF NOT EXISTS processed_files (
     rows_rejected       INTEGER NOT NULL DEFAULT 0,
     alerts_raised       INTEGER NOT NULL DEFAULT 0,
     processed_at        INTEGER NOT NULL,
+    rejects_path        TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (name, sha256)
-);
-CREATE INDEX IF NOT EXISTS processed_by_sha ON processed_files (sha256, processed_at);
 """
+
+#: Ledger columns of harewatch 0.2.0 (before ``unreadable`` and ``rejects_path``).
+_LEDGER_V1 = LEDGER_COLUMNS[:-1]
+
+
+def _migrate_ledger(con: sqlite3.Connection) -> None:
+    """Rebuild a 0.2.0 ledger (its CHECK lacks ``unreadable``; no ``rejects_path``)."""
+    row = con.execute("SELECT sql FROM sqlite_master WHERE name = 'processed_files'").fetchone()
+    if row is None or "'unreadable'" in row[0]:
+        return
+    cols = ", ".join(_LEDGER_V1)
+    con.executescript(
+        "BEGIN IMMEDIATE;"
+        "ALTER TABLE processed_files RENAME TO processed_files_v1;"
+        f"CREATE TABLE processed_files ({_LEDGER_TABLE});"
+        f"INSERT INTO processed_files ({cols}) SELECT {cols} FROM processed_files_v1;"
+        "DROP TABLE processed_files_v1;"
+        "CREATE INDEX IF NOT EXISTS processed_by_sha ON processed_files (sha256, processed_at);"
+        "COMMIT;")
 
 
 def alerts_db_path(data_dir: str | os.PathLike) -> Path:
@@ -193,6 +223,22 @@ def read_alerts(
         con.close()
 
 
+def count_alerts(data_dir: str | os.PathLike, *, timeout_s: float = 2.0) -> int:
+    """Number of stored alerts (0 when there is no database yet); read-only."""
+    path = alerts_db_path(data_dir)
+    if not path.is_file():
+        return 0
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout_s)
+    try:
+        return int(con.execute("SELECT COUNT(*) FROM alerts").fetchone()[0])
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return 0
+        raise
+    finally:
+        con.close()
+
+
 class AlertStore:
     """The alerts database and processed-file ledger of one data folder (single writer).
 
@@ -217,7 +263,9 @@ class AlertStore:
                                     check_same_thread=False)
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=FULL")  # an alert committed survives a power cut
-        self._con.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+        self._con.executescript(
+            "BEGIN IMMEDIATE;" + _SCHEMA.format(ledger=_LEDGER_TABLE) + "COMMIT;")
+        _migrate_ledger(self._con)
 
     # -- lifecycle
     def close(self) -> None:
@@ -333,8 +381,9 @@ class AlertStore:
     def record_file(self, entry: Mapping[str, object]) -> None:
         """Write (or replace) one ledger row; ``entry`` has :data:`LEDGER_COLUMNS`.
 
-        ``processed_at`` is a tz-aware timestamp.
+        ``processed_at`` is a tz-aware timestamp; ``rejects_path`` may be left out.
         """
+        entry = {"rejects_path": "", **entry}
         missing = [c for c in LEDGER_COLUMNS if c not in entry]
         if missing:
             raise InputError(f"ledger entry lacks {', '.join(missing)}")
@@ -345,6 +394,37 @@ class AlertStore:
                f"VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})")
         with self._write() as con:
             con.execute(sql, values)
+
+    def forget_files(self, names: Collection[str] | None = None) -> list[str]:
+        """Delete ledger rows so the watcher processes those files again (idempotent steps).
+
+        Parameters
+        ----------
+        names : collection of str, optional
+            File names (any status). None: every file recorded as
+            ``unreadable`` or ``rejected``.
+
+        Returns
+        -------
+        list of str
+            The names whose rows were deleted, sorted.
+        """
+        if names is None:
+            where, params = "status IN ('unreadable', 'rejected')", ()
+        else:
+            names = sorted({str(n) for n in names})
+            where, params = f"name IN ({', '.join('?' * len(names))})", tuple(names)
+            if not names:
+                return []
+        with self._write() as con:
+            found = [r[0] for r in con.execute(
+                f"SELECT DISTINCT name FROM processed_files WHERE {where}", params)]
+            con.execute(f"DELETE FROM processed_files WHERE {where}", params)
+        return sorted(found)
+
+    def changed_elsewhere(self) -> int:
+        """SQLite's ``data_version``: changes when another connection commits (e.g. a retry)."""
+        return int(self._con.execute("PRAGMA data_version").fetchone()[0])
 
     def processed_files(self) -> pd.DataFrame:
         """The ledger, oldest first (:data:`LEDGER_COLUMNS`, ``processed_at`` UTC)."""

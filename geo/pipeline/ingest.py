@@ -47,6 +47,8 @@ _READ = {"readat", "cameraid", "site", "camera", "deviceid", "device", "siteid",
          "readdate", "readtime"}
 _INCIDENT_ID = {"incidentid", "incidentref", "incidentreference", "reference", "ref", "id",
                 "crimeid"}
+#: Column names (normalised) that only an incidents file has.
+_INCIDENT_ONLY = {"incidentid", "incidentref", "incidentreference", "incidentnumber", "crimeid"}
 
 
 def guess_kind(columns, layout: str | None = None) -> str:
@@ -105,12 +107,16 @@ class FileCheck:
         Why the file as a whole could not be used (said once, not per row).
     read_as : str
         How it was read, for people ("data.police.uk street file").
+    unreadable : bool
+        True when ``error`` says the file could not be read at all (as
+        opposed to a file that was read but cannot be used as ``kind``).
     """
 
     kind: str
     result: ValidationResult | None = None
     error: str | None = None
     read_as: str = ""
+    unreadable: bool = False
 
     @property
     def ok(self) -> bool:
@@ -141,6 +147,7 @@ def check_file(
     source: str | os.PathLike | IO | bytes, areas: ForceAreas, *, name: str | None = None,
     kind: str | None = None, cameras: pd.DataFrame | None = None,
     settings: Settings | None = None, layout_refines: bool = False,
+    refuse_incidents: bool = False,
 ) -> FileCheck:
     """Read and validate a file; a file that cannot be used gives ``error``, never an exception.
 
@@ -162,6 +169,9 @@ def check_file(
         With ``kind="incidents"``: a data.police.uk outcomes file is still
         read as outcomes (``harewatch ingest incidents`` of an outcomes file
         stores outcomes, not crimes).
+    refuse_incidents : bool, default False
+        With ``kind="sightings"``: a file with an incident id column is an
+        incidents file, refused as a whole (``error``; ``result`` None).
     """
     settings = settings or Settings.from_env()
     kind = _kind_of(kind)
@@ -169,7 +179,12 @@ def check_file(
     try:
         raw = read_table(source, name=name, limits=settings)
     except UnreadableFile as exc:
-        return FileCheck(kind=kind or "incidents", error=str(exc))
+        return FileCheck(kind=kind or "incidents", error=str(exc), unreadable=True)
+    if refuse_incidents and kind == "sightings" and (
+            {normalise_name(c) for c in raw.columns} & _INCIDENT_ONLY or raw.attrs.get("layout")):
+        return FileCheck(kind="incidents", result=None, error=(
+            "looks like an incidents file (it has an incident id column, or a police "
+            "layout); the watcher takes ANPR reads only: use 'harewatch ingest incidents'"))
     layout = raw.attrs.get("layout")
     if kind is None or (layout_refines and kind == "incidents"):
         kind = guess_kind(raw.columns, layout) if kind is None else _LAYOUT_KIND.get(layout, kind)

@@ -4,14 +4,17 @@
 looks at the files directly in the incoming folder and processes the new
 ones, oldest first (by modification time, then name):
 
-1. read (:func:`geo.readers.read_table`) and validate
-   (:func:`geo.sightings.validate_sightings`);
-2. ingest the accepted reads and the rejected rows (:func:`geo.store.ingest`,
-   idempotent);
+1. read and validate it through the one read-and-validate path
+   (:func:`geo.pipeline.ingest.check_file`): every row accepted or
+   rejected with its reason (a bad line rejects that row, not the file);
+2. ingest the accepted reads in one store commit and write the rejected
+   rows with their reasons to the store's rejects CSV
+   (:func:`geo.io.store.write.ingest`, idempotent);
 3. raise alerts from *all* the file's accepted reads, not only the rows new
-   to the store (:func:`geo.alerts.raise_alerts`, idempotent), against the
-   incidents in the store;
-4. write the file's row in the ledger (:class:`geo.alerts.AlertStore`).
+   to the store (:func:`raise_alerts`, idempotent), against the incidents
+   in the store;
+4. write the file's row in the ledger (:class:`geo.io.alert_db.AlertStore`),
+   with the rejected-row count and the rejects CSV.
 
 Crash safety: the ledger row is written last and every step before it is
 idempotent, so a file interrupted by a crash is simply processed again on
@@ -33,12 +36,19 @@ Which files
   a known name but new content is new data and is processed; the same
   content under another name is recorded as ``duplicate of <name>`` and not
   processed again.
-* A file that cannot be used (unreadable, empty, garbage, wrong columns,
-  an incidents file, every row rejected) is recorded with status
-  ``rejected`` and the reason, and logged; the other files go on. It is not
-  retried unless its content changes. Problems that are not the file's
-  fault (disk full, database locked) are logged and the file is retried at
-  the next poll.
+* A file with some bad rows is ``ingested``: its good rows are stored and
+  alerted on, the bad rows are counted and listed (row, reason) in the
+  rejects CSV named in the ledger.
+* A file that was read but holds nothing usable (every row rejected, only
+  a header, an incidents file) is recorded as ``rejected`` with the reason.
+* A file that could not be read at all (garbage, broken workbook, empty,
+  undecodable) is recorded as ``unreadable`` with the reason and reported
+  at every ``--once`` run; it is processed again as soon as its content
+  changes, or on request (:meth:`Watcher.retry`, ``harewatch watch --retry
+  NAME`` / ``--retry-all``; a running watcher notices such a request at its
+  next poll).
+* Problems that are not the file's fault (disk full, database locked) are
+  logged and the file is retried at the next poll.
 
 Incidents (for the ladder) come from the store and are reloaded only when
 its incident files change. One watcher per data folder.
@@ -55,22 +65,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geo._config import DEFAULTS
 from geo.alerts import apply_cooldown, empty_alerts, find_alerts
 from geo.areas import ForceAreas
-from geo.errors import InputError, UnreadableFile
+from geo.errors import InputError
 from geo.io.alert_db import AlertStore
-from geo.io.readers import CSV_SUFFIXES, EXCEL_SUFFIXES, GEO_SUFFIXES, PARQUET_SUFFIXES, read_table
-from geo.io.store.layout import incidents_paths
-from geo.io.store.read import read_incidents
+from geo.io.readers import CSV_SUFFIXES, EXCEL_SUFFIXES, GEO_SUFFIXES, PARQUET_SUFFIXES
+from geo.io.store.read import read_incidents, store_version
 from geo.io.store.write import ingest
+from geo.pipeline.ingest import FileCheck, check_file
 from geo.privacy import mask_plate
 from geo.schema import LONDON
 from geo.seasons import season_of
-from geo.validate.columns import normalise_name
-from geo.validate.sightings import validate_sightings
 
 __all__ = [
     "FileOutcome",
@@ -78,12 +87,12 @@ __all__ = [
     "WATCHED_SUFFIXES",
     "format_alerts",
     "format_outcome",
+    "raise_alerts",
 ]
 
 #: File extensions the watcher picks up (those :func:`geo.readers.read_table` reads).
 WATCHED_SUFFIXES: tuple[str, ...] = CSV_SUFFIXES + EXCEL_SUFFIXES + GEO_SUFFIXES + PARQUET_SUFFIXES
 _SKIPPED_ENDINGS = (".tmp", ".part", ".partial", "~")
-_INCIDENT_ID_COLUMNS = {"incidentid", "incidentref", "incidentreference", "incidentnumber"}
 
 
 def _stderr(msg: str) -> None:
@@ -107,14 +116,20 @@ class FileOutcome:
         Size in bytes and modification time (ns since the epoch) when read.
     sha256 : str
         Hash of the content processed.
-    status : {"ingested", "rejected"}
+    status : {"ingested", "rejected", "unreadable"}
+        ``ingested``: the accepted rows are stored (``rows_rejected`` may be
+        > 0); ``rejected``: read, but nothing usable; ``unreadable``: could
+        not be read at all (retried when it changes or on request).
     reason : str
-        Why the file was rejected, or ``"duplicate of <name>"``; ``""`` otherwise.
+        Why rows or the file were rejected, or ``"duplicate of <name>"``;
+        ``""`` when every row was stored.
     rows, rows_added, rows_already_stored, rows_rejected : int
         Data rows read; accepted rows new to the store; accepted rows already
         stored; rejected rows (written to the store's rejects CSV).
     alerts_raised : int
         Alerts newly stored.
+    rejects_path : str
+        The store's rejects CSV listing each rejected row and its reason ("" if none).
     processed_at : Timestamp
         When processing finished (UTC).
     alerts : DataFrame
@@ -132,6 +147,7 @@ class FileOutcome:
     rows_already_stored: int = 0
     rows_rejected: int = 0
     alerts_raised: int = 0
+    rejects_path: str = ""
     processed_at: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.now(tz="UTC"))
     alerts: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
@@ -139,7 +155,8 @@ class FileOutcome:
         """The ledger row (:data:`geo.alerts.LEDGER_COLUMNS`)."""
         return {k: getattr(self, k) for k in (
             "name", "size", "mtime_ns", "sha256", "status", "reason", "rows", "rows_added",
-            "rows_already_stored", "rows_rejected", "alerts_raised", "processed_at")}
+            "rows_already_stored", "rows_rejected", "alerts_raised", "processed_at",
+            "rejects_path")}
 
 
 def format_outcome(o: FileOutcome) -> str:
@@ -226,6 +243,7 @@ class Watcher:
         self.log = log or _stderr
         self.store = AlertStore(self.data_dir)
         self._known = self.store.known_files()
+        self._ledger_version = self.store.changed_elsewhere()
         self._seen: dict[str, tuple[int, int, float]] = {}  # name -> size, mtime_ns, since
         self._incidents: pd.DataFrame | None = None
         self._incidents_sig: tuple | None = None
@@ -280,57 +298,79 @@ class Watcher:
 
     # ------------------------------------------------------------------ processing
     def _incidents_now(self) -> pd.DataFrame | None:
-        """Stored incidents, reloaded only when the incident files changed."""
-        for _ in range(3):
-            try:
-                paths = incidents_paths(self.data_dir)
-                sig = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
-                if sig != self._incidents_sig:
-                    self._incidents = read_incidents(self.data_dir) if paths else None
-                    self._incidents_sig = sig
-                return self._incidents
-            except FileNotFoundError:  # a part replaced while listing: list again
-                continue
-        raise FileNotFoundError(f"incident files in {self.data_dir} keep changing")
+        """Stored incidents, reloaded only when the incidents table has a new version."""
+        version = store_version(self.data_dir)["incidents"]
+        if version != self._incidents_sig:
+            self._incidents = read_incidents(self.data_dir) if version >= 0 else None
+            self._incidents_sig = version
+        return self._incidents
 
-    def _validate(self, name: str, data: bytes):
-        """ValidationResult, or the reason the file is rejected as a whole."""
+    def _check(self, name: str, data: bytes) -> FileCheck:
+        """The file read and validated as ANPR reads (never raises for bad content)."""
         try:
-            raw = read_table(data, name=name)
-        except UnreadableFile as exc:
-            return str(exc)
-        if {normalise_name(c) for c in raw.columns} & _INCIDENT_ID_COLUMNS:
-            return ("looks like an incidents file (it has an incident id column); "
-                    "the watcher takes ANPR reads only: use 'harewatch ingest incidents'")
-        if len(raw) == 0:
-            return "no data rows (only a header)"
-        try:
-            result = validate_sightings(raw, self.areas)
+            return check_file(data, self.areas, name=name, kind="sightings",
+                              refuse_incidents=True)
         except Exception as exc:  # any content problem rejects the file, never stops the watcher
-            return f"cannot be validated ({type(exc).__name__}: {exc})"
-        return result
+            return FileCheck(kind="sightings",
+                             error=f"cannot be validated ({type(exc).__name__}: {exc})")
 
     def _process(self, name: str, data: bytes, size: int, mtime_ns: int,
                  sha: str) -> FileOutcome:
         base = {"name": name, "size": size, "mtime_ns": mtime_ns, "sha256": sha}
-        result = self._validate(name, data)
-        if isinstance(result, str):
-            return FileOutcome(**base, status="rejected", reason=result)
+        check = self._check(name, data)
+        if not check.ok:
+            status = "unreadable" if check.unreadable else "rejected"
+            return FileOutcome(**base, status=status, reason=str(check.error))
+        result = check.result
+        if result.rows == 0:
+            return FileOutcome(**base, status="rejected", reason="no data rows (only a header)")
         report = ingest(result, self.data_dir)
-        status, reason = "ingested", ""
-        if result.n_accepted == 0:
-            first = result.rejects.iloc[0]
-            status = "rejected"
-            reason = (f"all {result.rows} rows rejected (row {int(first['row'])}: "
-                      f"{first['reason']}); reasons in {report.rejects_path}")
         alerts = raise_alerts(result.accepted, self._incidents_now(), self.store,
                               start_month=self.start_month, cooldown_h=self.cooldown_h,
                               source_file=name)
         return FileOutcome(
-            **base, status=status, reason=reason, rows=result.rows,
+            **base, status="ingested" if result.n_accepted else "rejected",
+            reason=_rejects_reason(result, report.rejects_path), rows=result.rows,
             rows_added=report.rows_added, rows_already_stored=report.rows_already_stored,
             rows_rejected=report.rows_rejected, alerts_raised=len(alerts), alerts=alerts,
+            rejects_path="" if report.rejects_path is None else str(report.rejects_path),
         )
+
+    def retry(self, names: list[str] | None = None) -> list[str]:
+        """Process files again at the next poll (e.g. fixed, or read by a newer harewatch).
+
+        Parameters
+        ----------
+        names : list of str, optional
+            File names in the incoming folder (any status). None: every file
+            recorded as ``unreadable`` or ``rejected`` that is still there.
+
+        Returns
+        -------
+        list of str
+            The names taken out of the ledger.
+        """
+        if names is None:
+            ledger = self.store.processed_files()
+            failed = ledger[ledger["status"].isin(["unreadable", "rejected"])]["name"]
+            names = [n for n in failed if (self.incoming / n).is_file()]
+        forgotten = self.store.forget_files(names)
+        self._known = self.store.known_files()
+        return forgotten
+
+    def unreadable(self) -> pd.DataFrame:
+        """Ledger rows of files that could not be read and are still in the incoming folder."""
+        ledger = self.store.processed_files()
+        bad = ledger[ledger["status"] == "unreadable"]
+        here = np.array([(self.incoming / n).is_file() for n in bad["name"]], dtype=bool)
+        return bad[here].reset_index(drop=True)
+
+    def _refresh_known(self) -> None:
+        """Reload the ledger when another process changed it (e.g. ``watch --retry``)."""
+        version = self.store.changed_elsewhere()
+        if version != self._ledger_version:
+            self._ledger_version = version
+            self._known = self.store.known_files()
 
     def _handle(self, name: str, size: int, mtime_ns: int) -> FileOutcome | None:
         path = self.incoming / name
@@ -381,6 +421,7 @@ class Watcher:
             One per file processed (files skipped or left for later: none).
         """
         outcomes = []
+        self._refresh_known()
         for mtime_ns, name, size in self._ready():
             if stop is not None and stop.is_set():
                 break
@@ -440,6 +481,17 @@ class Watcher:
 
 
 
+
+
+def _rejects_reason(result, rejects_path) -> str:
+    """``"3 of 8000 rows rejected (row 8000: ...); rows and reasons in <csv>"``, or ""."""
+    if not result.n_rejected:
+        return ""
+    first = result.rejects.iloc[0]
+    lead = (f"all {result.rows} rows rejected" if result.n_accepted == 0
+            else f"{result.n_rejected} of {result.rows} rows rejected")
+    return (f"{lead} (row {int(first['row'])}: {first['reason']}); rows and reasons in "
+            f"{rejects_path}")
 
 
 def raise_alerts(

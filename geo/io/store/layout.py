@@ -1,4 +1,19 @@
-"""Store layout: where files live, the sightings partition scheme (season, month, plate bucket), the writer lock.
+"""Store layout: where tables live, the sightings partition scheme (season, month, plate bucket), the writer lock.
+
+A store (``data_dir``) holds::
+
+    tables/incidents/                    Delta Lake table of accepted incidents
+    tables/sightings/                    Delta Lake table of accepted ANPR reads, partitioned
+      _layout.json                       {"version": 3, "format": "delta", "buckets": 16,
+                                          "season_start_month": 9, "hash": "fnv1a64-utf8"}
+      season=<label>/month=<YYYY-MM>/bucket=<NN>/part-<token>-<sha256>.parquet
+    rejects/<kind>-<UTC stamp>-<uuid8>.csv
+    alerts/alerts.sqlite                 the watcher's alerts and ledger
+    .harewatch-store.lock                the writer lock
+
+Stores of harewatch 0.1.0/0.2.0 (``incidents/part-*.parquet``,
+``sightings/...``) are moved into the tables by ``harewatch store upgrade``
+(:mod:`geo.io.store.legacy`).
 """
 
 from __future__ import annotations
@@ -34,9 +49,6 @@ __all__ = [
     "SightingsLayout",
     "default_data_dir",
     "store_root",
-    "visible",
-    "flat_files",
-    "incidents_paths",
     "check_lock_timeout",
     "writer_lock",
     "sightings_layout",
@@ -47,6 +59,9 @@ __all__ = [
     "season_name",
     "as_utc",
     "month_window",
+    "layout_path",
+    "read_layout_file",
+    "STORE_SORT_KEYS",
 ]
 
 
@@ -55,9 +70,7 @@ __all__ = [
 DEFAULT_BUCKETS = 16
 
 
-#: Name of the plate hash this code uses (recorded in ``_layout.json``): pandas'
-#: ``hash_pandas_object`` (SipHash-2-4 of the UTF-8 plate, key "0123456789123456",
-#: then pandas' 64-bit mix) of an object Series, as uint64, modulo the buckets.
+#: Name of the plate hash this code uses (recorded in ``_layout.json``):
 #: FNV-1a, 64-bit, over the plate's UTF-8 bytes (http://www.isthe.com/chongo/tech/comp/fnv/):
 #: a published, library-independent hash, so a store's buckets never depend on a package version.
 PLATE_HASH = "fnv1a64-utf8"
@@ -67,7 +80,7 @@ PLATE_HASH = "fnv1a64-utf8"
 
 
 
-_LAYOUT_VERSION = 2
+_LAYOUT_VERSION = 3
 
 
 LAYOUT_FILE = "_layout.json"
@@ -113,7 +126,7 @@ class SightingsLayout:
 
     def to_dict(self) -> dict:
         """The ``_layout.json`` content."""
-        return {"version": _LAYOUT_VERSION, "buckets": self.buckets,
+        return {"version": _LAYOUT_VERSION, "format": "delta", "buckets": self.buckets,
                 "season_start_month": self.season_start_month, "hash": self.hash}
 
 
@@ -126,20 +139,9 @@ def store_root(data_dir: str | os.PathLike | None) -> Path:
     return Path(data_dir) if data_dir is not None else default_data_dir()
 
 
-def visible(name: str) -> bool:
-    return not name.startswith((".", "_"))
-
-
-def flat_files(folder: Path) -> list[Path]:
-    """Visible ``*.parquet`` files directly in ``folder`` (sorted)."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob("*.parquet") if visible(p.name) and p.is_file())
-
-
-def incidents_paths(data_dir: str | os.PathLike) -> list[Path]:
-    """Parquet files holding stored incidents (sorted)."""
-    return flat_files(Path(data_dir) / "incidents")
+def layout_path(data_dir: str | os.PathLike) -> Path:
+    """``<data_dir>/tables/sightings/_layout.json``."""
+    return Path(data_dir) / "tables" / "sightings" / LAYOUT_FILE
 
 
 def check_lock_timeout(lock_timeout_s: float) -> float:
@@ -190,8 +192,8 @@ def sightings_layout(data_dir: str | os.PathLike) -> SightingsLayout:
     Returns
     -------
     SightingsLayout
-        From ``<data_dir>/sightings/_layout.json``; the default layout
-        (:data:`DEFAULT_BUCKETS` buckets, seasons from September,
+        From ``<data_dir>/tables/sightings/_layout.json``; the default
+        layout (:data:`DEFAULT_BUCKETS` buckets, seasons from September,
         :data:`PLATE_HASH`) when the store has none yet.
 
     Raises
@@ -199,28 +201,40 @@ def sightings_layout(data_dir: str | os.PathLike) -> SightingsLayout:
     ValueError
         ``_layout.json`` unreadable, of another version, or with bad values.
     """
-    path = Path(data_dir) / "sightings" / LAYOUT_FILE
+    return read_layout_file(layout_path(data_dir), _LAYOUT_VERSION)
+
+
+def read_layout_file(path: Path, version: int) -> SightingsLayout:
+    """A ``_layout.json`` of the given version (the default layout when the file is missing)."""
     if not path.is_file():
         return SightingsLayout()
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        version = raw["version"]
+        found = raw["version"]
         layout = SightingsLayout(buckets=_check_buckets(raw["buckets"]),
                                  season_start_month=check_start_month(raw["season_start_month"]),
                                  hash=str(raw["hash"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: not a valid sightings layout file ({exc})") from exc
-    if version != _LAYOUT_VERSION:
-        raise InputError(f"{path}: layout version {version!r} is not supported "
-                         f"(this harewatch reads version {_LAYOUT_VERSION})")
+    if found != version:
+        raise InputError(f"{path}: layout version {found!r} is not supported here "
+                         f"(expected version {version})")
     return layout
 
 
-def _write_layout(folder: Path, layout: SightingsLayout) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".tmp-layout-{uuid.uuid4().hex}.json"
-    tmp.write_text(json.dumps(layout.to_dict(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / LAYOUT_FILE)
+def _write_layout(path: Path, layout: SightingsLayout) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-layout-{uuid.uuid4().hex}.json")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(layout.to_dict(), indent=2) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def init_sightings_store(
@@ -231,7 +245,8 @@ def init_sightings_store(
     Parameters
     ----------
     data_dir : path
-        Store root; ``<data_dir>/sightings/_layout.json`` is written when missing.
+        Store root; ``<data_dir>/tables/sightings/_layout.json`` is written
+        when missing (the table itself is created by the first write).
     buckets : int, default 16
         Plate buckets, 1..100.
     season_start_month : int, default 9
@@ -250,19 +265,19 @@ def init_sightings_store(
     """
     buckets = _check_buckets(buckets)
     season_start_month = check_start_month(season_start_month)
-    folder = Path(data_dir) / "sightings"
-    if (folder / LAYOUT_FILE).is_file():
+    path = layout_path(data_dir)
+    if path.is_file():
         have = sightings_layout(data_dir)
         if (have.buckets, have.season_start_month) != (buckets, season_start_month):
             raise InputError(
-                f"sightings store {folder} already has buckets={have.buckets}, "
+                f"sightings store {path.parent} already has buckets={have.buckets}, "
                 f"season_start_month={have.season_start_month}; asked for buckets={buckets}, "
                 f"season_start_month={season_start_month}. A store's layout cannot change: "
                 "use another --data-dir"
             )
         return have
     layout = SightingsLayout(buckets=buckets, season_start_month=season_start_month)
-    _write_layout(folder, layout)
+    _write_layout(path, layout)
     return layout
 
 
@@ -346,41 +361,3 @@ def month_window(
 
 
 STORE_SORT_KEYS = ("read_at", "vrm", "camera_id", "source_row")
-
-
-def _scan_dir(path: Path) -> list[os.DirEntry]:
-    with os.scandir(path) as it:
-        return sorted((e for e in it if visible(e.name)), key=lambda e: e.name)
-
-
-def partition_files(folder: Path, keep_month, keep_bucket) -> list[tuple[int, int, Path]]:
-    """``(month code, bucket, file)`` of every partitioned file passing both filters."""
-    out: list[tuple[int, int, Path]] = []
-    if not folder.is_dir():
-        return out
-    for s in _scan_dir(folder):
-        if not s.is_dir():
-            continue  # legacy part-*.parquet (see flat_files) and other files
-        if not SEASON_RE.match(s.name):
-            raise InputError(f"unexpected folder {s.path} in the sightings store "
-                             "(expected season=<label>)")
-        for m in _scan_dir(Path(s.path)):
-            mm = MONTH_RE.match(m.name)
-            if not mm or not m.is_dir():
-                raise InputError(f"unexpected entry {m.path} in the sightings store "
-                                 "(expected a folder month=YYYY-MM)")
-            code = int(mm.group(1)) * 12 + int(mm.group(2)) - 1
-            if not keep_month(code):
-                continue
-            for b in _scan_dir(Path(m.path)):
-                bm = BUCKET_RE.match(b.name)
-                if not bm or not b.is_dir():
-                    raise InputError(f"unexpected entry {b.path} in the sightings store "
-                                     "(expected a folder bucket=NN)")
-                bucket = int(bm.group(1))
-                if not keep_bucket(bucket):
-                    continue
-                for f in _scan_dir(Path(b.path)):
-                    if f.name.endswith(".parquet") and f.is_file():
-                        out.append((code, bucket, Path(f.path)))
-    return out

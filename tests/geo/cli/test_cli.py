@@ -77,7 +77,7 @@ def test_hotspots_json_contract(incidents_csv, boundaries_path, capsys):
     code = main(["hotspots", "--incidents", str(incidents_csv), "--season", "2021-22", "--eps-m", "500",
                  "--min-samples", "5", "--boundaries", str(boundaries_path), "--format", "json"])
     captured = capsys.readouterr()
-    assert code == 0
+    assert code == 1  # done, but 2 rows of the input were rejected
     out = json.loads(captured.out)
     assert "skipped 2 rejected" in captured.err
     assert out["noise"] == 3
@@ -92,7 +92,7 @@ def test_hotspots_json_contract(incidents_csv, boundaries_path, capsys):
 def test_offenders_json_contract(incidents_csv, boundaries_path, capsys):
     code = main(["offenders", "--incidents", str(incidents_csv), "--season", "2021-22",
                  "--boundaries", str(boundaries_path), "--format", "json"])
-    assert code == 0
+    assert code == 1  # 2 rejected rows skipped
     out = json.loads(capsys.readouterr().out)
     by_subject = {o["subject"]: o for o in out["offenders"]}
     ab = by_subject["AB12CDE"]
@@ -123,14 +123,14 @@ def test_ingest_twice_adds_nothing_the_second_time(incidents_csv, boundaries_pat
     store = tmp_path / "store"
     args = ["ingest", "incidents", str(incidents_csv), "--data-dir", str(store),
             "--boundaries", str(boundaries_path)]
-    assert main(args) == 1  # the exit-code table: 1 = some rows rejected (stored all the same)
+    assert main(args) == 1  # stored, but 2 rows rejected
     first = json.loads(capsys.readouterr().out)
     assert (first["rows"], first["accepted"], first["rejected"]) == (12, 10, 2)
     assert (first["rows_added"], first["rows_already_stored"]) == (10, 0)
     assert main(args) == 1
     second = json.loads(capsys.readouterr().out)
     assert (second["rows_added"], second["rows_already_stored"]) == (0, 10)
-    # the store now answers hotspots without --incidents
+    # the store now answers hotspots without --incidents (nothing rejected: exit 0)
     assert main(["hotspots", "--data-dir", str(store), "--season", "2021-22", "--eps-m", "500",
                  "--min-samples", "5", "--boundaries", str(boundaries_path)]) == 0
     assert json.loads(capsys.readouterr().out)["hotspots"][0]["n"] == 7
@@ -174,3 +174,52 @@ def test_boundaries_show_names_the_seven_and_the_licence(boundaries_path, capsys
     for name in ("Norfolk", "Suffolk", "Cambridgeshire", "Bedfordshire", "Hertfordshire", "Essex", "Kent"):
         assert name in out
     assert "Open Government Licence" in out
+
+
+def test_ingest_exit_codes_follow_the_table(tmp_path, boundaries_path, capsys):
+    """0 every row stored, 1 some rows rejected (the rest stored), 2 nothing usable."""
+    store = tmp_path / "store"
+    lat, lon = _latlon(545000, 258000)
+    files = {
+        "clean.csv": f"id,datetime,lat,lon\nA,2021-10-01 20:00,{lat},{lon}\n",
+        "some_bad.csv": f"id,datetime,lat,lon\nB,2021-10-01 20:00,{lat},{lon}\nC,soon,{lat},{lon}\n",
+        "all_bad.csv": f"id,datetime,lat,lon\nD,soon,{lat},{lon}\nE,,{lat},{lon}\n",
+        "header.csv": "id,datetime,lat,lon\n",
+        "broken.xlsx": "not a workbook",
+    }
+    codes = {}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        codes[name] = main(["ingest", "incidents", str(tmp_path / name), "--data-dir", str(store),
+                            "--boundaries", str(boundaries_path)])
+        codes[name + ":err"] = capsys.readouterr().err
+    assert (codes["clean.csv"], codes["some_bad.csv"], codes["all_bad.csv"],
+            codes["header.csv"], codes["broken.xlsx"]) == (0, 1, 2, 2, 2)
+    assert "1 of 2 rows of" in codes["some_bad.csv:err"] and "rejects" in codes["some_bad.csv:err"]
+    assert "all 2 rows rejected (row 1:" in codes["all_bad.csv:err"]
+    assert "no data rows" in codes["header.csv:err"] and "broken.xlsx" in codes["broken.xlsx:err"]
+    from geo.io.store.read import read_incidents
+
+    assert sorted(read_incidents(store)["incident_id"]) == ["A", "B"]
+    # validate follows the same table
+    assert main(["validate", str(tmp_path / "all_bad.csv"), "--boundaries",
+                 str(boundaries_path)]) == 2
+
+
+def test_store_history_and_correction_via_cli(tmp_path, boundaries_path, capsys):
+    store = tmp_path / "store"
+    lat, lon = _latlon(545000, 258000)
+    path = tmp_path / "inc.csv"
+    path.write_text(f"id,datetime,lat,lon,notes\nA,2021-10-01 20:00,{lat},{lon},first\n")
+    assert main(["ingest", "incidents", str(path), "--data-dir", str(store),
+                 "--boundaries", str(boundaries_path)]) == 0
+    capsys.readouterr()
+    path.write_text(f"id,datetime,lat,lon,notes\nA,2021-10-01 21:00,{lat},{lon},first\n")
+    assert main(["ingest", "incidents", str(path), "--data-dir", str(store),
+                 "--boundaries", str(boundaries_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["rows_added"], out["rows_corrected"], out["rows_already_stored"]) == (0, 1, 0)
+    assert main(["store", "history", "--data-dir", str(store), "--table", "incidents"]) == 0
+    versions = json.loads(capsys.readouterr().out)["versions"]
+    assert [(v["version"], v["operation"], v["rows_corrected"]) for v in versions] == [
+        (2, "ingest", 1), (1, "ingest", 0), (0, "create", 0)]

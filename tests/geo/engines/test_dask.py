@@ -17,6 +17,7 @@ from pyproj import Transformer
 from geo.cli import main
 from geo.engines.dask import crossings_dask, dask_client, offenders_dask, write_crossings_dask
 from geo.engines.duckdb import crossings_from_parquet, offenders_from_store
+from geo.errors import StoreCorrupt
 from geo.io.store.layout import init_sightings_store
 from geo.io.store.read import sightings_partitions, sightings_paths
 from geo.io.store.write import write_sightings
@@ -184,12 +185,18 @@ def test_default_client_is_used(hand_store, client):
     assert len(got) == 6
 
 
-def test_bad_file_is_named(tmp_path, client):
+@pytest.mark.parametrize("damage", ["replaced", "missing"])
+def test_damaged_or_missing_file_is_named(tmp_path, client, damage):
     init_sightings_store(tmp_path, buckets=2)
     (path,) = write_sightings(make_reads(HAND_READS[:1]), tmp_path)
-    make_reads(HAND_READS[:1]).drop(columns=["camera_id"]).to_parquet(path)
-    with pytest.raises(ValueError, match=rf"{path.name}.*camera_id"):
-        crossings_dask(tmp_path, client=client)
+    if damage == "replaced":
+        make_reads(HAND_READS[:1]).drop(columns=["camera_id"]).to_parquet(path)
+        problem = "content does not match"
+    else:
+        path.unlink()
+        problem = "missing"
+    with pytest.raises(StoreCorrupt, match=rf"{path.name} \({problem}"):
+        crossings_dask(tmp_path, client=client)  # checked on the worker, raised here
 
 
 # --------------------------------------------------------------------------- random store

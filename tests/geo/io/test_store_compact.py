@@ -1,4 +1,4 @@
-"""Store writer lock and compaction of small sightings parts."""
+"""Store writer lock and compaction of small sightings files (atomic: one commit)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from filelock import FileLock
 import geo.io.store.maintain as store_maintain
 from geo.cli import main
 from geo.engines.duckdb import crossings_from_parquet
-from geo.errors import StoreLockTimeout
+from geo.errors import LegacyLayoutError, StoreLockTimeout, StoreWriteFailed
 from geo.io.store.layout import STORE_LOCK_FILE
 from geo.io.store.maintain import CompactReport, compact_sightings
 from geo.io.store.read import read_sightings, sightings_paths
@@ -64,7 +64,9 @@ def _store(areas, root: Path) -> Path:
 
 
 def _files(root: Path, rel: Path) -> list[str]:
-    return sorted(p.name for p in (root / "sightings" / rel).glob("*.parquet"))
+    """Live files (current table version) of one partition."""
+    folder = root / "tables" / "sightings" / rel
+    return sorted(p.name for p in sightings_paths(root) if p.parent == folder)
 
 
 def _reads(root: Path) -> pd.DataFrame:
@@ -85,25 +87,24 @@ def test_compaction_makes_one_sorted_file_with_same_reads_and_crossings(areas, t
     assert len(_files(root, OCT_09)) == 3 and len(_files(root, NOV_09)) == 2
     reads, crossings = _reads(root), _crossings(root)
     assert len(crossings) == 5  # 4 on 5 October, 1 on 3 November (20 October: new trip)
-    ingest_schema = pq.read_schema(next((root / "sightings" / OCT_03).glob("*.parquet")))
+    table = root / "tables" / "sightings"
+    ingest_schema = pq.read_schema(table / OCT_03 / _files(root, OCT_03)[0])
 
     report = compact_sightings(root)
 
     assert report == CompactReport(folders=2, files_before=5, files_after=2, rows=8,
                                    bytes_before=report.bytes_before,
-                                   bytes_after=report.bytes_after)
+                                   bytes_after=report.bytes_after, commits=1)
     assert report.bytes_after < report.bytes_before
     assert len(_files(root, OCT_09)) == 1 and len(_files(root, NOV_09)) == 1
-    assert len(_files(root, OCT_03)) == 1  # a single part is left alone
-    assert not list((root / "sightings").rglob(".tmp*"))
+    assert len(_files(root, OCT_03)) == 1  # a single file is left alone
     pd.testing.assert_frame_equal(_reads(root), reads)
     pd.testing.assert_frame_equal(_crossings(root), crossings)
-    # same schema, CRS and geometry encoding as an ingest part; sorted by plate, time, camera
-    path = root / "sightings" / OCT_09 / _files(root, OCT_09)[0]
+    # same schema as an ingest file; page checksums; sorted by plate, time, camera
+    path = table / OCT_09 / _files(root, OCT_09)[0]
     schema = pq.read_schema(path)
     assert schema.remove_metadata().equals(ingest_schema.remove_metadata())
-    assert json.loads(schema.metadata[b"geo"]) == json.loads(ingest_schema.metadata[b"geo"])
-    stored = pq.read_table(path).to_pandas()
+    stored = pq.read_table(path, page_checksum_verification=True).to_pandas()
     assert stored["read_at"].is_monotonic_increasing and len(stored) == 6
     assert json.dumps(report.to_dict())
 
@@ -132,11 +133,11 @@ def test_before_keeps_months_not_yet_closed(areas, tmp_path):
 def test_second_compaction_is_a_no_op_and_ingest_stays_idempotent(areas, tmp_path):
     root = _store(areas, tmp_path)
     compact_sightings(root)
-    files = sorted(p.relative_to(root) for p in root.rglob("*.parquet"))
+    files = sightings_paths(root)
     reads = _reads(root)
 
     assert compact_sightings(root) == CompactReport()
-    assert sorted(p.relative_to(root) for p in root.rglob("*.parquet")) == files
+    assert sightings_paths(root) == files
     for rows in BATCHES:  # re-ingesting compacted batches adds nothing
         report = ingest(_result(areas, rows), root)
         assert (report.rows_added, report.rows_already_stored) == (0, len(rows))
@@ -145,52 +146,46 @@ def test_second_compaction_is_a_no_op_and_ingest_stays_idempotent(areas, tmp_pat
     assert ingest(_result(areas, [*BATCHES[0], *new]), root).rows_added == 1
 
 
-def test_crash_between_write_and_delete_then_rerun(areas, tmp_path, monkeypatch):
+def test_failed_compaction_changes_nothing_then_rerun(areas, tmp_path, monkeypatch):
     root = _store(areas, tmp_path)
-    reads, crossings = _reads(root), _crossings(root)
-    real_remove = store_maintain._remove_parts
+    files, reads, crossings = sightings_paths(root), _reads(root), _crossings(root)
+    on_disk = sorted((root / "tables").rglob("*.parquet"))
 
-    def crash(paths):
-        real_remove(paths[:1])  # one old part deleted, then the process dies
-        raise OSError("simulated crash")
+    def crash(*args, **kwargs):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_maintain, "_remove_parts", crash)
-    with pytest.raises(OSError, match="simulated crash"):
+    monkeypatch.setattr(store_maintain, "commit", crash)  # files written, commit fails
+    with pytest.raises(StoreWriteFailed, match=str(root)):
         compact_sightings(root)
-    assert len(_files(root, OCT_09)) == 3  # 2 old parts + the new file
-    assert len(read_sightings(root)) == len(reads) + 4  # 4 reads now stored twice
-    pd.testing.assert_frame_equal(_crossings(root), crossings)  # scans unaffected
+    assert sightings_paths(root) == files  # the store is as it was
+    assert sorted((root / "tables").rglob("*.parquet")) == on_disk  # new files removed
+    pd.testing.assert_frame_equal(_reads(root), reads)
 
-    monkeypatch.setattr(store_maintain, "_remove_parts", real_remove)
+    monkeypatch.undo()
     report = compact_sightings(root)
-    assert report.duplicates_dropped == 4
-    assert len(_files(root, OCT_09)) == 1 and len(_files(root, NOV_09)) == 1
+    assert (report.folders, report.duplicates_dropped) == (2, 0)
     pd.testing.assert_frame_equal(_reads(root), reads)
     pd.testing.assert_frame_equal(_crossings(root), crossings)
 
 
-def test_reads_seen_twice_do_not_change_crossings(areas, tmp_path):
-    # what a scan racing a compaction may see: old parts and the new file together
-    tie = [("CD34AAJ", "2021-10-07T10:00:00Z", CAMBS, "C7"),
-           ("CD34AAJ", "2021-10-07T10:00:00Z", NORFOLK, "N7"),  # same time, other force
-           ("CD34AAJ", "2021-10-07T11:00:00Z", CAMBS, "C7")]
+def test_files_outside_the_current_version_are_never_read(areas, tmp_path):
     root = _store(areas, tmp_path)
-    ingest(_result(areas, tie), root)
-    once = _crossings(root)
-    assert len(once) == 7
+    once, n = _crossings(root), len(read_sightings(root))
+    compact_sightings(root)  # the replaced files stay on disk (time travel) until vacuum
     for path in sightings_paths(root):
-        shutil.copy(path, path.with_name("part-zz-copy-" + path.name))
-    assert len(read_sightings(root)) == 2 * (9 + 3)
+        shutil.copy(path, path.with_name("part-zz-copy-" + path.name))  # stray copies
+    assert len(read_sightings(root)) == n
     pd.testing.assert_frame_equal(_crossings(root), once)
+    table = root / "tables" / "sightings"
+    assert len(list(table.rglob("*.parquet"))) > len(sightings_paths(root))
 
 
-def test_legacy_files_are_left_alone(areas, tmp_path):
+def test_legacy_files_stop_compaction(areas, tmp_path):
     root = _store(areas, tmp_path)
-    legacy = root / "sightings" / "part-legacy.parquet"
-    shutil.copy(sightings_paths(root)[0], legacy)
-    report = compact_sightings(root)
-    assert report.legacy_files == 1 and report.folders == 2
-    assert legacy.is_file()
+    (root / "sightings").mkdir()
+    shutil.copy(sightings_paths(root)[0], root / "sightings" / "part-legacy.parquet")
+    with pytest.raises(LegacyLayoutError, match="store upgrade"):
+        compact_sightings(root)
 
 
 def test_cli_store_compact(areas, tmp_path, capsys):
@@ -198,12 +193,9 @@ def test_cli_store_compact(areas, tmp_path, capsys):
     assert main(["store", "compact", "--data-dir", str(root), "--before", "2021-11-01"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["folders"], out["files_before"], out["files_after"], out["rows"]) == (1, 3, 1, 6)
-    assert out["data_dir"] == str(root)
-    shutil.copy(sightings_paths(root)[0], root / "sightings" / "part-legacy.parquet")
+    assert out["data_dir"] == str(root) and out["incidents"]["files_before"] == 0
     assert main(["store", "compact", "--data-dir", str(root), "--min-files", "2"]) == 0
-    cap = capsys.readouterr()
-    assert json.loads(cap.out)["folders"] == 1 and json.loads(cap.out)["legacy_files"] == 1
-    assert "harewatch store upgrade" in cap.err
+    assert json.loads(capsys.readouterr().out)["folders"] == 1  # November now
     assert main(["store", "compact", "--data-dir", str(root), "--before", "soon"]) == 2
     assert "--before" in capsys.readouterr().err
 

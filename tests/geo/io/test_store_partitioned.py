@@ -1,4 +1,4 @@
-"""Partitioned sightings store: hive layout, pruning, idempotent ingest, legacy upgrade."""
+"""Partitioned sightings table: Delta partitions, pruning, idempotent ingest, upgrade of 0.1/0.2 stores."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from geo._frames import fnv1a64
 from geo.cli import main
 from geo.engines.duckdb import crossings_from_parquet
-from geo.errors import LegacyLayoutError
+from geo.errors import LegacyLayoutError, StoreCorrupt
 from geo.io.store.layout import (
     DEFAULT_BUCKETS,
     PLATE_HASH,
@@ -23,10 +23,16 @@ from geo.io.store.layout import (
     plate_buckets,
     sightings_layout,
 )
-from geo.io.store.maintain import upgrade_sightings_store
-from geo.io.store.read import read_sightings, sightings_partitions, sightings_paths
+from geo.io.store.maintain import upgrade_store
+from geo.io.store.read import (
+    read_incidents,
+    read_sightings,
+    sightings_partitions,
+    sightings_paths,
+)
 from geo.io.store.write import ingest, write_sightings
 from geo.schema import BNG, SIGHTING_COLUMNS
+from geo.validate.incidents import validate_incidents
 from geo.validate.sightings import validate_sightings
 
 CAMBS = ("545000", "258000")  # Cambridge: Cambridgeshire
@@ -60,7 +66,7 @@ def _accepted(areas, rows):
 
 
 def _rel(root: Path, paths) -> set[str]:
-    return {str(Path(p).relative_to(root / "sightings").parent) for p in paths}
+    return {str(Path(p).relative_to(root / "tables" / "sightings").parent) for p in paths}
 
 
 def test_fnv1a64_matches_the_published_test_vectors():
@@ -113,14 +119,15 @@ def test_layout_directories_with_bst_month_boundary(areas, tmp_path):
         "season=2021-22/month=2021-12/bucket=07",
     }
     assert all(p.name.startswith("part-") and p.suffix == ".parquet" for p in rep.part_paths)
-    layout = json.loads((tmp_path / "sightings" / "_layout.json").read_text())
-    assert layout == {"version": 2, "buckets": 16, "season_start_month": 9, "hash": PLATE_HASH}
+    layout = json.loads((tmp_path / "tables" / "sightings" / "_layout.json").read_text())
+    assert layout == {"version": 3, "format": "delta", "buckets": 16, "season_start_month": 9,
+                      "hash": PLATE_HASH}
     assert sightings_layout(tmp_path) == SightingsLayout(16, 9, PLATE_HASH)
 
 
 def test_init_layout_rules(areas, tmp_path):
     assert sightings_layout(tmp_path) == SightingsLayout(DEFAULT_BUCKETS, 9, PLATE_HASH)
-    assert not (tmp_path / "sightings").exists()  # reading the layout writes nothing
+    assert not (tmp_path / "tables").exists()  # reading the layout writes nothing
     assert init_sightings_store(tmp_path, buckets=4, season_start_month=1).buckets == 4
     assert init_sightings_store(tmp_path, buckets=4, season_start_month=1).season_start_month == 1
     with pytest.raises(ValueError, match="already has buckets=4.*cannot change"):
@@ -132,7 +139,7 @@ def test_init_layout_rules(areas, tmp_path):
     # calendar-year seasons, 4 buckets: AB12AAH -> 1, XY99AAG -> 3, CD34AAJ -> 3
     assert dirs == {"season=2021/month=2021-10/bucket=01", "season=2021/month=2021-11/bucket=03",
                     "season=2022/month=2022-10/bucket=01", "season=2022/month=2022-11/bucket=03"}
-    (tmp_path / "sightings" / "_layout.json").write_text('{"version": 3}')
+    (tmp_path / "tables" / "sightings" / "_layout.json").write_text('{"version": 2}')
     with pytest.raises(ValueError, match="_layout.json"):
         sightings_layout(tmp_path)
 
@@ -149,9 +156,10 @@ def test_ingest_is_idempotent_and_adds_only_new_rows(areas, tmp_path):
     assert (overlap.rows_added, overlap.rows_already_stored) == (3, 2)
     assert len(overlap.part_paths) == 2  # only the new rows' partitions get a file
     assert len(read_sightings(tmp_path)) == 7
-    # hidden files being written are never listed nor read
-    hidden = tmp_path / "sightings" / "season=2021-22" / "month=2021-10" / "bucket=09"
-    (hidden / ".tmp-half-written.parquet").write_bytes(b"not yet parquet")
+    # files not in the table's current version (e.g. an interrupted write's) are never read
+    folder = tmp_path / "tables" / "sightings" / "season=2021-22" / "month=2021-10" / "bucket=09"
+    (folder / "part-half-written.parquet").write_bytes(b"not yet parquet")
+    (folder / ".tmp-half-written.parquet").write_bytes(b"not yet parquet")
     assert len(sightings_paths(tmp_path)) == 4 and len(read_sightings(tmp_path)) == 7
 
 
@@ -172,7 +180,7 @@ def test_read_sightings_columns_and_order(areas, tmp_path):
 def test_write_sightings_plain_frame_without_check(areas, tmp_path):
     frame = pd.DataFrame(_accepted(areas, TWO_SEASONS).accepted.drop(columns="geometry"))
     written = write_sightings(frame, tmp_path)
-    assert len(written) == 4 and sorted(written) == sightings_paths(tmp_path)
+    assert len(written) == 4 and sorted(written) == sorted(sightings_paths(tmp_path))
     write_sightings(frame, tmp_path)  # no duplicate check: for generators
     back = read_sightings(tmp_path)
     assert len(back) == 14 and back.crs == BNG
@@ -219,7 +227,7 @@ def test_season_scan_does_not_open_other_seasons(areas, tmp_path):
     assert len(expected) == 2  # AB12AAH Cambs->Norfolk, XY99AAG Norfolk->Cambs
     for p in sightings_paths(tmp_path, season="2022-23"):  # poison the other season
         p.write_bytes(b"garbage, not parquet")
-    with pytest.raises(duckdb.Error):
+    with pytest.raises(StoreCorrupt, match="season=2022-23"):
         crossings_from_parquet(sightings_paths(tmp_path), season="2021-22")
     got = crossings_from_parquet(sightings_paths(tmp_path, season="2021-22", margin_h=6),
                                  season="2021-22")
@@ -258,34 +266,28 @@ def test_pruning_by_plates(areas, tmp_path):
     assert sightings_partitions(tmp_path, season="2021-22", plates=["XY99AAG"]) == {
         3: sightings_paths(tmp_path, season="2021-22", plates=["XY99AAG"])}
     # a store bucketed with another hash: never pruned by plate (and not written to)
-    layout_file = tmp_path / "sightings" / "_layout.json"
+    layout_file = tmp_path / "tables" / "sightings" / "_layout.json"
     layout_file.write_text(json.dumps({**json.loads(layout_file.read_text()), "hash": "other"}))
     assert sightings_paths(tmp_path, plates=["AB12AAH"]) == sightings_paths(tmp_path)
     with pytest.raises(ValueError, match="plate hash"):
         ingest(_accepted(areas, TWO_SEASONS[:1]), tmp_path)
 
 
-def test_readable_by_duckdb_hive_and_dask(areas, tmp_path):
+def test_readable_by_delta_readers_and_duckdb(areas, tmp_path):
+    from deltalake import DeltaTable
+
     ingest(_accepted(areas, TWO_SEASONS), tmp_path)
-    rows = duckdb.sql(
-        f"SELECT season, month, bucket, vrm, read_at FROM read_parquet("
-        f"'{tmp_path}/sightings/**/*.parquet', hive_partitioning = true) ORDER BY read_at"
-    ).df()
+    table = DeltaTable(str(tmp_path / "tables" / "sightings"))
+    con = duckdb.connect()
+    con.register("reads", table.to_pyarrow_dataset())
+    rows = con.sql("SELECT season, month, bucket, vrm, read_at FROM reads ORDER BY read_at").df()
     assert len(rows) == 7
     labels = rows[["season", "month", "bucket"]].astype(str).agg("/".join, axis=1)
     assert labels.tolist() == [
         "2021-22/2021-10/09", "2021-22/2021-10/09", "2021-22/2021-11/03", "2021-22/2021-11/03",
         "2022-23/2022-10/09", "2022-23/2022-10/09", "2022-23/2022-11/07",
     ]
-    dask = pytest.importorskip("dask")
-    import dask.dataframe as dd
-
-    with dask.config.set(scheduler="synchronous"):
-        ddf = dd.read_parquet(str(tmp_path / "sightings"))
-        assert {"season", "month", "bucket", *SIGHTING_COLUMNS} <= set(ddf.columns)
-        got = ddf[["vrm", "season"]].compute()
-    assert len(got) == 7
-    assert got.groupby("season", observed=True).size().to_dict() == {"2021-22": 4, "2022-23": 3}
+    assert table.metadata().partition_columns == ["season", "month", "bucket"]
 
 
 def _legacy_store(areas, root: Path, rows) -> None:
@@ -297,37 +299,73 @@ def _legacy_store(areas, root: Path, rows) -> None:
         acc.to_parquet(folder / f"part-2025010{i}T000000Z-legacy{i}.parquet", index=False)
 
 
-def test_legacy_store_read_then_upgraded(areas, tmp_path):
+def _v020_store(areas, root: Path, rows, buckets: int = 4) -> None:
+    """A 0.2.0 store: GeoParquet per season/month/bucket folder, layout version 2, incidents."""
+    from geo.io.store.layout import month_codes, month_name, season_name
+
+    acc = _accepted(areas, rows).accepted
+    folder = root / "sightings"
+    folder.mkdir(parents=True)
+    (folder / "_layout.json").write_text(json.dumps(
+        {"version": 2, "buckets": buckets, "season_start_month": 9, "hash": PLATE_HASH}))
+    codes, bkt = month_codes(acc["read_at"]), plate_buckets(acc["vrm"], buckets)
+    for code, b in sorted(set(zip(codes.tolist(), bkt.tolist(), strict=True))):
+        part = (folder / f"season={season_name(code, 9)}" / f"month={month_name(code)}"
+                / f"bucket={b:02d}")
+        part.mkdir(parents=True)
+        acc[(codes == code) & (bkt == b)].to_parquet(part / "part-x.parquet", index=False)
+    raw = pd.DataFrame({"id": ["A", "B"], "datetime": ["2021-11-01 10:00", "2021-11-02 10:00"],
+                        "easting": ["545000", "545100"], "northing": ["258000", "258000"]})
+    (root / "incidents").mkdir()
+    validate_incidents(raw, areas).accepted.to_parquet(root / "incidents" / "part-1.parquet")
+
+
+def test_legacy_store_is_refused_then_upgraded(areas, tmp_path):
     _legacy_store(areas, tmp_path, TWO_SEASONS)
-    flat = sightings_paths(tmp_path)
-    assert [p.parent for p in flat] == [tmp_path / "sightings"] * 2
-    # legacy files cannot be pruned: always listed, so results stay right
-    assert sightings_paths(tmp_path, season="2030-31", plates=["ZZ00AAF"]) == flat
-    assert sightings_paths(tmp_path, plates=[]) == []
-    before = read_sightings(tmp_path)
-    with pytest.raises(LegacyLayoutError, match=r"harewatch store upgrade --data-dir"):
-        sightings_partitions(tmp_path)
+    for read in (read_sightings, sightings_paths, sightings_partitions, read_incidents):
+        with pytest.raises(LegacyLayoutError, match=r"harewatch store upgrade --data-dir"):
+            read(tmp_path)
+    with pytest.raises(LegacyLayoutError):
+        ingest(_accepted(areas, TWO_SEASONS[:2]), tmp_path)
     assert issubclass(LegacyLayoutError, ValueError)
-    # ingest into a legacy store still sees the legacy rows
-    rep = ingest(_accepted(areas, TWO_SEASONS[:2]), tmp_path)
-    assert (rep.rows_added, rep.rows_already_stored) == (0, 2)
 
-    assert upgrade_sightings_store(tmp_path) == 7
-    assert not list((tmp_path / "sightings").glob("*.parquet"))
+    report = upgrade_store(tmp_path)
+    assert (report.sightings_moved, report.incidents_moved, report.legacy_files) == (7, 0, 2)
+    assert not (tmp_path / "sightings").exists()
     assert len(sightings_partitions(tmp_path)) == 3
-    pd.testing.assert_frame_equal(pd.DataFrame(read_sightings(tmp_path)), pd.DataFrame(before))
-    assert upgrade_sightings_store(tmp_path) == 0
+    chunks = [_accepted(areas, c).accepted for c in (TWO_SEASONS[:3], TWO_SEASONS[3:])]
+    want = pd.concat(chunks, ignore_index=True).sort_values(["read_at", "vrm"], kind="stable")
+    pd.testing.assert_frame_equal(pd.DataFrame(read_sightings(tmp_path)),
+                                  pd.DataFrame(want.reset_index(drop=True)))
+    assert upgrade_store(tmp_path).sightings_moved == 0
+    assert ingest(_accepted(areas, TWO_SEASONS[:2]), tmp_path).rows_already_stored == 2
 
 
-def test_upgrade_rerun_after_interruption_writes_no_duplicates(areas, tmp_path):
+def test_v020_store_upgraded_keeps_its_layout(areas, tmp_path):
+    _v020_store(areas, tmp_path, TWO_SEASONS, buckets=4)
+    report = upgrade_store(tmp_path)
+    assert (report.sightings_moved, report.incidents_moved, report.legacy_files) == (7, 2, 5)
+    assert report.layout["buckets"] == 4 and sightings_layout(tmp_path).buckets == 4
+    # AB12AAH -> bucket 1, XY99AAG and CD34AAJ -> 3 (as the 0.2.0 store had them)
+    assert _rel(tmp_path, sightings_paths(tmp_path)) == {
+        "season=2021-22/month=2021-10/bucket=01", "season=2021-22/month=2021-11/bucket=03",
+        "season=2022-23/month=2022-10/bucket=01", "season=2022-23/month=2022-11/bucket=03"}
+    assert sorted(read_incidents(tmp_path)["incident_id"]) == ["A", "B"]
+    assert not (tmp_path / "sightings").exists() and not (tmp_path / "incidents").exists()
+
+
+def test_upgrade_rerun_after_interruption_writes_no_duplicates(areas, tmp_path, monkeypatch):
+    import geo.io.store.maintain as maintain
+
     _legacy_store(areas, tmp_path, TWO_SEASONS)
-    kept = {p.name: p.read_bytes() for p in (tmp_path / "sightings").glob("part-*.parquet")}
-    assert upgrade_sightings_store(tmp_path) == 7
-    for name, data in kept.items():  # as if the old files had not been removed yet
-        (tmp_path / "sightings" / name).write_bytes(data)
-    assert upgrade_sightings_store(tmp_path) == 0
+    monkeypatch.setattr(maintain, "_remove_legacy", lambda root, files: None)  # dies here
+    assert upgrade_store(tmp_path).sightings_moved == 7
+    with pytest.raises(LegacyLayoutError):  # half-upgraded stores are not read
+        read_sightings(tmp_path)
+    monkeypatch.undo()
+    assert upgrade_store(tmp_path).sightings_moved == 0
     assert len(read_sightings(tmp_path)) == 7
-    assert not list((tmp_path / "sightings").glob("part-*.parquet"))
+    assert not (tmp_path / "sightings").exists()
 
 
 def test_upgrade_legacy_file_without_geometry_and_corrupt_file(areas, tmp_path):
@@ -335,13 +373,14 @@ def test_upgrade_legacy_file_without_geometry_and_corrupt_file(areas, tmp_path):
     folder.mkdir()
     plain = pd.DataFrame(_accepted(areas, TWO_SEASONS).accepted.drop(columns="geometry"))
     plain.to_parquet(folder / "part-plain.parquet", index=False)  # no GeoParquet metadata
-    assert upgrade_sightings_store(tmp_path) == 7
-    back = read_sightings(tmp_path)
-    assert back.crs == BNG and (back.geometry.y == back["northing"]).all()
     (folder / "part-bad.parquet").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="part-bad.parquet"):
-        upgrade_sightings_store(tmp_path)
-    assert (folder / "part-bad.parquet").exists()  # nothing removed that was not moved
+        upgrade_store(tmp_path)
+    assert (folder / "part-bad.parquet").exists() and (folder / "part-plain.parquet").exists()
+    (folder / "part-bad.parquet").unlink()
+    assert upgrade_store(tmp_path).sightings_moved == 7
+    back = read_sightings(tmp_path)
+    assert back.crs == BNG and (back.geometry.y == back["northing"]).all()
 
 
 def test_cli_store_upgrade(areas, tmp_path, capsys):

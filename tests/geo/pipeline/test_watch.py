@@ -121,21 +121,27 @@ def test_corrupt_files_rejected_with_reason_others_go_through(incoming, data_dir
     with _watcher(incoming, data_dir, areas, lines) as w:
         out = {o.name: o for o in w.poll_once()}
         ledger = w.store.processed_files().set_index("name")
-        assert w.poll_once() == []  # rejected files are not retried
+        assert w.poll_once() == []  # not retried while they do not change
+        assert sorted(w.unreadable()["name"]) == ["broken.xlsx", "empty.csv", "garbage.csv"]
     assert len(out) == 8 and len(ledger) == 8
     for name in ("good1.csv", "good2.csv"):
         assert (out[name].status, out[name].rows_added) == ("ingested", out[name].rows)
     bad = {n: o for n, o in out.items() if not n.startswith("good")}
-    assert all(o.status == "rejected" and o.reason for o in bad.values())
+    assert all(o.reason for o in bad.values())
+    assert {n: o.status for n, o in bad.items()} == {
+        "garbage.csv": "unreadable", "empty.csv": "unreadable", "broken.xlsx": "unreadable",
+        "header_only.csv": "rejected", "wrong_columns.csv": "rejected",
+        "incidents.csv": "rejected"}
     assert "empty" in bad["empty.csv"].reason
     assert "header" in bad["header_only.csv"].reason
     assert "all 2 rows rejected" in bad["wrong_columns.csv"].reason
     assert bad["wrong_columns.csv"].rows_rejected == 2
     assert "incidents file" in bad["incidents.csv"].reason
-    assert ledger.loc["garbage.csv", "status"] == "rejected"
+    assert ledger.loc["garbage.csv", "status"] == "unreadable"
     assert ledger.loc["garbage.csv", "reason"] == bad["garbage.csv"].reason
+    assert ledger.loc["wrong_columns.csv", "rejects_path"].endswith(".csv")
     assert _stored_reads(data_dir) == 5
-    assert sum("rejected" in line and "broken.xlsx" in line for line in lines) == 1
+    assert sum("unreadable" in line and "broken.xlsx" in line for line in lines) == 1
 
     # fixed content under the same name is new data: processed again
     write_reads(incoming / "wrong_columns.csv", _rows(1, start_h=8))
@@ -231,9 +237,10 @@ def test_cli_watch_once_end_to_end(incoming, data_dir, write_reads, boundaries_p
     code = main(["watch", "--incoming", str(incoming), "--data-dir", str(data_dir), "--once",
                  "--boundaries", str(boundaries_path)])
     err = capsys.readouterr().err
-    assert code == 0  # a rejected file is logged and in the ledger; not a failure of the run
+    assert code == 1  # done; a file could not be read (logged, in the ledger, retried later)
     assert "reads.csv: ingested, 5 rows, 5 added, 0 rejected, 1 alerts" in err
-    assert "bad.csv: rejected" in err
+    assert "bad.csv: unreadable" in err
+    assert "bad.csv could not be read" in err and "--retry bad.csv" in err
     assert "ALERT AB12 C** stage 1 (warning), warned in Norfolk" in err
     assert "now in Cambridgeshire: camera CAM-1" in err
     assert PLATE not in err  # masked on shared screens
@@ -241,12 +248,13 @@ def test_cli_watch_once_end_to_end(incoming, data_dir, write_reads, boundaries_p
     assert alerts[["subject", "now_in", "camera_id", "source_file"]].values.tolist() == [
         [PLATE, "Cambridgeshire", "CAM-1", "reads.csv"]]
     with AlertStore(data_dir) as store:
-        assert set(store.processed_files()["status"]) == {"ingested", "rejected"}
+        assert set(store.processed_files()["status"]) == {"ingested", "unreadable"}
 
-    # a second run finds nothing new
+    # a second run finds nothing new, but still names the file waiting for a fix
     assert main(["watch", "--incoming", str(incoming), "--data-dir", str(data_dir), "--once",
                  "--boundaries", str(boundaries_path)]) == 0
-    assert "0 file(s) processed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "0 file(s) processed" in err and "bad.csv could not be read" in err
 
 
 def test_cli_watch_missing_incoming_dir(tmp_path, boundaries_path, capsys):
@@ -336,3 +344,116 @@ def test_cli_watch_live_then_sigterm_stops_cleanly(incoming, data_dir, write_rea
     text = log.read_text()
     assert "ALERT AB12 C**" in text and "stopped; 1 file(s) processed" in text
     assert len(read_alerts(data_dir)) == 1
+
+
+BAD_LAST_LINES = [
+    pytest.param("ZZ99ZZZ,the day after tomorrow,545000,258000,X1", id="bad-value"),
+    pytest.param("ZZ99ZZZ,2021-10-02T2", id="truncated"),
+]
+
+
+@pytest.mark.parametrize("bad_line", BAD_LAST_LINES)
+def test_feed_with_one_bad_last_line_stores_the_rest_and_raises_alerts(
+        incoming, tmp_path, areas, points, bad_line):
+    """8,000 reads: 400 plates warned in Norfolk are each read once in Cambridgeshire (400
+    alerts), 7,599 reads of other plates, and a bad last line: 7,999 stored, 400 alerts."""
+    warned = [f"WN{i:05d}" for i in range(400)]
+    e, n = points["Norfolk"]
+    raw = pd.DataFrame({"incident_id": [f"N{i}" for i in range(400)],
+                        "occurred_at": "2021-10-01T20:00:00Z", "easting": str(e),
+                        "northing": str(n), "vrm": warned})
+    store = tmp_path / "feed-store"
+    ingest(validate_incidents(raw, areas), store)
+    rng = np.random.default_rng(12)
+    forces = list(points)
+    lines = ["vrm,read_at,easting,northing,camera_id"]
+    ce, cn = points["Cambridgeshire"]
+    lines += [f"{p},2021-10-02T0{i % 10}:{i % 60:02d}:00Z,{ce},{cn},CAM-{i % 9}"
+              for i, p in enumerate(warned)]
+    for i in range(7_599):
+        f = forces[int(rng.integers(0, len(forces)))]
+        lines.append(f"OT{int(rng.integers(0, 3000)):05d},2021-10-02T{i % 24:02d}:"
+                     f"{i % 60:02d}:{i % 59:02d}Z,{points[f][0]},{points[f][1]},X{i}")
+    lines.append(bad_line)
+    path = incoming / "feed.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stamp = time.time() - 5
+    os.utime(path, (stamp, stamp))
+
+    with Watcher(incoming, store, areas, settle_s=0.0, log=lambda _m: None) as w:
+        (o,) = w.poll_once()
+        ledger = w.store.processed_files().set_index("name")
+    assert (o.status, o.rows, o.rows_added, o.rows_rejected, o.alerts_raised) == (
+        "ingested", 8_000, 7_999, 1, 400)
+    assert _stored_reads(store) == 7_999 and len(read_alerts(store, limit=None)) == 400
+    assert o.reason.startswith("1 of 8000 rows rejected (row 8000:")
+    entry = ledger.loc["feed.csv"]
+    assert (entry["status"], entry["rows_rejected"]) == ("ingested", 1)
+    rejects = pd.read_csv(entry["rejects_path"])
+    assert rejects["row"].tolist() == [8000]
+
+
+def test_unreadable_file_retried_when_it_changes_or_on_request(incoming, data_dir, areas,
+                                                               write_reads, boundaries_path,
+                                                               capsys):
+    bad = incoming / "feed.xlsx"
+    bad.write_bytes(b"PK\x03\x04 cut off while copying")
+    stamp = time.time() - 5
+    os.utime(bad, (stamp, stamp))
+    with _watcher(incoming, data_dir, areas) as w:
+        (first,) = w.poll_once()
+        assert first.status == "unreadable" and "xlsx" in first.reason
+        assert w.poll_once() == []  # not retried while unchanged
+        assert w.retry(["feed.xlsx", "other.csv"]) == ["feed.xlsx"]  # on request
+        (again,) = w.poll_once()
+        assert again.status == "unreadable"
+        # a request from another process (``harewatch watch --retry``) is seen at the next poll
+        with AlertStore(data_dir) as elsewhere:
+            assert elsewhere.forget_files(None) == ["feed.xlsx"]
+        (third,) = w.poll_once()
+        assert third.name == "feed.xlsx"
+        # fixed: the new content is processed at once
+        bad.unlink()
+        write_reads(incoming / "feed.xlsx.csv", _rows(2))
+        (fixed,) = w.poll_once()
+        assert (fixed.status, fixed.rows_added) == ("ingested", 2)
+
+    (incoming / "late.csv").write_bytes(b"\x00\x01 garbage")
+    args = ["watch", "--incoming", str(incoming), "--data-dir", str(data_dir), "--once",
+            "--boundaries", str(boundaries_path)]
+    assert main(args) == 1
+    capsys.readouterr()
+    assert main([*args, "--retry-all"]) == 1
+    err = capsys.readouterr().err
+    assert "will process again: late.csv" in err and "late.csv: unreadable" in err
+    assert main([*args, "--retry", "nothing.csv"]) == 0
+    assert "nothing.csv is not in the ledger" in capsys.readouterr().err
+
+
+def test_ledger_of_0_2_0_is_migrated(data_dir):
+    import sqlite3
+
+    from geo.io.alert_db import alerts_db_path
+
+    path = alerts_db_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE processed_files (
+            name TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ingested', 'rejected')),
+            reason TEXT NOT NULL DEFAULT '', rows INTEGER NOT NULL DEFAULT 0,
+            rows_added INTEGER NOT NULL DEFAULT 0, rows_already_stored INTEGER NOT NULL DEFAULT 0,
+            rows_rejected INTEGER NOT NULL DEFAULT 0, alerts_raised INTEGER NOT NULL DEFAULT 0,
+            processed_at INTEGER NOT NULL, PRIMARY KEY (name, sha256));
+        INSERT INTO processed_files VALUES ('old.csv', 10, 1, 'abc', 'rejected', 'why', 2, 0, 0,
+                                            2, 0, 1600000000000000);
+    """)
+    con.close()
+    with AlertStore(data_dir) as store:
+        ledger = store.processed_files()
+        assert ledger[["name", "status", "reason", "rejects_path"]].values.tolist() == [
+            ["old.csv", "rejected", "why", ""]]
+        store.record_file({**ledger.iloc[0].to_dict(), "name": "new.csv", "status": "unreadable"})
+        assert sorted(store.processed_files()["status"]) == ["rejected", "unreadable"]

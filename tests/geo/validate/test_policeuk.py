@@ -216,7 +216,7 @@ def test_cli_force_names_as_police_write_them(tmp_path, capsys):
     for name in ("Essex", "Essex Police", "E23000028", "essex constabulary"):
         assert main(["hotspots", "--incidents", str(STREET_FILE), "--force", name, "--eps-m", "500",
                      "--min-samples", "2", "--boundaries",
-                     str(FIXTURES.parent.parent / "data/boundaries/Police_Force_Areas_December_2023_EW_BUC.geojson")]) == 0
+                     str(FIXTURES.parent.parent / "data/boundaries/Police_Force_Areas_December_2023_EW_BUC.geojson")]) == 1  # the unlocated row is skipped
         assert json.loads(capsys.readouterr().out)["params"]["n_incidents"] == 7  # row 9 is in Cambridge
     assert main(["hotspots", "--incidents", str(STREET_FILE), "--force", "Esex"]) == 2
     assert "did you mean Essex" in capsys.readouterr().err
