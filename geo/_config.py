@@ -71,6 +71,10 @@ class Settings:
         zip): a zip bomb is refused before it is unpacked.
     max_rows : int
         Most data rows read from one file.
+    earliest_year : int
+        Dates before 1 January of this year are rejected as implausible.
+    future_tolerance_h : float
+        Dates more than this many hours after now are rejected as implausible.
     """
 
     boundaries: Path | None = None
@@ -88,6 +92,8 @@ class Settings:
     max_file_bytes: int = 2 * 1024**3
     max_unpacked_bytes: int = 512 * 1024**2
     max_rows: int = 20_000_000
+    earliest_year: int = 2000
+    future_tolerance_h: float = 24.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

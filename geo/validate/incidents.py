@@ -240,7 +240,8 @@ def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
     time_text = combine_time_text(raw, cols)
     times, reasons = parse_times(time_text)
     problems.add((reasons != "").to_numpy(dtype=bool), reasons.to_numpy(dtype=object))
-    plausible_times(times, problems)
+    plausible_times(times, problems, earliest_year=settings.earliest_year,
+                    future_h=settings.future_tolerance_h)
     loc = resolve_locations(raw, cols, problems)
     fidx, dist = assign_forces(areas, loc, problems, settings.coastal_tolerance_m)
     collapse = _duplicates(raw, ids, problems)

@@ -118,7 +118,8 @@ def validate_sightings(raw: pd.DataFrame, areas: ForceAreas, *, cameras: pd.Data
     bad_time = (reasons != "").to_numpy(dtype=bool)
     if bad_time.any():
         problems.add(bad_time, reasons.to_numpy(dtype=object))
-    plausible_times(times, problems)
+    plausible_times(times, problems, earliest_year=settings.earliest_year,
+                    future_h=settings.future_tolerance_h)
 
     loc = resolve_locations(raw, cols, problems)
     fidx, _ = assign_forces(areas, loc, problems, settings.coastal_tolerance_m)

@@ -34,11 +34,13 @@ def test_ragged_rows_rejected_in_place():
     assert list(frame["incident_id"]) == ["I1", "", "I3", ""]
 
 
-def test_ragged_last_row_of_a_big_file_loses_only_itself(areas):
-    text = HEAD + "".join(good(i) for i in range(20000)) + "I-bad,2021-10-01 20:00,545000\n"
+def test_ragged_last_row_of_a_1m_row_file_loses_only_itself(areas):
+    n = 1_000_000
+    body = "".join(f"I{i},2021-10-01 20:{i % 60:02d},545{i % 1000:03d},258000\n" for i in range(n))
+    text = HEAD + body + "I-bad,2021-10-01 20:00,545000\n"
     res = validate_incidents(read_table(io.BytesIO(text.encode()), name="big.csv"), areas)
-    assert (res.rows, res.n_accepted, res.n_rejected) == (20001, 20000, 1)
-    assert res.rejects.iloc[0]["row"] == 20001
+    assert (res.rows, res.n_accepted, res.n_rejected) == (n + 1, n, 1)
+    assert res.rejects.iloc[0]["row"] == n + 1
     assert res.rejects.iloc[0]["reason"] == "3 fields where the header has 4"
 
 
