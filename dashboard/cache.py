@@ -38,7 +38,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.state import Scope
-from geo import Settings
+from geo._config import Settings
 
 __all__ = [
     "BoundaryKey",
@@ -166,18 +166,13 @@ def _fetch_once(allow_fetch: bool):
     return load_boundaries(None, allow_fetch=allow_fetch, log=lambda *_: None)
 
 
-def store_signature(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    """(relative path, mtime_ns, size) of every stored parquet file: changes when data does."""
-    from geo.io.store.layout import incidents_paths
-    from geo.io.store.read import sightings_paths
+def store_signature(data_dir: Path) -> tuple[tuple[str, int], ...]:
+    """The version of each store table: changes when data does (read from the logs, no data)."""
+    from geo.io.store.read import store_version
 
     if not data_dir.is_dir():
         return ()
-    out = []
-    for p in [*incidents_paths(data_dir), *sightings_paths(data_dir)]:
-        s = p.stat()
-        out.append((str(p.relative_to(data_dir)), s.st_mtime_ns, s.st_size))
-    return tuple(out)
+    return tuple(sorted(store_version(data_dir).items()))
 
 
 def data_dir() -> Path:

@@ -70,3 +70,10 @@ def test_hours_filter_says_how_many_month_only_incidents_it_left_out(policeuk_st
     assert not at.exception
     captions = " ".join(c.value for c in at.sidebar.caption)
     assert "4 incidents with month-only dates" in captions
+
+
+@pytest.mark.parametrize("page", ["map", "hotspots", "hoppers", "trends", "data", "briefing", "alerts"])
+def test_every_page_runs_on_police_data(policeuk_store, page):
+    at = new_app(season="2021-22", hours="20-4", days="fri,sat")
+    run_page(at, page)
+    assert not at.exception
