@@ -41,7 +41,7 @@ if latest:
     for gap in latest["gaps"]:
         st.warning(md_escape(gap), icon=":material/report:")
 
-d1, d2, _ = st.columns([1, 1, 3])
+d1, d2, _ = st.columns([2, 2, 3])
 d1.download_button("Download case file (PDF)", data=lambda: ctx.case_document(subject, kind, "pdf"),
                    file_name=view.download_name(case, "pdf"), mime="application/pdf",
                    type="primary")
