@@ -9,6 +9,7 @@ screen shows; casefile-full.png: the whole page).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -49,7 +50,7 @@ def test_case_file_page_at_1280x720(page, app_server, watch):
     with page.expect_download(timeout=SLOW_MS) as dl:
         page.get_by_role("button", name="Download case file (PDF)").click()
     path = dl.value.path()
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     print(f"[casefile] PDF download {len(data):,} bytes in {time.perf_counter() - t0:.2f} s")
     assert data.startswith(b"%PDF")
     assert dl.value.suggested_filename.startswith("harewatch_case_")
