@@ -10,6 +10,9 @@ recomputes the layers below it:
     boundaries(bkey) -> dataset(dkey) -> incidents(dkey, scope) -> hotspots(dkey, scope, eps_m, n)
                                       -> crossings(dkey) -> ladder(dkey, start_month)
                                       -> trails(dkey, plates)
+    interactions(ikey) -> ladder_actions(dkey, ikey, start_month) -> case_file(CaseRequest)
+                                                                  -> case_document(CaseRequest, fmt)
+    dataset(dkey) -> associates(dkey, plate, within_min); plate_candidates(PlateRequest)
 
 Heavy frames (dataset, filtered incidents, hotspots, ladder, trails) and the
 folium maps use ``st.cache_resource``: no pickling on every hit, so a rerun
@@ -66,6 +69,16 @@ __all__ = [
     "AlertsKey",
     "alerts_key",
     "alerts",
+    "InteractionsKey",
+    "CaseRequest",
+    "PlateRequest",
+    "interactions_key",
+    "interactions",
+    "ladder_actions",
+    "case_file",
+    "case_document",
+    "associates",
+    "plate_candidates",
 ]
 
 _TTL = dt.timedelta(hours=12)
@@ -520,3 +533,116 @@ def alerts(akey: AlertsKey, limit: int = 500) -> pd.DataFrame:
     from geo.io.alert_db import read_alerts
 
     return read_alerts(Path(akey.data_dir), limit=int(limit))
+
+
+# ------------------------------------------------------------------ casework
+class InteractionsKey(NamedTuple):
+    """State of the interactions register: store folder + (path, mtime_ns, size) of its files."""
+
+    data_dir: str
+    files: tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseRequest:
+    """One subject's case file (:func:`case_file`), masked or not."""
+
+    dkey: DataKey
+    ikey: InteractionsKey
+    subject: str
+    kind: str
+    mask: bool = True
+    start_month: int = 9
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlateRequest:
+    """A partial-plate search (:func:`plate_candidates`) around a place (BNG m) and time."""
+
+    dkey: DataKey
+    pattern: str
+    easting_m: float
+    northing_m: float
+    at_iso: str
+    km: float = 20.0
+    hours: float = 3.0
+    start_month: int = 9
+
+
+def interactions_key(folder: Path | None = None) -> InteractionsKey:
+    """Key of the register in ``folder`` (default: the store folder); one ``stat`` per file."""
+    from geo.io.interactions import interactions_paths
+
+    d = Path(folder) if folder is not None else data_dir()
+    files = []
+    for p in interactions_paths(d):
+        st_ = p.stat()
+        files.append((str(p.relative_to(d)), st_.st_mtime_ns, st_.st_size))
+    return InteractionsKey(str(d.resolve()), tuple(files))
+
+
+@st.cache_data(max_entries=8, ttl=_TTL, show_spinner=False)
+def interactions(ikey: InteractionsKey) -> pd.DataFrame:
+    """``geo.io.interactions.read_interactions`` for this register state."""
+    from geo.io.interactions import read_interactions
+
+    return read_interactions(Path(ikey.data_dir))
+
+
+@st.cache_resource(max_entries=8, ttl=_TTL, show_spinner="Adding the actions on record…")
+def ladder_actions(dkey: DataKey, ikey: InteractionsKey, start_month: int) -> pd.DataFrame:
+    """``geo.casework.actions.ladder_with_actions`` of :func:`ladder`: actions on record, next
+    lawful action, gaps; "now in" from the latest ANPR read or incident."""
+    from geo.casework.actions import ladder_with_actions, latest_positions
+
+    ds = dataset(dkey)
+    now_in = latest_positions(ds.incidents, ds.sightings)
+    return ladder_with_actions(ladder(dkey, start_month), interactions(ikey),
+                               incidents=ds.incidents, now_in=now_in, start_month=start_month)
+
+
+@st.cache_data(max_entries=32, ttl=_TTL, show_spinner="Assembling the case file…")
+def case_file(req: CaseRequest) -> dict:
+    """``geo.casework.casefile.case_file`` of one subject (masked when ``req.mask``)."""
+    from geo.casework.casefile import case_file as _case_file
+
+    ds = dataset(req.dkey)
+    return _case_file(req.subject, kind=req.kind, incidents=ds.incidents, reads=ds.sightings,
+                      interactions=interactions(req.ikey), ladder=ladder(req.dkey, req.start_month),
+                      mask=req.mask, start_month=req.start_month, synthetic=ds.demo)
+
+
+@st.cache_data(max_entries=16, ttl=_TTL, show_spinner="Writing the case file…")
+def case_document(req: CaseRequest, fmt: str) -> bytes:
+    """The case file as PDF (``fmt="pdf"``) or HTML (``"html"``, UTF-8), made on the server."""
+    from geo.casework.render import render_html, render_pdf
+
+    areas = boundaries(req.dkey.boundaries)
+    if fmt == "pdf":
+        return render_pdf(case_file(req), areas=areas)
+    return render_html(case_file(req), areas=areas).encode("utf-8")
+
+
+@st.cache_resource(max_entries=32, ttl=_TTL, show_spinner="Finding associates…")
+def associates(dkey: DataKey, plate: str, within_min: float = 5.0) -> pd.DataFrame:
+    """``geo.casework.convoys.associates`` of one plate over the loaded ANPR reads."""
+    from geo.casework.convoys import ASSOCIATE_COLUMNS
+    from geo.casework.convoys import associates as _associates
+
+    sig = dataset(dkey).sightings
+    if sig is None or not len(sig):
+        return pd.DataFrame({c: [] for c in ASSOCIATE_COLUMNS})
+    return _associates(sig, plate, within_min=float(within_min))
+
+
+@st.cache_data(max_entries=32, ttl=_TTL, show_spinner="Searching the ANPR reads…")
+def plate_candidates(req: PlateRequest) -> pd.DataFrame:
+    """``geo.casework.plates.search_plates`` over the loaded ANPR reads, ranked."""
+    from geo.casework.plates import empty_candidates, search_plates
+
+    sig = dataset(req.dkey).sightings
+    if sig is None or not len(sig):
+        return empty_candidates()
+    return search_plates(sig, req.pattern, easting_m=req.easting_m, northing_m=req.northing_m,
+                         at_utc=req.at_iso, km=req.km, hours=req.hours,
+                         ladder=ladder(req.dkey, req.start_month))

@@ -20,7 +20,8 @@ from dashboard.state import SEVEN, Filters, SessionKeys
 from dashboard.views.format import md_escape
 from dashboard.widgets import apply_style
 
-__all__ = ["Context", "Loaded", "briefing_pack_bytes", "build", "get_context", "load"]
+__all__ = ["Context", "Loaded", "briefing_pack_bytes", "build", "get_context", "load",
+           "record_interaction"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Context:
     demo: bool
     seasons: tuple[str, ...]
     force_names: tuple[str, ...] = field(default=SEVEN)
+    ikey: cache.InteractionsKey | None = None
 
     # The cached layers (cheap after the first call).
     def incidents(self) -> gpd.GeoDataFrame:
@@ -54,6 +56,42 @@ class Context:
 
     def dataset(self) -> cache.Dataset:
         return cache.dataset(self.dkey)
+
+    # Casework (issue 16).
+    @property
+    def mask(self) -> bool:
+        """Plates and ids masked: the sidebar's toggle, and always in briefing mode."""
+        return bool(self.filters.redact or self.filters.briefing)
+
+    def interactions_key(self) -> cache.InteractionsKey:
+        return self.ikey if self.ikey is not None else cache.interactions_key()
+
+    def ladder_actions(self) -> pd.DataFrame:
+        """The ladder with the actions on record, next lawful action and gaps."""
+        return cache.ladder_actions(self.dkey, self.interactions_key(), self.filters.start_month)
+
+    def case_request(self, subject: str, kind: str) -> cache.CaseRequest:
+        return cache.CaseRequest(dkey=self.dkey, ikey=self.interactions_key(), subject=subject,
+                                 kind=kind, mask=self.mask, start_month=self.filters.start_month)
+
+    def case_file(self, subject: str, kind: str) -> dict:
+        """One subject's case file, masked per :attr:`mask`."""
+        return cache.case_file(self.case_request(subject, kind))
+
+    def case_document(self, subject: str, kind: str, fmt: str) -> bytes:
+        """The case file as ``"pdf"`` or ``"html"`` bytes (made on the server)."""
+        return cache.case_document(self.case_request(subject, kind), fmt)
+
+    def associates(self, plate: str) -> pd.DataFrame:
+        return cache.associates(self.dkey, plate)
+
+    def plate_candidates(self, pattern: str, easting_m: float, northing_m: float,
+                         at_iso: str, *, km: float, hours: float) -> pd.DataFrame:
+        """Partial-plate candidates around a place and time (raises ``CaseworkInputError``)."""
+        return cache.plate_candidates(cache.PlateRequest(
+            dkey=self.dkey, pattern=pattern, easting_m=float(easting_m),
+            northing_m=float(northing_m), at_iso=str(at_iso), km=float(km), hours=float(hours),
+            start_month=self.filters.start_month))
 
     @property
     def season_label(self) -> str:
@@ -89,7 +127,7 @@ def load() -> Loaded:
 def build(loaded: Loaded, filters: Filters, seasons: list[str]) -> Context:
     """The context of this run, kept for :func:`get_context`; applies the style, shows the demo banner."""
     ctx = Context(filters=filters, bkey=loaded.bkey, dkey=loaded.dkey, areas=loaded.areas, demo=loaded.demo,
-                  seasons=tuple(seasons), force_names=loaded.force_names)
+                  seasons=tuple(seasons), force_names=loaded.force_names, ikey=cache.interactions_key())
     st.session_state[SessionKeys.CONTEXT] = ctx
     apply_style(filters.briefing)
     if loaded.demo:
@@ -137,3 +175,19 @@ def briefing_pack_bytes(ctx: Context, figures: list[tuple[str, str, str | None]]
         title=f"Hare coursing briefing {ctx.season_label}",
         redact=True,
     )
+
+
+def record_interaction(raw_row: pd.DataFrame, *, start_month: int = 9):
+    """Validate one interaction typed into the dashboard's form and store it if accepted.
+
+    The dashboard's only write of the interactions register (through
+    :func:`geo.io.interactions.record_interactions`, the register's one
+    write): an audit trail hooks in there.
+
+    Returns
+    -------
+    (InteractionsResult, RegisterReport)
+    """
+    from geo.io.interactions import record_interactions
+
+    return record_interactions(raw_row, cache.data_dir(), start_month=start_month)

@@ -303,6 +303,25 @@ class SessionKeys:
     BRIEFING_MAP = "briefing_map"
     BRIEFING_HOTSPOTS = "briefing_hotspots"
     BRIEFING_HOPPERS = "briefing_hoppers"
+    # casework (Case file page, plate search boxes, the interaction form)
+    CASE_SUBJECT = "case_subject"
+    CASE_MAP = "case_map"
+    CASE_INCIDENTS = "case_incidents"
+    CASE_READS = "case_reads"
+    CASE_CROSSINGS = "case_crossings"
+    CASE_INTERACTIONS = "case_interactions"
+    CASE_LADDER = "case_ladder"
+    CASE_EVIDENCE = "case_evidence"
+    CASE_ASSOCIATES = "case_associates"
+    CASE_SOURCES = "case_sources"
+    CASE_PLATE_INCIDENT = "case_plate_incident"
+    HOP_ASSOCIATES = "hop_associates"
+    #: Prefix of a plate search box's widgets (+ "_pattern", "_km", "_hours", "_go").
+    PLATE_SEARCH = "plate_search"
+    #: Prefix of the interaction form's widgets (+ "_kind", "_subject", "_type", ...).
+    INTERACTION_FORM = "ia_form"
+    #: Message of the last interaction recorded in this session (shown after the rerun).
+    INTERACTION_DONE = "_hw_interaction_done"
 
 
 def init_session(session: MutableMapping[str, object], query_params: Mapping[str, object]) -> None:

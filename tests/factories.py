@@ -144,3 +144,25 @@ def interactions(rows: Sequence[tuple]) -> pd.DataFrame:
     result = validate_interactions(raw)
     assert result.rejects.empty and not result.file_problems, result.to_report()
     return result.accepted
+
+
+def casework_store(data_dir: Path, incident_rows: Sequence[tuple],
+                   read_rows: Sequence[tuple] = ()) -> Path:
+    """A store built with the store's public ingest API (:func:`geo.io.store.ingest`).
+
+    ``incident_rows`` as :func:`casework_incidents`, ``read_rows`` as
+    :func:`casework_reads`; every row is stored as accepted. Returns ``data_dir``.
+    """
+    from geo.io.store import ingest
+    from geo.schema import REJECT_COLUMNS
+    from geo.validate.common import ValidationResult
+
+    none = pd.DataFrame({c: [] for c in REJECT_COLUMNS})
+    inc = casework_incidents(incident_rows)
+    ingest(ValidationResult("incidents", inc, none, len(inc)), data_dir)
+    if read_rows:
+        frame = casework_reads(read_rows)
+        gdf = gpd.GeoDataFrame(frame, crs=BNG,
+                               geometry=gpd.points_from_xy(frame["easting"], frame["northing"]))
+        ingest(ValidationResult("sightings", gdf, none, len(gdf)), data_dir)
+    return Path(data_dir)

@@ -7,6 +7,7 @@ from streamlit_folium import st_folium
 
 from dashboard import cache, context, widgets
 from dashboard.state import SessionKeys as K
+from dashboard.views import casefile as casefile_view
 from dashboard.views import hoppers as view
 from dashboard.views.format import fmt_int, md_escape, slug
 from geo.offenders import STAGES
@@ -80,3 +81,18 @@ if picked:
         ))
         st_folium(fmap, key=K.HOP_MAP, height=520, use_container_width=True, returned_objects=[])
         st.caption(md_escape(ctx.areas.attribution))
+
+    for plate, stage in view.vehicle_stages(sel).items():
+        label = md_escape(view.subject_label(plate, "vehicle", f.redact))
+        st.subheader(f"Associates of {label}")
+        records = casefile_view.associate_records(ctx.associates(plate), ctx.ladder(),
+                                                  subject_stage=stage)
+        if not records:
+            st.caption("No plate was read with it by the same cameras within 5 minutes at two "
+                       "or more cameras or on two or more occasions.")
+            continue
+        st.caption("Plates read by the same camera within 5 minutes of it, at two or more cameras "
+                   "or on two or more occasions" + (" · worth watching: it is at step "
+                                                    f"{stage} of the ladder" if stage >= 2 else ""))
+        widgets.show_table(casefile_view.associates_table(records), redact=f.redact,
+                           key=f"{K.HOP_ASSOCIATES}_{slug(plate)}", briefing=f.briefing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import cache, context, widgets
+from dashboard import cache, casework, context, widgets
 from dashboard.state import SessionKeys as K
 from dashboard.views import map as view
 from dashboard.views.format import fmt_int, md_escape
@@ -72,6 +72,9 @@ with right:
         widgets.static_table(view.record_table(picked[1], f.redact, ["vrm", "at", "kind", "ref", "force", "trip"]))
     else:
         widgets.static_table(view.record_table(picked[1], f.redact, view.INCIDENT_FIELDS))
+        origin = view.incident_origin(picked[1])
+        casework.plate_search_box(ctx, easting_m=origin[0], northing_m=origin[1], at_iso=origin[2],
+                                  key="map", where="this incident")
     if chosen:
         st.subheader("Traced vehicles")
         widgets.show_table(view.trail_summary(traced), redact=f.redact, briefing=f.briefing)

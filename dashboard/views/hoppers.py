@@ -27,6 +27,7 @@ __all__ = [
     "subject_options",
     "subject_timeline",
     "timelines",
+    "vehicle_stages",
 ]
 
 
@@ -213,3 +214,12 @@ def hoppers_csv(rows: pd.DataFrame, *, redact: bool) -> bytes:
 
     flat = offenders_to_frame(rows)
     return to_safe_csv(mask_frame(flat, redact))
+
+
+def vehicle_stages(sel: pd.DataFrame) -> dict[str, int]:
+    """Plate -> highest stage among selected ladder rows of vehicles (plate order)."""
+    if sel is None or not len(sel):
+        return {}
+    veh = sel[np.asarray(is_vehicle_kind(sel["kind"]), dtype=bool)]
+    best = veh.groupby(veh["subject"].astype(str))["stage"].max()
+    return {str(k): int(v) for k, v in best.sort_index().items()}

@@ -11,8 +11,8 @@ import pandas as pd
 from dashboard.views.format import displayable, london_text
 from geo.privacy import mask_frame, mask_plate
 
-__all__ = ["INCIDENT_FIELDS", "clicked_details", "plate_label", "plate_options", "record_table",
-           "trail_summary"]
+__all__ = ["INCIDENT_FIELDS", "clicked_details", "incident_origin", "plate_label", "plate_options",
+           "record_table", "trail_summary"]
 
 #: The fields of an incident shown when it is clicked.
 INCIDENT_FIELDS = ["incident_id", "occurred_at", "force", "reported_force", "vrms", "nominals",
@@ -71,6 +71,13 @@ def clicked_details(
     if d_inc <= max_m:
         return "incident", incidents.iloc[[i_inc]]
     return None
+
+
+def incident_origin(row: pd.DataFrame) -> tuple[float, float, str]:
+    """(easting m, northing m, ISO UTC time) of a clicked incident: where a plate search centres."""
+    rec = row.iloc[0]
+    return (float(rec["easting"]), float(rec["northing"]),
+            pd.Timestamp(rec["occurred_at"]).tz_convert("UTC").isoformat())
 
 
 def record_table(row: pd.DataFrame, redact: bool, fields: list[str] | None = None) -> pd.DataFrame:

@@ -78,6 +78,8 @@ __all__ = [
     "normalise_force",
     "interaction_id",
     "empty_interactions",
+    "FORM_COLUMNS",
+    "form_row",
 ]
 
 #: Interaction type code -> label (the fixed vocabulary, in ladder order).
@@ -284,6 +286,50 @@ def empty_interactions() -> pd.DataFrame:
     cols["source_row"] = pd.Series([], dtype="int64")
     cols["copies"] = pd.Series([], dtype="int64")
     return pd.DataFrame(cols)[INTERACTION_COLUMNS]
+
+
+#: Columns of :func:`form_row` (one per field of a form; names from :data:`INTERACTION_ALIASES`).
+FORM_COLUMNS = ["vrm", "person_id", "type", "force", "occurred_at", "reference", "incident_id",
+                "note"]
+
+
+def form_row(*, subject: str, kind: str, type_text: str, force: str, when: str,
+             reference: str = "", incident_id: str = "", note: str = "") -> pd.DataFrame:
+    """One interaction typed into a form, as a raw row for :func:`validate_interactions`.
+
+    Nothing is checked here: the row goes through the same validation as an
+    imported file (a form and a file give the same reasons).
+
+    Parameters
+    ----------
+    subject : str
+        The plate (``kind="vehicle"``) or the person id (``kind="person"``).
+    kind : {"vehicle", "person"}
+        Which column ``subject`` goes into.
+    type_text, force, when : str
+        Interaction type (code, label or short form), force, date-time (ISO
+        8601 or UK local ``dd/mm/yyyy HH:MM``).
+    reference, incident_id, note : str, optional
+        Officer or reference number, linked incident id, free-text note.
+
+    Returns
+    -------
+    DataFrame
+        One row of text, columns :data:`FORM_COLUMNS`.
+
+    Raises
+    ------
+    CaseworkInputError
+        ``kind`` is neither "vehicle" nor "person".
+    """
+    if kind not in ("vehicle", "person"):
+        raise CaseworkInputError(f"kind must be 'vehicle' or 'person', got {kind!r}")
+    values = {"vrm": subject if kind == "vehicle" else "",
+              "person_id": subject if kind == "person" else "",
+              "type": type_text, "force": force, "occurred_at": when, "reference": reference,
+              "incident_id": incident_id, "note": note}
+    return pd.DataFrame({c: ["" if values[c] is None else str(values[c])] for c in FORM_COLUMNS},
+                        dtype="str")
 
 
 # --------------------------------------------------------------------------- file level

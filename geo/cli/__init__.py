@@ -2,7 +2,8 @@
 
 Sub-commands: ``validate``, ``ingest``, ``hotspots``, ``offenders``, ``demo``,
 ``boundaries fetch|show``, ``store upgrade|compact|verify|stats|history|vacuum``,
-``dashboard``, ``watch``. Machine-readable output goes to stdout; messages for
+``dashboard``, ``watch``, and for casework ``interactions import``, ``case`` and
+``plates`` (:mod:`geo.cli.casework`). Machine-readable output goes to stdout; messages for
 people go to stderr. Exit codes, the same for every command (README, "Exit
 codes"): 0 all good; 1 some rows were rejected (``store verify``: some stored
 files are damaged), the rest was done; 2 nothing usable, or an error whose
@@ -23,6 +24,7 @@ from geo.cli._common import (
     err,
 )
 from geo.cli.analyse import cmd_hotspots, cmd_offenders
+from geo.cli.casework import cmd_case, cmd_interactions_import, cmd_plates
 from geo.cli.data import cmd_cameras_import, cmd_cameras_show, cmd_ingest, cmd_validate
 from geo.cli.maintain import (
     cmd_boundaries_fetch,
@@ -131,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scan every stored plate, not only plates linked to incidents (same output)")
     o.set_defaults(func=cmd_offenders)
 
+    _casework_parsers(sub)
+
     d = sub.add_parser("demo", help="write the synthetic demo scenario's files")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--out", default="harewatch-demo", metavar="DIR")
@@ -206,6 +210,54 @@ def build_parser() -> argparse.ArgumentParser:
                    help="process every file recorded as unreadable or rejected again")
     w.set_defaults(func=cmd_watch)
     return p
+
+
+def _casework_parsers(sub) -> None:
+    """``interactions import``, ``case`` and ``plates`` (issue 16)."""
+    it = sub.add_parser("interactions", help="the interactions register (warnings, CPW/CPN, "
+                                             "dispersals, seizures, arrests, charges, convictions)")
+    itsub = it.add_subparsers(dest="action", required=True)
+    ii = itsub.add_parser("import", help="validate an interactions file row by row and add its "
+                                         "accepted rows to the register")
+    ii.add_argument("file")
+    data_dir_opt(ii)
+    ii.add_argument("--season-start-month", type=int, default=DEFAULTS.start_month,
+                    choices=range(1, 13), metavar="1-12")
+    ii.set_defaults(func=cmd_interactions_import)
+
+    c = sub.add_parser("case", help="the case file of one subject (plate or person id) for the CPS")
+    c.add_argument("subject", help="a plate (spaces and case ignored) or a person id")
+    c.add_argument("--format", choices=["html", "pdf", "json"], default="html")
+    c.add_argument("--out", metavar="FILE", help="write here (default: stdout)")
+    masking = c.add_mutually_exclusive_group()
+    masking.add_argument("--mask", dest="mask", action="store_true",
+                         help="mask plates and ids and withhold notes (a copy that leaves the force)")
+    masking.add_argument("--reveal", dest="mask", action="store_false",
+                         help="show plates, ids and notes in full (the default)")
+    c.set_defaults(mask=False)
+    c.add_argument("--kind", choices=["vehicle", "person"],
+                   help="needed only when the subject is both a plate and a person id")
+    c.add_argument("--within-min", type=float, default=5.0,
+                   help="minutes between two reads at one camera for an associate (default 5)")
+    c.add_argument("--season-start-month", type=int, default=DEFAULTS.start_month,
+                   choices=range(1, 13), metavar="1-12")
+    data_dir_opt(c)
+    boundaries_opt(c)
+    c.set_defaults(func=cmd_case)
+
+    pl = sub.add_parser("plates", help="partial-plate search near an incident or a place and time")
+    pl.add_argument("pattern", help="? one unknown character, * any run; spaces ignored, e.g. 'AB1? C*'")
+    where = pl.add_mutually_exclusive_group(required=True)
+    where.add_argument("--incident", metavar="ID", help="search around this stored incident")
+    where.add_argument("--near", metavar="LAT,LON", help="search around this place (with --at)")
+    pl.add_argument("--at", metavar="ISO_TIME",
+                    help="time for --near (ISO 8601; without an offset, UK local time)")
+    pl.add_argument("--km", type=float, default=20.0, help="radius in km (default 20)")
+    pl.add_argument("--hours", type=float, default=3.0, help="hours either side (default 3)")
+    pl.add_argument("--format", choices=["json", "text"], default="json")
+    pl.add_argument("--mask", action="store_true", help="mask the plates")
+    data_dir_opt(pl)
+    pl.set_defaults(func=cmd_plates)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,7 +58,7 @@ def cmd_offenders(args) -> int:
         return EXIT_UNREADABLE
     areas = areas_for(args)
     incidents, skipped = incidents_source(args, areas)
-    table = None
+    table = sightings = None
     if args.sightings:
         sightings, skipped_reads = load_accepted(args.sightings, "sightings", areas, "sightings")
         skipped += skipped_reads
@@ -75,6 +75,7 @@ def cmd_offenders(args) -> int:
     if args.season:
         table = table[table["season"] == args.season]
     if args.format == "json":
+        table = _with_actions(args, table, incidents, sightings if args.sightings else None)
         print(json.dumps(offenders_to_json(table), ensure_ascii=False, default=str))
     else:
         from geo.io.export import to_safe_csv
@@ -105,3 +106,20 @@ def _offenders_from_store(args, incidents):
     from geo.engines.duckdb import offenders_from_store
 
     return offenders_from_store(incidents, data_dir=data_dir, **opts)
+
+
+def _with_actions(args, table, incidents, sightings):
+    """The ladder with the actions on record, the next lawful action and the gaps
+    (:func:`geo.casework.actions.ladder_with_actions`); "now in" from the latest ANPR read
+    (``--sightings`` FILE, else the store) or incident."""
+    from geo.casework.actions import ladder_with_actions, latest_positions
+    from geo.engines.casework import latest_reads_store
+    from geo.io.interactions import read_interactions
+
+    data_dir = settings_from(args).data_dir
+    if sightings is None:
+        plates = table.loc[table["kind"] == "vehicle", "subject"].astype(str)
+        sightings = latest_reads_store(data_dir, plates)
+    now_in = latest_positions(incidents, sightings)
+    return ladder_with_actions(table, read_interactions(data_dir), incidents=incidents,
+                               now_in=now_in, start_month=args.season_start_month)

@@ -15,6 +15,7 @@ from geo._frames import (
     iso_utc,
     require_columns,
 )
+from geo.casework.actions import ACTIONS_COLUMNS, actions_json
 from geo.hotspots import HOTSPOT_COLUMNS, RANKING_RULE, HotspotResult
 from geo.offenders import LADDER_COLUMNS, STAGES
 from geo.schema import MULTI_SEP, WGS84
@@ -136,7 +137,11 @@ def offenders_to_json(df: pd.DataFrame) -> dict:
         ``{"offenders": [{"subject", "kind", "season", "incidents", "forces",
         "stage", "stage_label", "border_hopper", "crossings", "first_at",
         "last_at", "evidence", "n_incidents"}, ...]}`` in the ladder's order;
-        times are ISO 8601 strings in UTC; only built-in Python types.
+        times are ISO 8601 strings in UTC; only built-in Python types. When
+        ``df`` is :func:`geo.casework.actions.ladder_with_actions` output,
+        each row also has ``actions`` (``[{type, force, at, interaction_id,
+        reference, incident_id}]``), ``next_action``, ``next_action_rule``,
+        ``gaps`` and ``now_in`` (:func:`geo.casework.actions.actions_json`).
     """
     require_columns(df, LADDER_COLUMNS, "ladder")
     first = iso_utc(df["first_at"]) if len(df) else []
@@ -174,6 +179,8 @@ def offenders_to_json(df: pd.DataFrame) -> dict:
             strict=True,
         )
     ]
+    if all(c in df.columns for c in ACTIONS_COLUMNS):
+        rows = [{**row, **extra} for row, extra in zip(rows, actions_json(df), strict=True)]
     return {"offenders": rows}
 
 

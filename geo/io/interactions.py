@@ -14,6 +14,11 @@ readers never see half a file and two importers never both add an id.
 
 This module is all that knows where the register lives: moving it to
 another table format (e.g. Delta Lake) changes this module only.
+
+Every write of the register goes through :func:`record_interactions`
+(``harewatch interactions import``, :func:`import_interactions`, and the
+dashboard's "Record an interaction" form), which validates the rows and
+calls :func:`append_interactions` once: an audit trail hooks in there.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ __all__ = [
     "interactions_paths",
     "read_interactions",
     "import_interactions",
+    "record_interactions",
 ]
 
 #: Folder of the register under the store root.
@@ -249,5 +255,36 @@ def import_interactions(
     geo.errors.UnreadableFile
         The file cannot be read at all.
     """
-    result = validate_interactions(read_table(path, name=name), start_month=start_month)
+    return record_interactions(read_table(path, name=name), data_dir, start_month=start_month)
+
+
+def record_interactions(
+    raw: pd.DataFrame, data_dir: str | os.PathLike, *, start_month: int = 9,
+) -> tuple[InteractionsResult, RegisterReport]:
+    """Validate raw interaction rows and store the accepted ones: the one write of the register.
+
+    The CLI import (through :func:`import_interactions`) and the dashboard's
+    form both come here, so this is the single place where the register is
+    written (an audit trail hooks in around the :func:`append_interactions`
+    call).
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Rows as text, columns named as in a file
+        (:data:`geo.casework.interactions.INTERACTION_ALIASES`). Not modified.
+    data_dir : path
+        Store root.
+    start_month : int, default 9
+        Month seasons start in.
+
+    Returns
+    -------
+    (InteractionsResult, RegisterReport)
+        The validation outcome and what was written (nothing when no row
+        was accepted).
+    """
+    result = validate_interactions(raw, start_month=start_month)
+    if result.accepted.empty:
+        return result, RegisterReport(0, 0)
     return result, append_interactions(result.accepted, data_dir)

@@ -31,6 +31,7 @@ PAGES = {
     "map": "Map",
     "hotspots": "Hotspots",
     "hoppers": "Border-hoppers",
+    "casefile": "Case file",
     "alerts": "Live alerts",
     "trends": "Trends",
     "data": "Data",

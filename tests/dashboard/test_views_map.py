@@ -31,3 +31,13 @@ def test_clicked_details_prefers_markers_then_hotspots():
     assert clicked_details(click(650000, 300000), hs, inc) is None
     assert clicked_details({"lat": "x", "lng": None}, hs, inc) is None
     assert clicked_details(None, hs, inc) is None
+
+
+def test_incident_origin_is_where_and_when_a_plate_search_centres():
+    from factories import incidents
+
+    from dashboard.views.map import incident_origin
+
+    row = incidents(1, occurred_at=["2021-10-02T21:15:00+01:00"], easting=[545000.0],
+                    northing=[258000.0])
+    assert incident_origin(row) == (545000.0, 258000.0, "2021-10-02T20:15:00+00:00")

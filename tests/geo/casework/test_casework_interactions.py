@@ -200,3 +200,27 @@ def test_import_file(tmp_path):
     assert report.rows_added == 2
     json.dumps(result.to_report())
     json.dumps(report.to_dict())
+
+
+def test_form_row_is_validated_like_a_file_and_recorded_once(tmp_path):
+    from geo.casework.interactions import form_row
+    from geo.io.interactions import read_interactions, record_interactions
+
+    bad = form_row(subject="", kind="vehicle", type_text="cpw", force="Norfolk",
+                   when="31/02/2021 20:00")
+    result, report = record_interactions(bad, tmp_path)
+    assert result.n_rejected == 1 and report.rows_added == 0
+    assert result.to_report()["rejects"][0]["reason"] == (
+        "missing subject (no plate or person id); invalid date '31/02/2021 20:00' (no such day)")
+    good = form_row(subject="ab12 cde", kind="vehicle", type_text="cpw", force="Norfolk Constabulary",
+                    when="03/10/2021 21:30", note=" kept as written ")
+    assert record_interactions(good, tmp_path)[1].rows_added == 1
+    assert record_interactions(good, tmp_path)[1].rows_already_stored == 1
+    (row,) = read_interactions(tmp_path).to_dict("records")
+    assert (row["vrm"], row["type"], row["force"], row["note"]) == (
+        "AB12CDE", "cpw", "Norfolk", " kept as written ")
+    person = form_row(subject="P1", kind="person", type_text="arrest", force="Essex",
+                      when="2021-10-03T21:30:00+01:00")
+    assert record_interactions(person, tmp_path)[0].accepted["kind"].tolist() == ["person"]
+    with pytest.raises(CaseworkInputError):
+        form_row(subject="x", kind="boat", type_text="cpw", force="Essex", when="")
