@@ -9,8 +9,8 @@ case dict holds them: masked unless the case file was made with ``mask=False``.
 
 PDF: A4 portrait via reportlab platypus, tables with wrapping cells and a
 repeated header row, on every page a footer with the subject, the
-generated-at time, the marking and "Page N of M" (a first pass counts the
-pages). The ANPR trail map is drawn on the server with matplotlib (Agg, no
+generated-at time, the marking and "Page N of M" (written when the document is saved: the
+layout is done once). The ANPR trail map is drawn on the server with matplotlib (Agg, no
 pyplot state) and inserted as a PNG; the HTML embeds the same PNG.
 """
 
@@ -581,8 +581,8 @@ def _pdf_story(case: dict, st: dict, width_pt: float, png: bytes, max_rows: int,
     return story
 
 
-def _page_decorator(footer: str, banner: str, total: list[int], fonts: tuple[str, str]):
-    """onPage callback: footer, banner and "Page N of M" (M from ``total[0]``, 0 = unknown)."""
+def _page_decorator(footer: str, banner: str, fonts: tuple[str, str]):
+    """onPage callback: footer and banner ("Page N of M" is added by :func:`_numbered_canvas`)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import cm
 
@@ -591,16 +591,44 @@ def _page_decorator(footer: str, banner: str, total: list[int], fonts: tuple[str
         canvas.setFont(fonts[0], 7)
         canvas.setFillColor("#333333")
         canvas.drawString(1.8 * cm, 1.0 * cm, footer[:160])
-        n = canvas.getPageNumber()
-        canvas.drawRightString(A4[0] - 1.8 * cm, 1.0 * cm,
-                               f"Page {n} of {total[0]}" if total[0] else f"Page {n}")
         if banner:
             canvas.setFont(fonts[1], 8)
             canvas.drawCentredString(A4[0] / 2, A4[1] - 1.0 * cm, banner)
         canvas.restoreState()
-        total[1] = max(total[1], n)
 
     return draw
+
+
+def _numbered_canvas(font: str):
+    """A reportlab canvas class that writes "Page N of M" on every page when the document is
+    saved, so the layout is done once (the page count is known only at the end)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import cm
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._saved_pages: list[dict] = []
+
+        def showPage(self) -> None:  # keep the page; draw it once the total is known
+            self._saved_pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved_pages)
+            for state in self._saved_pages:
+                self.__dict__.update(state)
+                self.saveState()
+                self.setFont(font, 7)
+                self.setFillColor("#333333")
+                self.drawRightString(A4[0] - 1.8 * cm, 1.0 * cm,
+                                     f"Page {self._pageNumber} of {total}")
+                self.restoreState()
+                Canvas.showPage(self)
+            Canvas.save(self)
+
+    return NumberedCanvas
 
 
 def render_pdf(case: dict, *, areas=None, max_rows: int = 1000,
@@ -624,16 +652,12 @@ def render_pdf(case: dict, *, areas=None, max_rows: int = 1000,
     title, _, footer, banner = _titles(case, marking)
     width_pt = A4[0] - 3.6 * cm
     png = trail_map_png(case, areas=areas)
-    pages = [0, 0]  # [total known for this pass, pages seen]
-    out = b""
-    for _ in range(2):  # pass 1 counts the pages, pass 2 prints "of M"
-        buf = io.BytesIO()
-        doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=1.8 * cm, rightMargin=1.8 * cm,
-                                topMargin=1.6 * cm, bottomMargin=1.8 * cm, title=title,
-                                author="Harewatch", subject="Case file")
-        draw = _page_decorator(footer, banner, pages, _fonts())
-        doc.build(_pdf_story(case, st, width_pt, png, max_rows, marking), onFirstPage=draw,
-                  onLaterPages=draw)
-        out = buf.getvalue()
-        pages = [pages[1], 0]
-    return out
+    fonts = _fonts()
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=1.8 * cm, rightMargin=1.8 * cm,
+                            topMargin=1.6 * cm, bottomMargin=1.8 * cm, title=title,
+                            author="Harewatch", subject="Case file")
+    draw = _page_decorator(footer, banner, fonts)
+    doc.build(_pdf_story(case, st, width_pt, png, max_rows, marking), onFirstPage=draw,
+              onLaterPages=draw, canvasmaker=_numbered_canvas(fonts[0]))
+    return buf.getvalue()
