@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -617,6 +617,8 @@ def hotspots_with_trend(
     min_samples: int = DEFAULTS.min_samples,
     areas: ForceAreas | None = None,
     start_month: int = DEFAULTS.start_month,
+    significance: bool = False,
+    seed: int = 0,
 ) -> HotspotResult:
     """Hotspots of the filtered incidents, with the trend against the previous season.
 
@@ -625,6 +627,12 @@ def hotspots_with_trend(
     season is chosen, the same forces and hours in the season before it
     (whole season, no date range) give ``previous_n`` and ``change``. The
     CLI's ``hotspots`` and the dashboard both call this.
+
+    With ``significance=True`` the hotspots also get the columns of
+    :func:`geo.significance.significance_columns` (``gi_z``, ``gi_p`` after
+    FDR, ``significant``, ``trend``): Gi* on the filtered incidents, the
+    trend class over every season of the incidents with the same forces and
+    hours (``seed`` seeds the randomisations).
     """
     current = filter_incidents(incidents, season=season, forces=forces, hours=hours,
                                date_from=date_from, date_to=date_to, start_month=start_month)
@@ -632,8 +640,16 @@ def hotspots_with_trend(
     if season is not None:
         previous = filter_incidents(incidents, season=previous_season(season), forces=forces,
                                     hours=hours, start_month=start_month)
-    return find_hotspots(current, eps_m=eps_m, min_samples=min_samples, areas=areas,
-                         previous=previous, start_month=start_month)
+    result = find_hotspots(current, eps_m=eps_m, min_samples=min_samples, areas=areas,
+                           previous=previous, start_month=start_month)
+    if not significance:
+        return result
+    from geo.significance import significance_columns
+
+    history = filter_incidents(incidents, forces=forces, hours=hours, start_month=start_month)
+    extra = significance_columns(result.hotspots, current, result.labels, history=history,
+                                 areas=areas, start_month=start_month, seed=seed)
+    return replace(result, hotspots=result.hotspots.join(extra))
 
 
 def _check_window_days(window_days: float | None) -> float | None:
