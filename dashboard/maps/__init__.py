@@ -3,7 +3,8 @@
 The public face of the map package:
 
 - :func:`build_map` draws :class:`MapLayers` (boundaries, incidents,
-  hotspots, vehicle trails, border crossings, cameras) on a folium map;
+  hotspots, vehicle trails, border crossings, cameras, patrol circles) on a
+  folium map;
 - :func:`standalone_html` renders a map as one self-contained HTML file.
 
 Inside: :mod:`~dashboard.maps.assets` (vendored scripts and stylesheets, so
@@ -46,6 +47,7 @@ from dashboard.maps.layers import (
     hotspot_layer,
     incident_layer,
     legend_html,
+    patrol_layer,
     swatch,
     trail_layer,
 )
@@ -213,6 +215,16 @@ def build_map(
         camera_layer(m, fg, layers.cameras, briefing=briefing)
         legend.append(
             (swatch("background:#555;border-radius:50%;width:7px;height:7px"), "ANPR camera")
+        )
+
+    if layers.patrols is not None and len(layers.patrols):
+        fg = group(m, "Patrol plan")
+        n_crews = patrol_layer(m, fg, layers.patrols, briefing=briefing)
+        legend.append(
+            (
+                swatch(f"border:3px dashed {OKABE_ITO['green']};border-radius:50%"),
+                f"Patrol circles ({n_crews} crew{'s' if n_crews != 1 else ''}, #1 first)",
+            )
         )
 
     if redact:
