@@ -361,7 +361,7 @@ def _plan_map(req: PlanRequest, briefing: bool, tiles: bool):
         patrols=plan(req)[0].areas,
         attribution=boundaries(req.dkey.boundaries).attribution,
     )
-    return build_map(layers, tiles=tiles, briefing=briefing)
+    return build_map(layers, tiles=tiles, briefing=briefing, fit_patrols=True)
 
 
 # --------------------------------------------------------------- movements

@@ -79,6 +79,7 @@ def build_map(
     max_markers: int = 5000,
     max_trail_points: int = 10_000,
     base_url: str = DEFAULT_BASE_URL,
+    fit_patrols: bool = False,
 ) -> folium.Map:
     """Build the Harewatch map (works offline; see the module docstring).
 
@@ -103,6 +104,8 @@ def build_map(
         Vehicle trail points budget; whole trips, most recent first, are kept.
     base_url : str
         Where ``dashboard/static/vendor`` is served (see :func:`offline_assets`).
+    fit_patrols : bool
+        Zoom to the patrol circles instead of the whole region.
 
     Returns
     -------
@@ -219,7 +222,7 @@ def build_map(
 
     if layers.patrols is not None and len(layers.patrols):
         fg = group(m, "Patrol plan")
-        n_crews = patrol_layer(m, fg, layers.patrols, briefing=briefing)
+        n_crews = patrol_layer(m, fg, layers.patrols, briefing=briefing, fit=fit_patrols)
         legend.append(
             (
                 swatch(f"border:3px dashed {OKABE_ITO['green']};border-radius:50%"),

@@ -590,8 +590,11 @@ def camera_layer(m, fg, cams: pd.DataFrame, *, briefing: bool):
     DataLayer(m, CAMERAS_JS, data).add_to(fg)
 
 
-def patrol_layer(m, fg, patrols: pd.DataFrame, *, briefing: bool) -> int:
-    """One circle of ``radius_m`` per crew with its rank as a label; popups escaped."""
+def patrol_layer(m, fg, patrols: pd.DataFrame, *, briefing: bool, fit: bool = False) -> int:
+    """One circle of ``radius_m`` per crew with its rank as a label; popups escaped.
+
+    ``fit`` zooms the map to the circles (with room around them for context).
+    """
     e, n = patrols["easting"].to_numpy("float64"), patrols["northing"].to_numpy("float64")
     ok = np.isfinite(e) & np.isfinite(n)
     p = patrols[ok]
@@ -615,6 +618,7 @@ def patrol_layer(m, fg, patrols: pd.DataFrame, *, briefing: bool) -> int:
         "weight": 4 if briefing else 3,
         "dash": None if briefing else "8 5",
         "fillOpacity": 0.12,
+        "fit": bool(fit),
     }
     DataLayer(m, PATROLS_JS, data).add_to(fg)
     return len(p)
