@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_plan.py                # 100k incidents
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_plan.py   # 100k incidents
     .venv/bin/python benchmarks/bench_plan.py --n 20000 --repeat 1
 
 Incidents: 300 gaussian places (sigma 700 m, pareto-distributed sizes) spread
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from geo.planning import backtest, backtest_sentence, plan_patrols
-from geo.schema import BNG, INCIDENT_COLUMNS
+from geo.schema import BNG, INCIDENT_COLUMNS, INCIDENT_DEFAULTS
 
 REGION = (480_000.0, 150_000.0, 650_000.0, 340_000.0)  # xmin, ymin, xmax, ymax (m)
 SEASON_STARTS = ("2020-09-01", "2021-09-01", "2022-09-01", "2023-09-01")
@@ -62,7 +62,7 @@ def make_incidents(n: int, *, seed: int = 0, n_places: int = 300) -> gpd.GeoData
         day + pd.to_timedelta(hour, unit="h") + pd.to_timedelta(rng.integers(0, 60, n), unit="min")
     )
     times = local.tz_localize("Europe/London", ambiguous=True, nonexistent="shift_forward")
-    data = {c: np.full(n, "", dtype=object) for c in INCIDENT_COLUMNS}
+    data = {c: np.full(n, INCIDENT_DEFAULTS.get(c, ""), dtype=object) for c in INCIDENT_COLUMNS}
     data.update(
         incident_id=np.array([f"B{i:07d}" for i in range(n)], dtype=object),
         occurred_at=times.tz_convert("UTC"),

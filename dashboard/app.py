@@ -28,6 +28,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("hotspots.py", "Hotspots", ":material/local_fire_department:"),
     ("hoppers.py", "Border-hoppers", ":material/directions_car:"),
     ("casefile.py", "Case file", ":material/folder_shared:"),
+    ("plan.py", "Plan", ":material/route:"),
     ("alerts.py", "Live alerts", ":material/notifications_active:"),
     ("trends.py", "Trends", ":material/trending_down:"),
     ("data.py", "Data", ":material/upload_file:"),

@@ -3,8 +3,9 @@
 Contents (all work offline):
 
 - ``briefing.pdf``: A4 landscape; page 1 the title, key figures and a map
-  (force boundaries, hotspots by rank, incidents); then the top hotspots and
-  the border-hoppers tables (several pages when long).
+  (force boundaries, hotspots by rank, incidents, tonight's patrol circles);
+  then tonight's crews (when a plan is given), the top hotspots and the
+  border-hoppers tables (several pages when long).
 - ``briefing_map.png``: the same map as an image (for slides).
 - ``briefing_map.html``: the interactive map with every script and stylesheet
   inlined (opens from disk with no server and no internet).
@@ -55,6 +56,7 @@ _CELL_CHARS = 48
 #: Never in the pack, masked or not: free text and geometry.
 _DROP_COLS = FREE_TEXT_COLUMNS | {"geometry"}
 _BLUE, _VERMILLION, _GREY = OKABE_ITO["blue"], OKABE_ITO["vermillion"], GREY
+_GREEN = OKABE_ITO["green"]
 
 
 # --------------------------------------------------------------------------- #
@@ -196,6 +198,7 @@ def _draw_map(ax, layers: MapLayers, *, big: bool = True) -> None:
                 fontsize=11 if big else 8, fontweight="bold", color="#000000",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "black", "lw": 0.6},
             )  # fmt: skip
+    _draw_patrols(ax, layers.patrols, big=big)
     inc = layers.incidents
     if inc is not None and len(inc):
         if "easting" in inc.columns:
@@ -243,6 +246,8 @@ def _draw_map(ax, layers: MapLayers, *, big: bool = True) -> None:
         handles.append(
             Line2D([], [], marker="o", linestyle="", color=_BLUE, label=f"Incident ({len(inc):,})")
         )
+    if layers.patrols is not None and len(layers.patrols):
+        handles.append(Patch(facecolor="none", edgecolor=_GREEN, linewidth=2, label="Patrol circle"))
     if hs is not None:
         handles.append(
             Patch(
@@ -259,6 +264,20 @@ def _draw_map(ax, layers: MapLayers, *, big: bool = True) -> None:
             )
         )
     ax.legend(handles=handles, loc="lower right", fontsize=9 if big else 7, framealpha=0.95)
+
+
+def _draw_patrols(ax, patrols: pd.DataFrame | None, *, big: bool) -> None:
+    """One circle of ``radius_m`` per crew (EPSG:27700), labelled with its rank."""
+    if patrols is None or not len(patrols):
+        return
+    from matplotlib.patches import Circle
+
+    for e, n, r, rank in zip(patrols["easting"].to_numpy(float), patrols["northing"].to_numpy(float),
+                             patrols["radius_m"].to_numpy(float), patrols["rank"].astype(int), strict=True):
+        ax.add_patch(Circle((e, n), r, facecolor=_GREEN, alpha=0.25, edgecolor=_GREEN, linewidth=2, zorder=4))
+        ax.annotate(f"Crew {rank}", (e, n), xytext=(0, 0), textcoords="offset points", ha="center",
+                    va="center", fontsize=10 if big else 7, fontweight="bold", zorder=6,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": _GREEN, "lw": 0.8})
 
 
 def map_figure(layers: MapLayers, *, title: str | None = None, size_in=(10.0, 8.0)) -> Figure:
@@ -297,6 +316,8 @@ def _pages(
     title: str,
     redact: bool,
     generated_at: dt.datetime | None,
+    plan: pd.DataFrame | None = None,
+    plan_title: str = "",
 ) -> Iterator[Figure]:
     """The PDF pages as matplotlib Figures (A4 landscape)."""
     masked_note = "Plates and ids masked." if redact else "NOT MASKED: contains plates and ids."
@@ -323,10 +344,10 @@ def _pages(
     _draw_map(ax, layers)
     _footer(fig, footer)
     yield fig
-    for name, df in (
-        ("Top hotspots", mask_table(top_hotspots, redact)),
-        ("Border-hoppers", mask_table(hoppers, redact)),
-    ):
+    tables = [("Top hotspots", mask_table(top_hotspots, redact)), ("Border-hoppers", mask_table(hoppers, redact))]
+    if plan is not None:
+        tables.insert(0, (plan_title or "Tonight", mask_table(plan, redact)))
+    for name, df in tables:
         pages = _table_pages(df)
         for i, part in enumerate(pages):
             fig = Figure(figsize=_A4_LANDSCAPE_IN)
@@ -345,6 +366,8 @@ def briefing_pdf(
     title: str,
     redact: bool = True,
     generated_at: dt.datetime | None = None,
+    plan: pd.DataFrame | None = None,
+    plan_title: str = "",
 ) -> bytes:
     """The briefing PDF (A4 landscape) as bytes; see the module docstring."""
     buf = io.BytesIO()
@@ -357,6 +380,8 @@ def briefing_pdf(
             title=title,
             redact=redact,
             generated_at=generated_at,
+            plan=plan,
+            plan_title=plan_title,
         ):
             pdf.savefig(fig)
     return buf.getvalue()
@@ -371,6 +396,8 @@ def briefing_pack(
     title: str,
     redact: bool = True,
     generated_at: dt.datetime | None = None,
+    plan: pd.DataFrame | None = None,
+    plan_title: str = "",
 ) -> bytes:
     """The briefing pack as zip bytes: PDF, PNG map and a self-contained HTML map.
 
@@ -389,6 +416,10 @@ def briefing_pack(
         Mask plates and nominal ids everywhere in the pack (default True).
     generated_at : datetime, optional
         Timestamp printed in the footer (default: now).
+    plan, plan_title : DataFrame and str, optional
+        Tonight's crews as shown on the Briefing page and its heading ("Tonight:
+        3 crews ..."): a PDF page; the circles themselves come from
+        ``layers.patrols`` (all three maps).
     """
     pdf = briefing_pdf(
         layers=layers,
@@ -398,6 +429,8 @@ def briefing_pack(
         title=title,
         redact=redact,
         generated_at=generated_at,
+        plan=plan,
+        plan_title=plan_title,
     )
     png = map_png(layers, title=title)
     m = build_map(layers, redact=redact, briefing=True, tiles=False)

@@ -13,6 +13,8 @@ recomputes the layers below it:
     interactions(ikey) -> ladder_actions(dkey, ikey, start_month) -> case_file(CaseRequest)
                                                                   -> case_document(CaseRequest, fmt)
     dataset(dkey) -> associates(dkey, plate, within_min); plate_candidates(PlateRequest)
+                                      -> plan(PlanRequest) -> plan_map(PlanRequest, ...)
+                                                    -> hotspot_significance(dkey, scope, eps_m, n)
 
 Heavy frames (dataset, filtered incidents, hotspots, ladder, trails) and the
 folium maps use ``st.cache_resource``: no pickling on every hit, so a rerun
@@ -48,6 +50,7 @@ __all__ = [
     "DataKey",
     "Dataset",
     "MapRequest",
+    "PlanRequest",
     "SubjectMapRequest",
     "settings",
     "boundary_key",
@@ -58,12 +61,15 @@ __all__ = [
     "seasons",
     "incidents",
     "hotspots",
+    "hotspot_significance",
     "vehicle_points",
     "crossings",
     "ladder",
     "trails",
     "clear_store_caches",
     "overview_map",
+    "plan",
+    "plan_map",
     "subject_map",
     "validate_upload",
     "AlertsKey",
@@ -111,6 +117,21 @@ class Dataset:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PlanRequest:
+    """A patrol plan (:func:`plan`): the Plan page's inputs, resolved (forces, season or date)."""
+
+    dkey: DataKey
+    crews: int
+    radius_m: float
+    days: str | None
+    hours: str | None
+    forces: tuple[str, ...]
+    season: str | None
+    as_of: str | None
+    start_month: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class MapRequest:
     """What the main map shows (:func:`overview_map`): the filters' scope and display options."""
 
@@ -123,6 +144,7 @@ class MapRequest:
     briefing: bool = False
     tiles: bool = False
     heat: bool = False
+    plan: PlanRequest | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -317,6 +339,52 @@ def hotspots(dkey: DataKey, scope: Scope, eps_m: float, min_samples: int):
     )
 
 
+@st.cache_resource(max_entries=16, ttl=_TTL, show_spinner="Computing hotspot significance…")
+def hotspot_significance(dkey: DataKey, scope: Scope, eps_m: float, min_samples: int) -> pd.DataFrame:
+    """``geo.significance.significance_columns`` of :func:`hotspots` (Gi* on the incidents in
+    ``scope``; trend class over every season with the scope's forces and hours)."""
+    from geo.significance import significance_columns
+
+    res = hotspots(dkey, scope, eps_m, min_samples)
+    history = incidents(dkey, scope._replace(season=None, date_from=None, date_to=None))
+    return significance_columns(res.hotspots, incidents(dkey, scope), res.labels, history=history,
+                                areas=boundaries(dkey.boundaries), start_month=scope.start_month)
+
+
+# ------------------------------------------------------------------- plan
+@st.cache_resource(max_entries=16, ttl=_TTL, show_spinner="Planning patrols…")
+def plan(req: PlanRequest):
+    """``geo.planning.plan_with_backtest`` on every incident: ``(PlanResult, backtest table)``.
+
+    Raises ``geo.planning.PlanInputError`` (not cached) when the inputs can't be planned.
+    """
+    from geo.planning import plan_as_of, plan_with_backtest
+
+    as_of = plan_as_of(season=req.season, as_of=req.as_of, start_month=req.start_month)
+    return plan_with_backtest(
+        dataset(req.dkey).incidents, as_of=as_of, crews=req.crews, radius_m=req.radius_m, days=req.days,
+        hours=req.hours, forces=list(req.forces), areas=boundaries(req.dkey.boundaries),
+        start_month=req.start_month,
+    )
+
+
+def plan_map(req: PlanRequest, *, briefing: bool = False, tiles: bool = False):
+    """A fresh copy of the plan's map: force borders and one circle per crew (see :func:`overview_map`)."""
+    return copy.deepcopy(_plan_map(req, briefing, tiles))
+
+
+@st.cache_resource(max_entries=8, ttl=_TTL, show_spinner="Drawing the plan…")
+def _plan_map(req: PlanRequest, briefing: bool, tiles: bool):
+    from dashboard.maps import MapLayers, build_map
+
+    layers = MapLayers(
+        boundaries=display_boundaries(req.dkey.boundaries),
+        patrols=plan(req)[0].areas,
+        attribution=boundaries(req.dkey.boundaries).attribution,
+    )
+    return build_map(layers, tiles=tiles, briefing=briefing, fit_patrols=True)
+
+
 # --------------------------------------------------------------- movements
 @st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Linking vehicles…")
 def vehicle_points(dkey: DataKey) -> pd.DataFrame:
@@ -377,7 +445,7 @@ def trails(dkey: DataKey, plates: tuple[str, ...]) -> pd.DataFrame:
 def clear_store_caches() -> None:
     """After an ingest: forget everything derived from the store (keys change anyway)."""
     for fn in (dataset, seasons, date_extent, incidents, hotspots, vehicle_points, crossings, ladder,
-               trails, _overview_map, _subject_map):
+               trails, _overview_map, _subject_map, hotspot_significance, plan, _plan_map):
         fn.clear()
 
 
@@ -429,6 +497,7 @@ def _overview_map(req: MapRequest):
         trails=trails(dkey, req.plates),
         crossings=_crossings_in_view(dkey, scope, req.plates),
         cameras=dataset(dkey).cameras,
+        patrols=plan(req.plan)[0].areas if req.plan is not None else None,
         attribution=boundaries(dkey.boundaries).attribution,
     )
     return build_map(layers, tiles=req.tiles, redact=req.redact, briefing=req.briefing, heat=req.heat)

@@ -51,6 +51,25 @@ class Context:
         f = self.filters
         return cache.hotspots(self.dkey, f.scope, f.eps_m, f.min_samples)
 
+    def hotspot_significance(self) -> pd.DataFrame:
+        """Gi* and trend class of :meth:`hotspots` (``gi_z``, ``gi_p``, ``significant``, ``trend``)."""
+        f = self.filters
+        return cache.hotspot_significance(self.dkey, f.scope, f.eps_m, f.min_samples)
+
+    def plan_request(self) -> cache.PlanRequest:
+        """The plan asked for by the Plan page's inputs (forces: the sidebar's unless chosen)."""
+        from dashboard.views.plan import plan_when
+
+        f, p = self.filters, self.filters.plan
+        return cache.PlanRequest(
+            dkey=self.dkey, crews=p.crews, radius_m=p.radius_m, days=p.days or None, hours=p.hours or None,
+            forces=p.forces or f.forces, start_month=f.start_month, **plan_when(p.as_of),
+        )
+
+    def plan(self):
+        """``(PlanResult, backtest table)``; raises ``geo.planning.PlanInputError`` for a bad plan."""
+        return cache.plan(self.plan_request())
+
     def ladder(self) -> pd.DataFrame:
         return cache.ladder(self.dkey, self.filters.start_month)
 
@@ -152,10 +171,12 @@ def get_context() -> Context:
 
 
 def briefing_pack_bytes(ctx: Context, figures: list[tuple[str, str, str | None]],
-                        top_hotspots: pd.DataFrame, hoppers: pd.DataFrame) -> bytes:
+                        top_hotspots: pd.DataFrame, hoppers: pd.DataFrame, *,
+                        plan: pd.DataFrame | None = None, plan_title: str = "") -> bytes:
     """The briefing pack zip (``dashboard.briefing.briefing_pack``), made on the server.
 
-    Always masked: the pack is made to be shown and passed around.
+    Always masked: the pack is made to be shown and passed around. With
+    ``plan`` (the "Tonight" table) the maps also show the plan's circles.
     """
     from dashboard.briefing import briefing_pack
     from dashboard.maps import MapLayers
@@ -165,6 +186,7 @@ def briefing_pack_bytes(ctx: Context, figures: list[tuple[str, str, str | None]]
         incidents=ctx.incidents(),
         hotspots=ctx.hotspots().hotspots,
         cameras=None,
+        patrols=ctx.plan()[0].areas if plan is not None else None,
         attribution=ctx.areas.attribution,
     )
     return briefing_pack(
@@ -174,6 +196,8 @@ def briefing_pack_bytes(ctx: Context, figures: list[tuple[str, str, str | None]]
         hoppers=hoppers,
         title=f"Hare coursing briefing {ctx.season_label}",
         redact=True,
+        plan=plan,
+        plan_title=plan_title,
     )
 
 

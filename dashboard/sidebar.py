@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import cache
-from dashboard.state import EPS_RANGE_M, MIN_SAMPLES_RANGE, Filters
+from dashboard.state import EPS_RANGE_M, MIN_SAMPLES_RANGE, Filters, PlanInputs
 from dashboard.state import SessionKeys as K
 from dashboard.views.format import MONTHS
 
@@ -47,6 +47,7 @@ def _seed_widgets(f: Filters) -> None:
         ss[key] = value
     ss[K.DATES_FROM_LINK] = (f.date_from, f.date_to)
     ss.pop(K.DATES_SCOPE, None)
+    ss[K.PLAN] = f.plan  # the Plan page's inputs: not widgets here, kept across pages
 
 
 def _on_briefing_change() -> None:
@@ -129,6 +130,7 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
         briefing=bool(briefing),
         redact=bool(redact),
         tiles=bool(tiles),
+        plan=ss.get(K.PLAN) or PlanInputs(),
     )
     qp = filters.to_query_params()
     if {k: st.query_params.get(k) for k in st.query_params} != qp:

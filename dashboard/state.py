@@ -33,7 +33,10 @@ __all__ = [
     "MIN_SAMPLES_RANGE",
     "SEVEN",
     "DAY_NAMES",
+    "CREWS_RANGE",
+    "PLAN_RADIUS_RANGE_M",
     "Filters",
+    "PlanInputs",
     "Scope",
     "SessionKeys",
     "field_names",
@@ -48,6 +51,8 @@ DEFAULT_EPS_M = 1500.0
 DEFAULT_MIN_SAMPLES = 6
 EPS_RANGE_M: tuple[float, float] = (100.0, 10_000.0)
 MIN_SAMPLES_RANGE: tuple[int, int] = (2, 50)
+CREWS_RANGE: tuple[int, int] = (1, 20)
+PLAN_RADIUS_RANGE_M: tuple[float, float] = (500.0, 20_000.0)
 
 _SEASON_RE = re.compile(r"^\d{4}(-\d{2})?$")
 _TRUE = {"1", "true", "yes", "on"}
@@ -69,6 +74,54 @@ class Scope(NamedTuple):
     hours: tuple[int, int] = (0, 23)
     days: tuple[int, ...] = ()
     crime_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What the Plan page plans (hashable; part of :class:`Filters` and of the URL).
+
+    Attributes
+    ----------
+    crews : int
+        Patrol crews (circles), 1..20.
+    radius_m : float
+        Circle radius in metres.
+    days : str
+        Canonical days token (``"fri,sat"``); ``""`` = every day.
+    hours : str
+        Canonical hours token (``"18-02"``); ``""`` = all day.
+    forces : tuple of str
+        Forces crews may go to; ``()`` = the sidebar's forces.
+    as_of : str
+        ``""`` (the day after the latest incident), a season label
+        (``"2021-22"``: its start) or an ISO date.
+    """
+
+    crews: int = 3
+    radius_m: float = 3000.0
+    days: str = ""
+    hours: str = ""
+    forces: tuple[str, ...] = ()
+    as_of: str = ""
+
+    def to_query_params(self) -> dict[str, str]:
+        """The plan fields of the URL: ``crews``, ``radius``, ``pdays``, ``phours``, ``pforces``, ``asof``."""
+        return {"crews": str(self.crews), "radius": _fmt_float(self.radius_m), "pdays": self.days,
+                "phours": self.hours, "pforces": ",".join(self.forces), "asof": self.as_of}
+
+    @classmethod
+    def from_query_params(cls, get, allowed: tuple[str, ...]) -> PlanInputs:
+        """From a query getter (see :func:`_getter`); bad values fall back to defaults, never raise."""
+        base = cls()
+        wanted = [f.strip() for f in (get("pforces") or "").split(",") if f.strip()]
+        return cls(
+            crews=_parse_int(get("crews"), *CREWS_RANGE, base.crews),
+            radius_m=_parse_float(get("radius"), *PLAN_RADIUS_RANGE_M, base.radius_m),
+            days=_parse_plan_days(get("pdays")),
+            hours=_parse_plan_hours(get("phours")),
+            forces=tuple(f for f in allowed if f in wanted),
+            as_of=_parse_as_of(get("asof")),
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +156,8 @@ class Filters:
         Mask plates and nominal ids everywhere.
     tiles : bool
         Draw online map tiles under the vectors.
+    plan : PlanInputs
+        The Plan page's inputs.
     """
 
     season: str | None = None
@@ -118,6 +173,7 @@ class Filters:
     briefing: bool = False
     redact: bool = False
     tiles: bool = False
+    plan: PlanInputs = field(default_factory=PlanInputs)
 
     # ------------------------------------------------------------------ URL
     @property
@@ -142,6 +198,7 @@ class Filters:
             "briefing": "1" if self.briefing else "0",
             "redact": "1" if self.redact else "0",
             "tiles": "1" if self.tiles else "0",
+            **self.plan.to_query_params(),
         }
 
     @classmethod
@@ -228,6 +285,7 @@ class Filters:
             briefing=briefing,
             redact=redact,
             tiles=tiles,
+            plan=PlanInputs.from_query_params(get, allowed),
         )
 
     # ------------------------------------------------------------ helpers
@@ -322,6 +380,20 @@ class SessionKeys:
     INTERACTION_FORM = "ia_form"
     #: Message of the last interaction recorded in this session (shown after the rerun).
     INTERACTION_DONE = "_hw_interaction_done"
+    BRIEFING_PLAN = "briefing_plan"
+    #: The Plan page's inputs (a ``PlanInputs``), kept while other pages are shown.
+    PLAN = "_hw_plan"
+    PLAN_CREWS = "plan_crews"
+    PLAN_RADIUS = "plan_radius"
+    PLAN_DAYS = "plan_days"
+    PLAN_HOURS = "plan_hours"
+    PLAN_HOURS_ON = "plan_hours_on"
+    PLAN_FORCES = "plan_forces"
+    PLAN_AS_OF = "plan_as_of"
+    PLAN_AS_OF_DATE = "plan_as_of_date"
+    PLAN_TABLE = "plan_table"
+    PLAN_BACKTEST = "plan_backtest"
+    PLAN_MAP = "plan_map"
 
 
 def init_session(session: MutableMapping[str, object], query_params: Mapping[str, object]) -> None:
@@ -452,6 +524,41 @@ def _parse_hours(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
     if not (0 <= h0 <= 23 and 0 <= h1 <= 23):
         return default
     return h0, h1
+
+
+def _parse_plan_days(text: str | None) -> str:
+    """A canonical days token (``"fri,sat"``), or ``""`` (every day) for anything unusable."""
+    from geo.planning import PlanInputError, parse_window
+
+    if not text or not text.strip():
+        return ""
+    try:
+        return parse_window(text, None).days_token or ""
+    except PlanInputError:
+        return ""
+
+
+def _parse_plan_hours(text: str | None) -> str:
+    """A canonical hours token (``"18-02"``), or ``""`` (all day) for anything unusable."""
+    from geo.planning import PlanInputError, parse_hours
+
+    if not text or not text.strip():
+        return ""
+    try:
+        return parse_hours(text).token
+    except PlanInputError:
+        return ""
+
+
+def _parse_as_of(text: str | None) -> str:
+    """``""``, a season label or an ISO date; anything else gives ``""``."""
+    if not text:
+        return ""
+    t = text.strip()
+    if _SEASON_RE.match(t) and (len(t) == 4 or (int(t[:4]) + 1) % 100 == int(t[5:])):
+        return t if 1990 <= int(t[:4]) <= 2100 else ""
+    day = _parse_date(t)
+    return day.isoformat() if day else ""
 
 
 def _fmt_float(value: float) -> str:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -619,6 +619,8 @@ def hotspots_with_trend(
     min_samples: int = DEFAULTS.min_samples,
     areas: ForceAreas | None = None,
     start_month: int = DEFAULTS.start_month,
+    significance: bool = False,
+    seed: int = 0,
 ) -> HotspotResult:
     """Hotspots of the filtered incidents, with the trend against the previous season.
 
@@ -628,6 +630,12 @@ def hotspots_with_trend(
     days and crime types in the season before it (whole season, no date range)
     give ``previous_n`` and ``change``. The CLI's ``hotspots`` and the
     dashboard both call this.
+
+    With ``significance=True`` the hotspots also get the columns of
+    :func:`geo.significance.significance_columns` (``gi_z``, ``gi_p`` after
+    FDR, ``significant``, ``trend``): Gi* on the filtered incidents, the
+    trend class over every season of the incidents with the same forces,
+    hours, days and crime types (``seed`` seeds the randomisations).
     """
     same = {"forces": forces, "hours": hours, "days": days, "crime_types": crime_types,
             "start_month": start_month}
@@ -636,8 +644,16 @@ def hotspots_with_trend(
     previous = None
     if season is not None:
         previous = filter_incidents(incidents, season=previous_season(season), **same)
-    return find_hotspots(current, eps_m=eps_m, min_samples=min_samples, areas=areas,
-                         previous=previous, start_month=start_month)
+    result = find_hotspots(current, eps_m=eps_m, min_samples=min_samples, areas=areas,
+                           previous=previous, start_month=start_month)
+    if not significance:
+        return result
+    from geo.significance import significance_columns
+
+    history = filter_incidents(incidents, **same)
+    extra = significance_columns(result.hotspots, current, result.labels, history=history,
+                                 areas=areas, start_month=start_month, seed=seed)
+    return replace(result, hotspots=result.hotspots.join(extra))
 
 
 def _check_window_days(window_days: float | None) -> float | None:

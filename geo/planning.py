@@ -154,6 +154,8 @@ __all__ = [
     "window_mask",
     "plan_patrols",
     "backtest",
+    "plan_as_of",
+    "plan_with_backtest",
     "backtest_sentence",
     "plan_to_json",
     "plan_to_geojson",
@@ -1191,6 +1193,71 @@ def _season_centres(
             table.xy[prev_rows], cfg.crews, cfg.radius_m, cfg.cell_m, base.bandwidth_m
         ),
     }
+
+
+def plan_as_of(*, season: str | None = None, as_of=None, start_month: int = 9):
+    """The ``as_of`` of a plan asked for by season or by date (at most one).
+
+    Parameters
+    ----------
+    season : str, optional
+        ``"2023-24"``: plan for that season with what was known at its start
+        (:func:`geo.seasons.season_bounds`).
+    as_of : date, datetime or str, optional
+        Plan with incidents strictly before this instant (naive = London).
+    start_month : int, default 9
+
+    Returns
+    -------
+    Timestamp (UTC) or None
+        None when neither is given (the planner's default: the day after the
+        latest incident).
+
+    Raises
+    ------
+    PlanInputError
+        Both given, a bad season label or a bad date.
+    """
+    if season is not None and as_of is not None:
+        raise PlanInputError("give either a season or an as-of date, not both")
+    if season is None:
+        return _as_of(as_of)
+    try:
+        return season_bounds(str(season), start_month)[0]
+    except ValueError as exc:
+        raise PlanInputError(str(exc)) from exc
+
+
+def plan_with_backtest(
+    incidents: pd.DataFrame, *, as_of=None, **options: Any
+) -> tuple[PlanResult, pd.DataFrame]:
+    """:func:`plan_patrols` and its :func:`backtest`, both with only what was known at ``as_of``.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        As for :func:`plan_patrols`. Not modified.
+    as_of : optional
+        As for :func:`plan_patrols` (None: the day after the latest incident).
+    **options
+        ``crews``, ``radius_m``, ``days``, ``hours``, ``forces``, ``areas``,
+        ``start_month``, ``half_life_days``, ``cell_m``, ``solver`` for both.
+
+    Returns
+    -------
+    (PlanResult, DataFrame)
+        The plan, and the backtest table (:data:`BACKTEST_COLUMNS`) over the
+        incidents strictly before the plan's ``as_of``: every season after the
+        first is scored from what was known at its start, so nothing after
+        ``as_of`` is used. Empty with fewer than two such seasons.
+    """
+    result = plan_patrols(incidents, as_of=as_of, **options)
+    cutoff = pd.Timestamp(result.params["as_of"])
+    times = _london(incidents["occurred_at"]).dt.tz_convert("UTC")
+    known = incidents[(times < cutoff).to_numpy(dtype=bool, na_value=False)]
+    if len(known) == 0:
+        return result, pd.DataFrame(columns=BACKTEST_COLUMNS)
+    return result, backtest(known, **options)
 
 
 def _pct(rate: float) -> str:

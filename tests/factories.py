@@ -166,3 +166,94 @@ def casework_store(data_dir: Path, incident_rows: Sequence[tuple],
                                geometry=gpd.points_from_xy(frame["easting"], frame["northing"]))
         ingest(ValidationResult("sightings", gdf, none, len(gdf)), data_dir)
     return Path(data_dir)
+
+
+# --------------------------------------------------------------------------- patrol planning
+#: Places of :func:`coursing_seasons`: (kind, where, window incidents per season 1..3).
+#: A "line" is strung along a 40 km drove road (DBSCAN chains it into one big hotspot
+#: whose centroid circle covers a sixth of it); "spot" places are compact (sigma 400 m).
+COURSING_PLACES: dict[str, tuple[str, tuple[float, ...], tuple[int, int, int]]] = {
+    "norfolk_drove": ("line", (575000.0, 305000.0, 615000.0, 305000.0), (110, 110, 110)),
+    "suffolk_drove": ("line", (580000.0, 255000.0, 620000.0, 255000.0), (110, 110, 110)),
+    "cambs_spot": ("spot", (545000.0, 258000.0), (30, 30, 30)),
+    "essex_spot": ("spot", (575000.0, 205000.0), (30, 30, 30)),
+    "fen_emerging": ("spot", (530000.0, 292000.0), (0, 28, 45)),  # the changing place
+}
+#: Tuesday-morning place (outside a Fri/Sat night window): (where, incidents per season).
+COURSING_DECOY: tuple[tuple[float, float], int] = ((520000.0, 215000.0), 60)
+_COURSING_FORCES = {"norfolk_drove": "Norfolk", "suffolk_drove": "Suffolk", "cambs_spot": "Cambridgeshire",
+                    "essex_spot": "Essex", "fen_emerging": "Cambridgeshire", "decoy": "Hertfordshire"}
+#: Seasons of :func:`coursing_seasons`, oldest first.
+COURSING_SEASONS = ("2020-21", "2021-22", "2022-23")
+
+
+def _first_friday(year: int) -> pd.Timestamp:
+    day = pd.Timestamp(year=year, month=9, day=1)
+    return day + pd.Timedelta(days=(4 - day.day_of_week) % 7)
+
+
+def _night_times(rng: np.random.Generator, year: int, n: int, late_only: bool) -> pd.Series:
+    """Friday or Saturday nights 19:00-01:59 (London) in weeks 0-29 of the season."""
+    weeks = rng.integers(15 if late_only else 0, 30, n)
+    nights = rng.integers(0, 2, n)  # Friday or Saturday night
+    hours = rng.choice([19, 20, 21, 22, 23, 24, 25], n)  # 24, 25: after midnight
+    local = (_first_friday(year) + pd.to_timedelta(weeks * 7 + nights, unit="D")
+             + pd.to_timedelta(hours, unit="h") + pd.to_timedelta(rng.integers(0, 60, n), unit="min"))
+    return pd.Series(local.tz_localize("Europe/London", ambiguous=True, nonexistent="shift_forward"))
+
+
+def _tuesday_mornings(rng: np.random.Generator, year: int, n: int) -> pd.Series:
+    local = (_first_friday(year) + pd.to_timedelta(rng.integers(0, 30, n) * 7 + 4, unit="D")
+             + pd.to_timedelta(rng.integers(7, 11, n), unit="h"))
+    return pd.Series(local.tz_localize("Europe/London", ambiguous=True, nonexistent="shift_forward"))
+
+
+def _place_xy(rng: np.random.Generator, kind: str, where: tuple[float, ...], n: int) -> np.ndarray:
+    if kind == "line":
+        x0, y0, x1, y1 = where
+        t = rng.uniform(0.0, 1.0, n)
+        return np.column_stack([x0 + t * (x1 - x0), y0 + t * (y1 - y0)]) + rng.normal(0, 150.0, (n, 2))
+    return np.asarray(where) + rng.normal(0.0, 400.0, (n, 2))
+
+
+def coursing_seasons(seed: int = 0) -> gpd.GeoDataFrame:
+    """Three seasons (2020-21 .. 2022-23) with weekly habits and a changing place.
+
+    Every place in :data:`COURSING_PLACES` is coursed on Friday and Saturday
+    nights (19:00-01:59 London, the small hours belonging to the night
+    before); the decoy (:data:`COURSING_DECOY`) only on Tuesday mornings.
+    ``fen_emerging`` starts in the second half of season two and doubles in
+    season three. Accepted incidents, EPSG:27700, ids ``P00000..``.
+    """
+    rng = np.random.default_rng(seed)
+    xy, times, place = [], [], []
+    for s, year in enumerate((2020, 2021, 2022)):
+        for name, (kind, where, counts) in COURSING_PLACES.items():
+            n = counts[s]
+            xy.append(_place_xy(rng, kind, where, n))
+            times.append(_night_times(rng, year, n, late_only=name == "fen_emerging" and s == 1))
+            place += [name] * n
+        (centre, n_decoy) = COURSING_DECOY
+        xy.append(_place_xy(rng, "spot", centre, n_decoy))
+        times.append(_tuesday_mornings(rng, year, n_decoy))
+        place += ["decoy"] * n_decoy
+    pts = np.vstack(xy)
+    when = pd.concat(times, ignore_index=True).dt.tz_convert("UTC")
+    force = [_COURSING_FORCES[p] for p in place]
+    return incidents(len(pts), incident_id=[f"P{i:05d}" for i in range(len(pts))], occurred_at=when,
+                     easting=pts[:, 0].round(1), northing=pts[:, 1].round(1), force=force, notes=place)
+
+
+def incidents_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write incidents as a plain CSV a user could give the CLI (id, ISO UTC time, easting,
+    northing, and crime_type when any is set)."""
+    out = pd.DataFrame({
+        "incident_id": frame["incident_id"].astype(str),
+        "occurred_at": pd.to_datetime(frame["occurred_at"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "easting": frame["easting"].round(1),
+        "northing": frame["northing"].round(1),
+    })
+    if "crime_type" in frame.columns and (frame["crime_type"].astype(str) != "").any():
+        out["crime_type"] = frame["crime_type"].astype(str).to_numpy()
+    out.to_csv(path, index=False)
+    return path

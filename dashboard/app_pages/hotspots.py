@@ -13,7 +13,8 @@ from geo.hotspots import RANKING_RULE
 ctx = context.get_context()
 f = ctx.filters
 hs = ctx.hotspots()
-table = view.hotspot_table(hs.hotspots, ctx.areas, season_selected=f.season is not None)
+table = view.hotspot_table(hs.hotspots, ctx.areas, season_selected=f.season is not None,
+                           significance=ctx.hotspot_significance())
 
 st.title("Hotspots")
 st.caption(
@@ -28,6 +29,10 @@ widgets.metric_row([
 ])
 
 st.caption("**Ranking.** " + md_escape(RANKING_RULE))
+st.caption("**Significant**: Getis-Ord Gi* finds more incidents here than chance would put there "
+           "(false discovery rate 5 %). **Trend**: the place's pattern over every season (new, "
+           "consecutive, intensifying, persistent, diminishing, sporadic, historical, none). "
+           "Definitions: geo/significance.py.")
 
 if not len(table):
     st.info("No hotspot with these filters: widen the dates or forces, raise the radius or "
@@ -35,6 +40,11 @@ if not len(table):
 else:
     widgets.show_table(table, redact=f.redact, key=K.HOTSPOT_TABLE, column_config=widgets.HOTSPOT_COLUMN_CONFIG,
                        briefing=f.briefing)
+    notes = view.significance_notes(table)
+    if notes:
+        shown = "  \n".join(md_escape(n) for n in notes[:10])
+        more = f"  \n…and {len(notes) - 10} more" if len(notes) > 10 else ""
+        st.info(shown + more, icon=":material/help:")
 
 c1, c2 = st.columns(2)
 c1.download_button(

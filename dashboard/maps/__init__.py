@@ -3,7 +3,8 @@
 The public face of the map package:
 
 - :func:`build_map` draws :class:`MapLayers` (boundaries, incidents,
-  hotspots, vehicle trails, border crossings, cameras) on a folium map;
+  hotspots, vehicle trails, border crossings, cameras, patrol circles) on a
+  folium map;
 - :func:`standalone_html` renders a map as one self-contained HTML file.
 
 Inside: :mod:`~dashboard.maps.assets` (vendored scripts and stylesheets, so
@@ -46,6 +47,7 @@ from dashboard.maps.layers import (
     hotspot_layer,
     incident_layer,
     legend_html,
+    patrol_layer,
     swatch,
     trail_layer,
 )
@@ -77,6 +79,7 @@ def build_map(
     max_markers: int = 5000,
     max_trail_points: int = 10_000,
     base_url: str = DEFAULT_BASE_URL,
+    fit_patrols: bool = False,
 ) -> folium.Map:
     """Build the Harewatch map (works offline; see the module docstring).
 
@@ -101,6 +104,8 @@ def build_map(
         Vehicle trail points budget; whole trips, most recent first, are kept.
     base_url : str
         Where ``dashboard/static/vendor`` is served (see :func:`offline_assets`).
+    fit_patrols : bool
+        Zoom to the patrol circles instead of the whole region.
 
     Returns
     -------
@@ -213,6 +218,16 @@ def build_map(
         camera_layer(m, fg, layers.cameras, briefing=briefing)
         legend.append(
             (swatch("background:#555;border-radius:50%;width:7px;height:7px"), "ANPR camera")
+        )
+
+    if layers.patrols is not None and len(layers.patrols):
+        fg = group(m, "Patrol plan")
+        n_crews = patrol_layer(m, fg, layers.patrols, briefing=briefing, fit=fit_patrols)
+        legend.append(
+            (
+                swatch(f"border:3px dashed {OKABE_ITO['green']};border-radius:50%"),
+                f"Patrol circles ({n_crews} crew{'s' if n_crews != 1 else ''}, #1 first)",
+            )
         )
 
     if redact:

@@ -45,6 +45,7 @@ __all__ = [
     "trail_layer",
     "crossing_layer",
     "camera_layer",
+    "patrol_layer",
     "group",
     "legend_html",
     "swatch",
@@ -72,6 +73,10 @@ class MapLayers:
         ``to_force``, ``from_at``, ``at``, ``camera_id``, ``easting``, ``northing``.
     cameras : DataFrame or None
         ``camera_id``, ``easting``, ``northing`` (m), ``force``.
+    patrols : DataFrame or None
+        Patrol circles, ``geo.planning.PlanResult.areas``: ``rank``,
+        ``easting``, ``northing`` (m), ``radius_m``, ``forces``,
+        ``expected_incidents``, ``why``.
     attribution : str
         Licence text shown on the map (``geo.boundaries.ATTRIBUTION``).
     """
@@ -82,6 +87,7 @@ class MapLayers:
     trails: pd.DataFrame | None = None
     crossings: pd.DataFrame | None = None
     cameras: pd.DataFrame | None = None
+    patrols: pd.DataFrame | None = None
     attribution: str = ""
 
 
@@ -133,6 +139,7 @@ HOTSPOTS_JS = read_js("hotspots")
 TRAILS_JS = read_js("trails")
 CROSSINGS_JS = read_js("crossings")
 CAMERAS_JS = read_js("cameras")
+PATROLS_JS = read_js("patrols")
 
 _NOTE_CHARS = 200
 #: Leaflet's maxZoom (markercluster needs it with no tiles).
@@ -581,6 +588,40 @@ def camera_layer(m, fg, cams: pd.DataFrame, *, briefing: bool):
         "fill": "#000000" if briefing else "#555555",
     }
     DataLayer(m, CAMERAS_JS, data).add_to(fg)
+
+
+def patrol_layer(m, fg, patrols: pd.DataFrame, *, briefing: bool, fit: bool = False) -> int:
+    """One circle of ``radius_m`` per crew with its rank as a label; popups escaped.
+
+    ``fit`` zooms the map to the circles (with room around them for context).
+    """
+    e, n = patrols["easting"].to_numpy("float64"), patrols["northing"].to_numpy("float64")
+    ok = np.isfinite(e) & np.isfinite(n)
+    p = patrols[ok]
+    lat, lon = _to_latlon(e[ok], n[ok], decimals=6)
+    rank = _col(p, "rank", 0).astype("int64").astype(str)
+    expected = pd.to_numeric(_col(p, "expected_incidents", np.nan), errors="coerce").round(1)
+    popup = (
+        "<div class='hw-popup'><b>Crew #" + rank + "</b> \u00b7 "
+        + expected.map(lambda v: "" if pd.isna(v) else f"{v:g}") + " incidents expected per season"
+        + _opt("Forces", escape_series(_fmt_list(_col(p, "forces"))))
+        + "<br>" + escape_series(_col(p, "why")) + "</div>"
+    )
+    data = {
+        "lat": lat,
+        "lon": lon,
+        "radius": pd.to_numeric(_col(p, "radius_m", 3000.0), errors="coerce").fillna(3000.0).tolist(),
+        "popup": popup.tolist(),
+        "label": ("#" + rank).tolist(),
+        "color": "#000000" if briefing else OKABE_ITO["green"],
+        "fill": OKABE_ITO["green"],
+        "weight": 4 if briefing else 3,
+        "dash": None if briefing else "8 5",
+        "fillOpacity": 0.12,
+        "fit": bool(fit),
+    }
+    DataLayer(m, PATROLS_JS, data).add_to(fg)
+    return len(p)
 
 
 class _Group(folium.FeatureGroup):

@@ -19,12 +19,12 @@ __all__ = [
 ]
 
 
-BRIEFING_HOTSPOT_COLUMNS = ["rank", "where", "incidents", "busiest", "trend"]
+BRIEFING_HOTSPOT_COLUMNS = ["rank", "where", "incidents", "busiest", "vs last season"]
 BRIEFING_HOPPER_COLUMNS = ["subject", "kind", "stage", "action", "forces", "now in", "last"]
 
 
 def briefing_hotspots(table: pd.DataFrame, limit: int = 5) -> pd.DataFrame:
-    """Top hotspots for a projector: rank, where, incidents, busiest day and hours, trend."""
+    """Top hotspots for a projector: rank, where, incidents, busiest day and hours, change since last season."""
     top = table.head(limit).copy()
     top["busiest"] = top["busiest weekday"].astype(str) + " " + top["busiest hours"].astype(str)
     return top[BRIEFING_HOTSPOT_COLUMNS].reset_index(drop=True)

@@ -8,18 +8,25 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-__all__ = ["hotspot_table", "hotspots_csv", "hotspots_geojson", "n_cross_border"]
+__all__ = ["hotspot_table", "hotspots_csv", "hotspots_geojson", "n_cross_border", "significance_notes"]
+
+_SIG_COLS = ["significant", "trend"]
 
 
-def hotspot_table(hotspots: gpd.GeoDataFrame, areas: Any = None, *, season_selected: bool = True) -> pd.DataFrame:
-    """The ranked patrol list: rank, where, forces, n, busiest times, trend.
+def hotspot_table(hotspots: gpd.GeoDataFrame, areas: Any = None, *, season_selected: bool = True,
+                  significance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ranked patrol list: rank, where, forces, n, busiest times, change since last season.
 
     ``where`` is the force containing the hotspot centroid (falls back to the
     first listed force) and the centroid in lat/lon (WGS84, 4 decimals, about
-    10 m).
+    10 m). With ``significance`` (``geo.significance.significance_columns``,
+    same index as ``hotspots``) the table also has ``significant`` ("yes"/"no",
+    Gi* after FDR) and ``trend`` (the trend class: new, consecutive,
+    intensifying, persistent, diminishing, sporadic, historical, none).
     """
-    cols = ["rank", "hotspot", "where", "incidents", "trend", "busiest weekday", "busiest hours",
-            "busiest month", "forces", "last season", "lat", "lon"]
+    cols = ["rank", "hotspot", "where", "incidents", *(_SIG_COLS if significance is not None else []),
+            "vs last season", "busiest weekday", "busiest hours", "busiest month", "forces", "last season",
+            "lat", "lon"]
     if hotspots is None or not len(hotspots):
         return pd.DataFrame({c: [] for c in cols})
     hs = pd.DataFrame(hotspots.drop(columns=hotspots.geometry.name, errors="ignore"))
@@ -46,10 +53,31 @@ def hotspot_table(hotspots: gpd.GeoDataFrame, areas: Any = None, *, season_selec
             "busiest weekday": hs["busiest_weekday"],
             "busiest hours": hs["busiest_hours"],
             "last season": hs["previous_n"].astype(int) if season_selected else pd.NA,
-            "trend": [_trend_text(c, p, pn) if season_selected else "–"
-                      for c, p, pn in zip(hs["change"], hs["change_pct"], hs["previous_n"], strict=True)],
+            "vs last season": [_trend_text(c, p, pn) if season_selected else "–"
+                               for c, p, pn in zip(hs["change"], hs["change_pct"], hs["previous_n"], strict=True)],
+            **_significance_cells(significance, hs.index),
         }
     )[cols]
+
+
+def _significance_cells(significance: pd.DataFrame | None, index: pd.Index) -> dict[str, Any]:
+    if significance is None:
+        return {}
+    sig = significance.reindex(index)
+    return {"significant": sig["significant"].map(lambda v: "yes" if v is True or v == 1 else "no"),
+            "trend": sig["trend"].fillna("none").astype(str)}
+
+
+def significance_notes(table: pd.DataFrame) -> list[str]:
+    """One plain sentence per hotspot that is not significant, in rank order.
+
+    ``table`` is :func:`hotspot_table` with significance, e.g.
+    ``"H007: not significant (scattered incidents; could be chance)"``.
+    """
+    if table is None or not len(table) or "significant" not in table.columns:
+        return []
+    weak = table[table["significant"] != "yes"]
+    return [f"{h}: not significant (scattered incidents; could be chance)" for h in weak["hotspot"]]
 
 
 def _trend_text(change: float, pct: float, previous_n: float) -> str:

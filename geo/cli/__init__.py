@@ -1,6 +1,6 @@
 """The ``harewatch`` command line.
 
-Sub-commands: ``validate``, ``ingest``, ``hotspots``, ``offenders``, ``demo``,
+Sub-commands: ``validate``, ``ingest``, ``hotspots``, ``offenders``, ``plan``, ``demo``,
 ``boundaries fetch|show``, ``store upgrade|compact|verify|stats|history|vacuum``,
 ``dashboard``, ``watch``, and for casework ``interactions import``, ``case`` and
 ``plates`` (:mod:`geo.cli.casework`). Machine-readable output goes to stdout; messages for
@@ -37,6 +37,7 @@ from geo.cli.maintain import (
     cmd_store_vacuum,
     cmd_store_verify,
 )
+from geo.cli.plan import add_plan_parser
 from geo.cli.serve import cmd_dashboard, cmd_watch
 from geo.errors import HarewatchError
 
@@ -111,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--eps-m", type=float, default=DEFAULTS.eps_m)
     h.add_argument("--min-samples", type=int, default=DEFAULTS.min_samples)
     h.add_argument("--format", choices=["json", "geojson", "csv"], default="json")
+    h.add_argument("--seed", type=int, default=0,
+                   help="seed of the Gi* randomisations (significance and trend; default 0)")
     h.set_defaults(func=cmd_hotspots)
+
+    add_plan_parser(sub, DEFAULTS.start_month)
 
     o = sub.add_parser("offenders", help="subjects on the agreement's ladder, border hoppers and crossings")
     season_opts(o)

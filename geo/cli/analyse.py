@@ -28,7 +28,8 @@ def cmd_hotspots(args) -> int:
     forces = check_forces(args.force, areas)
     result = hotspots_with_trend(incidents, season=args.season or None, forces=forces,
                                  eps_m=args.eps_m, min_samples=args.min_samples, areas=areas,
-                                 start_month=args.season_start_month)
+                                 start_month=args.season_start_month, significance=True,
+                                 seed=args.seed)
     if args.format == "json":
         print(json.dumps(hotspots_to_json(result), ensure_ascii=False))
     elif args.format == "geojson":

@@ -19,6 +19,7 @@ from geo.casework.actions import ACTIONS_COLUMNS, actions_json
 from geo.hotspots import HOTSPOT_COLUMNS, RANKING_RULE, HotspotResult
 from geo.offenders import LADDER_COLUMNS, STAGES
 from geo.schema import MULTI_SEP, WGS84
+from geo.significance import SIGNIFICANCE_COLUMNS, significance_records
 
 __all__ = [
     "hotspots_to_json",
@@ -68,6 +69,9 @@ def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
                 "label": int(cols["label"][i]),
             }
         )
+    if set(SIGNIFICANCE_COLUMNS) <= set(hotspots.columns):  # added by hotspots_with_trend
+        for rec, extra in zip(out, significance_records(hotspots), strict=True):
+            rec.update(extra)
     return out
 
 
@@ -91,7 +95,12 @@ def hotspots_to_json(result: HotspotResult) -> dict[str, Any]:
         "easting", "northing"}, "forces", "cross_border", "first_at",
         "last_at" (ISO 8601 UTC), "busiest_month", "busiest_weekday",
         "busiest_hours", "previous_n", "change", "change_pct" (percent, null
-        when undefined), "area_km2", "label"}]}`` in rank order.
+        when undefined), "area_km2", "label"}]}`` in rank order. Hotspots
+        carrying the significance columns (``hotspots_with_trend(...,
+        significance=True)``, as the CLI does) also have ``"gi_z"`` (null
+        when undefined), ``"gi_p"`` (after Benjamini-Hochberg),
+        ``"significant"`` (bool) and ``"trend"`` (a
+        :data:`geo.significance.TREND_CLASSES` key).
     """
     return {
         "params": _json_params(result.params),
