@@ -55,6 +55,7 @@ __all__ = [
     "seasons",
     "incidents",
     "hotspots",
+    "largest_min_samples",
     "vehicle_points",
     "crossings",
     "ladder",
@@ -110,6 +111,8 @@ class MapRequest:
     briefing: bool = False
     tiles: bool = False
     heat: bool = False
+    #: Layers to draw, of "incidents", "hotspots", "trails", "crossings", "cameras".
+    show: tuple[str, ...] = ("incidents", "hotspots", "trails", "crossings", "cameras")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -309,6 +312,18 @@ def hotspots(dkey: DataKey, scope: Scope, eps_m: float, min_samples: int):
     )
 
 
+@st.cache_data(max_entries=32, ttl=_TTL, show_spinner=False)
+def largest_min_samples(dkey: DataKey, scope: Scope, eps_m: float) -> int:
+    """``geo.hotspots.largest_min_samples`` of the incidents in ``scope`` (what would give hotspots)."""
+    import numpy as np
+
+    from geo.hotspots import largest_min_samples as _largest
+
+    inc = incidents(dkey, scope)
+    xy = np.column_stack([inc.geometry.x.to_numpy(), inc.geometry.y.to_numpy()]) if len(inc) else np.empty((0, 2))
+    return _largest(xy, float(eps_m))
+
+
 # --------------------------------------------------------------- movements
 @st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Linking vehicles…")
 def vehicle_points(dkey: DataKey) -> pd.DataFrame:
@@ -368,23 +383,45 @@ def trails(dkey: DataKey, plates: tuple[str, ...]) -> pd.DataFrame:
 # ------------------------------------------------------------------- clear
 def clear_store_caches() -> None:
     """After an ingest: forget everything derived from the store (keys change anyway)."""
-    for fn in (dataset, seasons, date_extent, incidents, hotspots, vehicle_points, crossings, ladder,
+    for fn in (dataset, seasons, date_extent, incidents, hotspots, largest_min_samples, vehicle_points, crossings, ladder,
                trails, _overview_map, _subject_map):
         fn.clear()
 
 
 # -------------------------------------------------------------------- maps
 def _crossings_in_view(dkey: DataKey, scope: Scope, plates: tuple[str, ...]) -> pd.DataFrame:
+    """Crossings drawn on the main map: those *into* a chosen force (a crossing is drawn where
+    the vehicle was read after it, in ``to_force``), in the season and dates in view."""
     from geo.seasons import filter_incidents
 
     cr = crossings(dkey)
-    if plates:
-        return cr[cr["vrm"].isin(list(plates))]
     if not len(cr):
         return cr
-    cr = cr[cr["to_force"].isin(list(scope.forces)) | cr["from_force"].isin(list(scope.forces))]
+    cr = cr[cr["to_force"].isin(list(scope.forces))]
+    if plates:
+        return cr[cr["vrm"].isin(list(plates))]
     return filter_incidents(cr, season=scope.season, date_from=scope.date_from, date_to=scope.date_to,
                             start_month=scope.start_month, time_col="at")
+
+
+def _in_forces(df: pd.DataFrame | None, forces: tuple[str, ...]) -> pd.DataFrame | None:
+    """Rows of ``df`` whose ``force`` is one of ``forces`` (what a force choice limits the map to)."""
+    if df is None or not len(df) or "force" not in df.columns:
+        return df
+    return df[df["force"].astype(str).isin(list(forces)).to_numpy()]
+
+
+def _focus(dkey: DataKey, forces: tuple[str, ...]) -> tuple[str, ...]:
+    """The forces a map opens on: the chosen ones, unless they are all seven (or none)."""
+    areas = boundaries(dkey.boundaries)
+    seven = set(areas.gdf.loc[areas.gdf["in_agreement"].astype(bool), "force"].astype(str))
+    return () if not forces or set(forces) >= seven else tuple(forces)
+
+
+def _banner(dkey: DataKey) -> str:
+    from geo.datasets.demo import SYNTHETIC_LABEL
+
+    return SYNTHETIC_LABEL if dataset(dkey).demo else ""
 
 
 def overview_map(req: MapRequest):
@@ -413,15 +450,17 @@ def _overview_map(req: MapRequest):
     """
     from dashboard.maps import MapLayers, build_map
 
-    dkey, scope = req.dkey, req.scope
+    dkey, scope, show = req.dkey, req.scope, set(req.show)
     layers = MapLayers(
         boundaries=display_boundaries(dkey.boundaries),
-        incidents=incidents(dkey, scope),
-        hotspots=hotspots(dkey, scope, req.eps_m, req.min_samples).hotspots,
-        trails=trails(dkey, req.plates),
-        crossings=_crossings_in_view(dkey, scope, req.plates),
-        cameras=dataset(dkey).cameras,
+        incidents=incidents(dkey, scope) if "incidents" in show else None,
+        hotspots=hotspots(dkey, scope, req.eps_m, req.min_samples).hotspots if "hotspots" in show else None,
+        trails=_in_forces(trails(dkey, req.plates), scope.forces) if "trails" in show else None,
+        crossings=_crossings_in_view(dkey, scope, req.plates) if "crossings" in show else None,
+        cameras=_in_forces(dataset(dkey).cameras, scope.forces) if "cameras" in show else None,
         attribution=boundaries(dkey.boundaries).attribution,
+        focus_forces=_focus(dkey, scope.forces),
+        banner=_banner(dkey),
     )
     return build_map(layers, tiles=req.tiles, redact=req.redact, briefing=req.briefing, heat=req.heat)
 
@@ -440,6 +479,7 @@ def _subject_map(req: SubjectMapRequest):
         trails=trails(dkey, req.plates),
         crossings=cr[cr["vrm"].isin(list(req.plates))],
         attribution=boundaries(dkey.boundaries).attribution,
+        banner=_banner(dkey),
     )
     return build_map(layers, tiles=req.tiles, redact=req.redact, briefing=req.briefing)
 

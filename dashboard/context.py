@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.state import SEVEN, Filters, SessionKeys
-from dashboard.views.format import md_escape
+from dashboard.views.format import filters_label, md_escape
 from dashboard.widgets import apply_style
 
 __all__ = ["Context", "Loaded", "briefing_pack_bytes", "build", "get_context", "load"]
@@ -58,6 +58,12 @@ class Context:
     @property
     def season_label(self) -> str:
         return self.filters.season or "all seasons"
+
+    @property
+    def view_label(self) -> str:
+        """Season, forces, days and hours in words (plain text: escape before Markdown)."""
+        f = self.filters
+        return filters_label(f.season, f.forces, self.force_names, f.days, f.hours)
 
 
 class Loaded(NamedTuple):

@@ -17,9 +17,9 @@ import streamlit as st
 from dashboard import cache
 from dashboard.state import EPS_RANGE_M, MIN_SAMPLES_RANGE, Filters
 from dashboard.state import SessionKeys as K
-from dashboard.views.format import MONTHS
+from dashboard.views.format import MONTHS, hours_in_words
 
-__all__ = ["draw"]
+__all__ = ["draw", "set_min_samples"]
 
 _ALL_LABEL = "All seasons"
 DAY_LABELS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -47,6 +47,11 @@ def _seed_widgets(f: Filters) -> None:
         ss[key] = value
     ss[K.DATES_FROM_LINK] = (f.date_from, f.date_to)
     ss.pop(K.DATES_SCOPE, None)
+
+
+def set_min_samples(n: int) -> None:
+    """Button callback: set the sidebar's "Min incidents per hotspot" (before the next run draws it)."""
+    st.session_state[K.MIN_SAMPLES] = int(n)
 
 
 def _on_briefing_change() -> None:
@@ -99,6 +104,7 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
     if sb.toggle("Across midnight", key=K.HOURS_WRAP,
                  help="Use the hours outside the middle: the slider at 4-20 then means 20:00 to 04:59"):
         hours = (hours[1], hours[0])
+    sb.caption(f"Hours applied: **{hours_in_words(hours)}**, London time")
     days = sb.multiselect("Days of the week", list(DAY_LABELS), key=K.DAYS,
                           placeholder="Every day",
                           help="London time; a night's incidents after midnight count on the next day")

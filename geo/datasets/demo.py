@@ -57,6 +57,7 @@ __all__ = [
     "TownCentre",
     "DemoData",
     "make_demo",
+    "SYNTHETIC_LABEL",
     "demo_result",
     "load_or_demo",
     "write_demo",
@@ -68,6 +69,9 @@ DEMO_NOTICE = (
     "Synthetic demo data: generated, not real incidents, vehicles or people; "
     "totals match the published 2020-21 and 2021-22 figures."
 )
+
+#: Short label stamped on every output made from demo data (map, PNG, every PDF page).
+SYNTHETIC_LABEL = "SYNTHETIC DEMO DATA – not real incidents, vehicles or people"
 
 #: Published regional totals of hare coursing reports per season (Sep-Aug).
 SEASON_TOTALS: dict[str, int] = {"2020-21": 2044, "2021-22": 1415}
