@@ -134,12 +134,15 @@ def briefing_pack_bytes(ctx: Context, figures: list[tuple[str, str, str | None]]
         hotspots=ctx.hotspots().hotspots,
         cameras=None,
         attribution=ctx.areas.attribution,
+        focus_forces=() if set(ctx.force_names) <= set(ctx.filters.forces) else ctx.filters.forces,
     )
     return briefing_pack(
         layers=layers,
         figures={label: value for label, value, _ in figures},
         top_hotspots=top_hotspots,
         hoppers=hoppers,
-        title=f"Hare coursing briefing {ctx.season_label}",
+        title=f"Hare coursing briefing · {ctx.view_label}",
         redact=True,
+        filters_text=ctx.view_label,
+        synthetic=ctx.demo,
     )
