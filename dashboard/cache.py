@@ -352,13 +352,17 @@ def crossings(dkey: DataKey) -> pd.DataFrame:
 @st.cache_resource(max_entries=16, ttl=_TTL, show_spinner="Building the escalation ladder…")
 def ladder(dkey: DataKey, start_month: int) -> pd.DataFrame:
     """``geo.offenders.ladder`` over every incident, with the ANPR crossings as evidence,
-    plus ``latest_force`` (``geo.offenders.latest_force``: "who is now in our area")."""
+    plus where each subject was seen last (``geo.offenders.latest_sighting``, from the later of
+    its latest ANPR read and incident: "who is now in our area"): ``latest_force``,
+    ``latest_from`` ("ANPR read"/"incident") and ``latest_at``."""
     from geo.offenders import ladder as _ladder
-    from geo.offenders import latest_force
+    from geo.offenders import latest_sighting
 
     inc = dataset(dkey).incidents
     out = _ladder(inc, start_month=start_month, crossings=crossings(dkey))
-    return out.assign(latest_force=latest_force(out, inc))
+    seen = latest_sighting(out, inc, vehicle_points(dkey))
+    return out.assign(latest_force=seen["now_in"].to_numpy(), latest_from=seen["now_in_from"].to_numpy(),
+                      latest_at=seen["now_in_at"].to_numpy())
 
 
 @st.cache_resource(max_entries=32, ttl=_TTL, show_spinner=False)

@@ -21,7 +21,7 @@ __all__ = [
 
 
 BRIEFING_HOTSPOT_COLUMNS = ["rank", "place", "grid ref", "where", "incidents", "busiest", "trend"]
-BRIEFING_HOPPER_COLUMNS = ["subject", "kind", "stage", "action", "forces", "now in", "last"]
+BRIEFING_HOPPER_COLUMNS = ["subject", "kind", "stage", "action", "forces", "now in", "last seen"]
 
 
 def briefing_title(view_label: str) -> str:
