@@ -67,6 +67,7 @@ __all__ = [
     "AlertsKey",
     "alerts_key",
     "alerts",
+    "demo_alerts",
 ]
 
 _TTL = dt.timedelta(hours=12)
@@ -561,6 +562,17 @@ def alerts_key(folder: Path | None = None) -> AlertsKey:
     d = Path(folder) if folder is not None else data_dir()
     db = alerts_db_path(d)
     return AlertsKey(str(d.resolve()), _file_state(db), _file_state(db.with_name(db.name + "-wal")))
+
+
+@st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Replaying the demo's ANPR reads for alerts…")
+def demo_alerts(dkey: DataKey, start_month: int, limit: int = 500) -> pd.DataFrame:
+    """``geo.alerts.replay_alerts`` of the dataset's reads: the Live alerts page of the demo
+    (which never went through the watcher), newest first."""
+    from geo.alerts import replay_alerts
+
+    ds = dataset(dkey)
+    sig = ds.sightings if ds.sightings is not None else _empty_sightings()
+    return replay_alerts(sig, ds.incidents, start_month=int(start_month), limit=int(limit))
 
 
 @st.cache_data(max_entries=8, ttl=_ALERTS_TTL, show_spinner=False)
