@@ -39,7 +39,7 @@ st.caption(
 demo_replay = ctx.demo and not cache.alerts_key(store).exists
 if demo_replay:
     st.caption(
-        "Synthetic demo: the alerts below are replayed from the demo's ANPR reads as the watcher "
+        "These are the synthetic demo data: the alerts below are replayed from the demo's ANPR reads as the watcher "
         "would have raised them, and ages are measured on the data's own clock (its newest read "
         "counts as now). On your own data, alerts come from the watcher:"
     )
