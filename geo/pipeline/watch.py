@@ -65,6 +65,7 @@ from geo.io.alert_db import AlertStore
 from geo.io.readers import CSV_SUFFIXES, EXCEL_SUFFIXES, GEO_SUFFIXES, PARQUET_SUFFIXES, read_table
 from geo.io.store.layout import incidents_paths
 from geo.io.store.read import read_incidents
+from geo.io.provenance import append_provenance, is_synthetic, provenance_record
 from geo.io.store.write import ingest
 from geo.privacy import mask_plate
 from geo.schema import LONDON
@@ -304,6 +305,7 @@ class Watcher:
                     "the watcher takes ANPR reads only: use 'harewatch ingest incidents'")
         if len(raw) == 0:
             return "no data rows (only a header)"
+        self._synthetic = is_synthetic(raw)
         try:
             result = validate_sightings(raw, self.areas)
         except Exception as exc:  # any content problem rejects the file, never stops the watcher
@@ -317,6 +319,9 @@ class Watcher:
         if isinstance(result, str):
             return FileOutcome(**base, status="rejected", reason=result)
         report = ingest(result, self.data_dir)
+        append_provenance(self.data_dir, provenance_record(
+            file=name, kind="sightings", rows=result.rows, rows_added=report.rows_added,
+            synthetic=getattr(self, "_synthetic", False)))
         status, reason = "ingested", ""
         if result.n_accepted == 0:
             first = result.rejects.iloc[0]
