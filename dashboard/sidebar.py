@@ -19,10 +19,13 @@ from dashboard.state import EPS_RANGE_M, MIN_SAMPLES_RANGE, Filters
 from dashboard.state import SessionKeys as K
 from dashboard.views.format import MONTHS, hours_in_words
 
-__all__ = ["draw", "set_min_samples"]
+__all__ = ["WIDGET_KEYS", "draw", "set_min_samples"]
 
 _ALL_LABEL = "All seasons"
 DAY_LABELS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: The sidebar widgets seeded from the filters (all must survive a run).
+WIDGET_KEYS: tuple[str, ...] = (K.SEASON, K.START_MONTH, K.FORCES, K.HOURS, K.HOURS_WRAP, K.DAYS, K.EPS_M,
+                                K.MIN_SAMPLES, K.BRIEFING, K.REDACT, K.TILES)
 
 
 def _seed_widgets(f: Filters) -> None:
@@ -70,6 +73,13 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
                                        default_season=seasons[-1] if seasons else None)
         _seed_widgets(f0)
         ss[K.SEEDED] = True
+    elif any(k not in ss for k in WIDGET_KEYS) and isinstance(ss.get(K.LAST_FILTERS), Filters):
+        # Streamlit dropped the widgets' state: a page link clicked while a run was still
+        # drawing (a fresh tab's slow first load) resets widget state to what the browser
+        # had drawn, which may be nothing. Without this the sidebar came back at every
+        # widget's minimum (all seasons, Jan, no forces, radius 100, min 2) and the next
+        # click made those the filters. Put back the filters of the last run.
+        _seed_widgets(ss[K.LAST_FILTERS])
 
     sb = st.sidebar
     sb.header("Filters")
@@ -136,6 +146,7 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
         redact=bool(redact),
         tiles=bool(tiles),
     )
+    ss[K.LAST_FILTERS] = filters
     qp = filters.to_query_params()
     if {k: st.query_params.get(k) for k in st.query_params} != qp:
         st.query_params.from_dict(qp)

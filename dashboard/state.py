@@ -257,6 +257,8 @@ class SessionKeys:
     DATES_SCOPE = "_hw_dates_scope"
     #: The link's date range, waiting for the date extent of its season.
     DATES_FROM_LINK = "_hw_dates_from_url"
+    #: The filters of the last run (to put the sidebar back if Streamlit drops widget state).
+    LAST_FILTERS = "_hw_last_filters"
     #: The ``dashboard.context.Context`` of this script run.
     CONTEXT = "_harewatch_ctx"
     #: Upload token -> summary of the ingest done for it (Data page).
