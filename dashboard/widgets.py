@@ -85,6 +85,8 @@ html, body, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
 [data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
   white-space: normal !important; overflow-wrap: anywhere; word-break: normal; min-width: 0 !important;
 }
+/* the first column (a rank, a masked plate or id) stays on one line */
+[data-testid="stMain"] [data-testid="stTable"] td:first-child { white-space: nowrap !important; }
 [data-testid="stMain"] .block-container, [data-testid="stMainBlockContainer"] {
   padding-left: 1.5rem !important; padding-right: 1.5rem !important; padding-top: 2.5rem !important;
   max-width: 100% !important;

@@ -21,7 +21,7 @@ st.caption(
     "2nd (any force) proactive ASB measures, 3rd prosecution. The ladder restarts each season."
 )
 
-c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
+c1, c2, c3, c4 = st.columns([2, 2, 2, 1.6])
 now_in = c1.selectbox(
     "Now in force", ["Any force", *ctx.force_names], key=K.HOP_NOW_IN,
     help="Subjects last seen in this force: the later of their latest ANPR read and latest "

@@ -461,7 +461,7 @@ def hotspot_layer(m, fg, hs: gpd.GeoDataFrame, *, briefing: bool):
     data = {
         "labels": {"lat": np.round(label_pts.y.to_numpy(), 5).tolist(),
                    "lon": np.round(label_pts.x.to_numpy(), 5).tolist(),
-                   "text": ("#" + rank.astype(str)).tolist()},
+                   "text": ("#" + rank.astype(str)).tolist(), "rank": rank.tolist()},
         "geojson": json.loads(gj.to_json(drop_id=True)),
         "outline": "#000000" if briefing else "#5a0010",
         "weight": 2.5 if briefing else 1.5,

@@ -19,7 +19,7 @@ if (map._hwOverlays) {
     L.control.layers(null, map._hwOverlays, {collapsed: false, position: 'topright'}).addTo(map);
 }
 if (data.banner) {
-    var banner = L.control({position: 'topleft'});
+    var banner = L.control({position: 'bottomleft'});
     banner.onAdd = function () {
         var d = L.DomUtil.create('div', 'hw-banner');
         d.innerHTML = data.banner;
