@@ -1012,9 +1012,8 @@ def load_or_demo(
         generated demo, or stored rows whose ingest was logged as synthetic
         (``geo.io.provenance.store_has_synthetic``).
     """
-    from geo.io.store.read import read_incidents, read_sightings
-
     from geo.io.provenance import store_has_synthetic
+    from geo.io.store.read import read_incidents, read_sightings
 
     inc = read_incidents(Path(data_dir)) if Path(data_dir).is_dir() else None
     if inc is not None and len(inc):

@@ -62,10 +62,10 @@ from geo.alerts import apply_cooldown, empty_alerts, find_alerts
 from geo.areas import ForceAreas
 from geo.errors import InputError, UnreadableFile
 from geo.io.alert_db import AlertStore
+from geo.io.provenance import append_provenance, is_synthetic, provenance_record
 from geo.io.readers import CSV_SUFFIXES, EXCEL_SUFFIXES, GEO_SUFFIXES, PARQUET_SUFFIXES, read_table
 from geo.io.store.layout import incidents_paths
 from geo.io.store.read import read_incidents
-from geo.io.provenance import append_provenance, is_synthetic, provenance_record
 from geo.io.store.write import ingest
 from geo.privacy import mask_plate
 from geo.schema import LONDON
