@@ -36,8 +36,19 @@ PAGES: list[tuple[str, str, str]] = [
 ]
 
 
+def _briefing_now() -> bool:
+    """Briefing mode of this run: the sidebar toggle once drawn, else the link's ``briefing=``."""
+    value = st.session_state.get(state.SessionKeys.BRIEFING)
+    if value is None:
+        link = st.session_state.get(state.SessionKeys.LINK_PARAMS) or st.query_params.to_dict()
+        return state.Filters.from_query_params(link).briefing
+    return bool(value)
+
+
 def main() -> None:
-    st.set_page_config(layout="wide", page_title="Harewatch", page_icon="🐇")
+    # Briefing mode gives the projector the whole width: the sidebar starts collapsed.
+    st.set_page_config(layout="wide", page_title="Harewatch", page_icon="🐇",
+                       initial_sidebar_state="collapsed" if _briefing_now() else "auto")
     # Before st.navigation: once the page links are on screen, a click during
     # the first (slow) load replaces the URL and the link's filters are lost.
     state.init_session(st.session_state, st.query_params)

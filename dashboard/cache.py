@@ -62,6 +62,7 @@ __all__ = [
     "incidents",
     "hotspots",
     "hotspot_significance",
+    "largest_min_samples",
     "vehicle_points",
     "crossings",
     "ladder",
@@ -85,6 +86,7 @@ __all__ = [
     "case_document",
     "associates",
     "plate_candidates",
+    "demo_alerts",
 ]
 
 _TTL = dt.timedelta(hours=12)
@@ -145,6 +147,8 @@ class MapRequest:
     tiles: bool = False
     heat: bool = False
     plan: PlanRequest | None = None
+    #: Layers to draw, of "incidents", "hotspots", "trails", "crossings", "cameras".
+    show: tuple[str, ...] = ("incidents", "hotspots", "trails", "crossings", "cameras")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -383,6 +387,16 @@ def _plan_map(req: PlanRequest, briefing: bool, tiles: bool):
         attribution=boundaries(req.dkey.boundaries).attribution,
     )
     return build_map(layers, tiles=tiles, briefing=briefing, fit_patrols=True)
+@st.cache_data(max_entries=32, ttl=_TTL, show_spinner=False)
+def largest_min_samples(dkey: DataKey, scope: Scope, eps_m: float) -> int:
+    """``geo.hotspots.largest_min_samples`` of the incidents in ``scope`` (what would give hotspots)."""
+    import numpy as np
+
+    from geo.hotspots import largest_min_samples as _largest
+
+    inc = incidents(dkey, scope)
+    xy = np.column_stack([inc.geometry.x.to_numpy(), inc.geometry.y.to_numpy()]) if len(inc) else np.empty((0, 2))
+    return _largest(xy, float(eps_m))
 
 
 # --------------------------------------------------------------- movements
@@ -413,13 +427,17 @@ def crossings(dkey: DataKey) -> pd.DataFrame:
 @st.cache_resource(max_entries=16, ttl=_TTL, show_spinner="Building the escalation ladder…")
 def ladder(dkey: DataKey, start_month: int) -> pd.DataFrame:
     """``geo.offenders.ladder`` over every incident, with the ANPR crossings as evidence,
-    plus ``latest_force`` (``geo.offenders.latest_force``: "who is now in our area")."""
+    plus where each subject was seen last (``geo.offenders.latest_sighting``, from the later of
+    its latest ANPR read and incident: "who is now in our area"): ``latest_force``,
+    ``latest_from`` ("ANPR read"/"incident") and ``latest_at``."""
     from geo.offenders import ladder as _ladder
-    from geo.offenders import latest_force
+    from geo.offenders import latest_sighting
 
     inc = dataset(dkey).incidents
     out = _ladder(inc, start_month=start_month, crossings=crossings(dkey))
-    return out.assign(latest_force=latest_force(out, inc))
+    seen = latest_sighting(out, inc, vehicle_points(dkey))
+    return out.assign(latest_force=seen["now_in"].to_numpy(), latest_from=seen["now_in_from"].to_numpy(),
+                      latest_at=seen["now_in_at"].to_numpy())
 
 
 @st.cache_resource(max_entries=32, ttl=_TTL, show_spinner=False)
@@ -444,23 +462,46 @@ def trails(dkey: DataKey, plates: tuple[str, ...]) -> pd.DataFrame:
 # ------------------------------------------------------------------- clear
 def clear_store_caches() -> None:
     """After an ingest: forget everything derived from the store (keys change anyway)."""
-    for fn in (dataset, seasons, date_extent, incidents, hotspots, vehicle_points, crossings, ladder,
-               trails, _overview_map, _subject_map, hotspot_significance, plan, _plan_map):
+    for fn in (dataset, seasons, date_extent, incidents, hotspots, largest_min_samples,
+               vehicle_points, crossings, ladder, trails, _overview_map, _subject_map,
+               hotspot_significance, plan, _plan_map):
         fn.clear()
 
 
 # -------------------------------------------------------------------- maps
 def _crossings_in_view(dkey: DataKey, scope: Scope, plates: tuple[str, ...]) -> pd.DataFrame:
+    """Crossings drawn on the main map: those *into* a chosen force (a crossing is drawn where
+    the vehicle was read after it, in ``to_force``), in the season and dates in view."""
     from geo.seasons import filter_incidents
 
     cr = crossings(dkey)
-    if plates:
-        return cr[cr["vrm"].isin(list(plates))]
     if not len(cr):
         return cr
-    cr = cr[cr["to_force"].isin(list(scope.forces)) | cr["from_force"].isin(list(scope.forces))]
+    cr = cr[cr["to_force"].isin(list(scope.forces))]
+    if plates:
+        return cr[cr["vrm"].isin(list(plates))]
     return filter_incidents(cr, season=scope.season, date_from=scope.date_from, date_to=scope.date_to,
                             start_month=scope.start_month, time_col="at")
+
+
+def _in_forces(df: pd.DataFrame | None, forces: tuple[str, ...]) -> pd.DataFrame | None:
+    """Rows of ``df`` whose ``force`` is one of ``forces`` (what a force choice limits the map to)."""
+    if df is None or not len(df) or "force" not in df.columns:
+        return df
+    return df[df["force"].astype(str).isin(list(forces)).to_numpy()]
+
+
+def _focus(dkey: DataKey, forces: tuple[str, ...]) -> tuple[str, ...]:
+    """The forces a map opens on: the chosen ones, unless they are all seven (or none)."""
+    areas = boundaries(dkey.boundaries)
+    seven = set(areas.gdf.loc[areas.gdf["in_agreement"].astype(bool), "force"].astype(str))
+    return () if not forces or set(forces) >= seven else tuple(forces)
+
+
+def _banner(dkey: DataKey) -> str:
+    from geo.datasets.demo import SYNTHETIC_LABEL
+
+    return SYNTHETIC_LABEL if dataset(dkey).demo else ""
 
 
 def overview_map(req: MapRequest):
@@ -489,16 +530,18 @@ def _overview_map(req: MapRequest):
     """
     from dashboard.maps import MapLayers, build_map
 
-    dkey, scope = req.dkey, req.scope
+    dkey, scope, show = req.dkey, req.scope, set(req.show)
     layers = MapLayers(
         boundaries=display_boundaries(dkey.boundaries),
-        incidents=incidents(dkey, scope),
-        hotspots=hotspots(dkey, scope, req.eps_m, req.min_samples).hotspots,
-        trails=trails(dkey, req.plates),
-        crossings=_crossings_in_view(dkey, scope, req.plates),
-        cameras=dataset(dkey).cameras,
+        incidents=incidents(dkey, scope) if "incidents" in show else None,
+        hotspots=hotspots(dkey, scope, req.eps_m, req.min_samples).hotspots if "hotspots" in show else None,
+        trails=_in_forces(trails(dkey, req.plates), scope.forces) if "trails" in show else None,
+        crossings=_crossings_in_view(dkey, scope, req.plates) if "crossings" in show else None,
+        cameras=_in_forces(dataset(dkey).cameras, scope.forces) if "cameras" in show else None,
         patrols=plan(req.plan)[0].areas if req.plan is not None else None,
         attribution=boundaries(dkey.boundaries).attribution,
+        focus_forces=_focus(dkey, scope.forces),
+        banner=_banner(dkey),
     )
     return build_map(layers, tiles=req.tiles, redact=req.redact, briefing=req.briefing, heat=req.heat)
 
@@ -517,6 +560,7 @@ def _subject_map(req: SubjectMapRequest):
         trails=trails(dkey, req.plates),
         crossings=cr[cr["vrm"].isin(list(req.plates))],
         attribution=boundaries(dkey.boundaries).attribution,
+        banner=_banner(dkey),
     )
     return build_map(layers, tiles=req.tiles, redact=req.redact, briefing=req.briefing)
 
@@ -594,6 +638,17 @@ def alerts_key(folder: Path | None = None) -> AlertsKey:
     d = Path(folder) if folder is not None else data_dir()
     db = alerts_db_path(d)
     return AlertsKey(str(d.resolve()), _file_state(db), _file_state(db.with_name(db.name + "-wal")))
+
+
+@st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Replaying the demo's ANPR reads for alerts…")
+def demo_alerts(dkey: DataKey, start_month: int, limit: int = 500) -> pd.DataFrame:
+    """``geo.alerts.replay_alerts`` of the dataset's reads: the Live alerts page of the demo
+    (which never went through the watcher), newest first."""
+    from geo.alerts import replay_alerts
+
+    ds = dataset(dkey)
+    sig = ds.sightings if ds.sightings is not None else _empty_sightings()
+    return replay_alerts(sig, ds.incidents, start_month=int(start_month), limit=int(limit))
 
 
 @st.cache_data(max_entries=8, ttl=_ALERTS_TTL, show_spinner=False)

@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.state import SEVEN, Filters, SessionKeys
-from dashboard.views.format import md_escape
+from dashboard.views.format import filters_label, md_escape
 from dashboard.widgets import apply_style
 
 __all__ = ["Context", "Loaded", "briefing_pack_bytes", "build", "get_context", "load",
@@ -116,6 +116,12 @@ class Context:
     def season_label(self) -> str:
         return self.filters.season or "all seasons"
 
+    @property
+    def view_label(self) -> str:
+        """Season, forces, days and hours in words (plain text: escape before Markdown)."""
+        f = self.filters
+        return filters_label(f.season, f.forces, self.force_names, f.days, f.hours)
+
 
 class Loaded(NamedTuple):
     """Boundaries and data of this run, before the filters are known."""
@@ -188,16 +194,19 @@ def briefing_pack_bytes(ctx: Context, figures: list[tuple[str, str, str | None]]
         cameras=None,
         patrols=ctx.plan()[0].areas if plan is not None else None,
         attribution=ctx.areas.attribution,
+        focus_forces=() if set(ctx.force_names) <= set(ctx.filters.forces) else ctx.filters.forces,
     )
     return briefing_pack(
         layers=layers,
         figures={label: value for label, value, _ in figures},
         top_hotspots=top_hotspots,
         hoppers=hoppers,
-        title=f"Hare coursing briefing {ctx.season_label}",
+        title=f"Hare coursing briefing · {ctx.view_label}",
         redact=True,
         plan=plan,
         plan_title=plan_title,
+        filters_text=ctx.view_label,
+        synthetic=ctx.demo,
     )
 
 

@@ -17,12 +17,15 @@ import streamlit as st
 from dashboard import cache
 from dashboard.state import EPS_RANGE_M, MIN_SAMPLES_RANGE, Filters, PlanInputs
 from dashboard.state import SessionKeys as K
-from dashboard.views.format import MONTHS
+from dashboard.views.format import MONTHS, hours_in_words
 
-__all__ = ["draw"]
+__all__ = ["WIDGET_KEYS", "draw", "set_min_samples"]
 
 _ALL_LABEL = "All seasons"
 DAY_LABELS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: The sidebar widgets seeded from the filters (all must survive a run).
+WIDGET_KEYS: tuple[str, ...] = (K.SEASON, K.START_MONTH, K.FORCES, K.HOURS, K.HOURS_WRAP, K.DAYS, K.EPS_M,
+                                K.MIN_SAMPLES, K.BRIEFING, K.REDACT, K.TILES)
 
 
 def _seed_widgets(f: Filters) -> None:
@@ -50,6 +53,11 @@ def _seed_widgets(f: Filters) -> None:
     ss[K.PLAN] = f.plan  # the Plan page's inputs: not widgets here, kept across pages
 
 
+def set_min_samples(n: int) -> None:
+    """Button callback: set the sidebar's "Min incidents per hotspot" (before the next run draws it)."""
+    st.session_state[K.MIN_SAMPLES] = int(n)
+
+
 def _on_briefing_change() -> None:
     if st.session_state.get(K.BRIEFING):
         st.session_state[K.REDACT] = True  # masking defaults ON for a shared screen
@@ -66,6 +74,13 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
                                        default_season=seasons[-1] if seasons else None)
         _seed_widgets(f0)
         ss[K.SEEDED] = True
+    elif any(k not in ss for k in WIDGET_KEYS) and isinstance(ss.get(K.LAST_FILTERS), Filters):
+        # Streamlit dropped the widgets' state: a page link clicked while a run was still
+        # drawing (a fresh tab's slow first load) resets widget state to what the browser
+        # had drawn, which may be nothing. Without this the sidebar came back at every
+        # widget's minimum (all seasons, Jan, no forces, radius 100, min 2) and the next
+        # click made those the filters. Put back the filters of the last run.
+        _seed_widgets(ss[K.LAST_FILTERS])
 
     sb = st.sidebar
     sb.header("Filters")
@@ -100,6 +115,7 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
     if sb.toggle("Across midnight", key=K.HOURS_WRAP,
                  help="Use the hours outside the middle: the slider at 4-20 then means 20:00 to 04:59"):
         hours = (hours[1], hours[0])
+    sb.caption(f"Hours applied: **{hours_in_words(hours)}**, London time")
     days = sb.multiselect("Days of the week", list(DAY_LABELS), key=K.DAYS,
                           placeholder="Every day",
                           help="London time; a night's incidents after midnight count on the next day")
@@ -132,6 +148,7 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
         tiles=bool(tiles),
         plan=ss.get(K.PLAN) or PlanInputs(),
     )
+    ss[K.LAST_FILTERS] = filters
     qp = filters.to_query_params()
     if {k: st.query_params.get(k) for k in st.query_params} != qp:
         st.query_params.from_dict(qp)

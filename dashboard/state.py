@@ -315,6 +315,8 @@ class SessionKeys:
     DATES_SCOPE = "_hw_dates_scope"
     #: The link's date range, waiting for the date extent of its season.
     DATES_FROM_LINK = "_hw_dates_from_url"
+    #: The filters of the last run (to put the sidebar back if Streamlit drops widget state).
+    LAST_FILTERS = "_hw_last_filters"
     #: The ``dashboard.context.Context`` of this script run.
     CONTEXT = "_harewatch_ctx"
     #: Upload token -> summary of the ingest done for it (Data page).
@@ -347,6 +349,11 @@ class SessionKeys:
     HOP_TIMELINE = "hop_timeline"
     HOP_MAP = "hop_map"
     HOTSPOT_TABLE = "hotspot_table"
+    HOTSPOT_MAP = "hotspot_map"
+    HOTSPOT_SUGGEST = "hotspot_suggest_min"
+    HOP_SUBJECT_KIND = "hop_subject_kind"
+    BRIEFING_PACK = "briefing_pack"
+    BRIEFING_PACK_MAKE = "briefing_pack_make"
     ALERTS_PAUSED = "alerts_paused"
     ALERTS_TABLE = "alerts_table"
     TREND_WHEN = "trend_when"

@@ -59,9 +59,17 @@ html, body, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
   font-size: 1.35rem !important; color: #000000 !important; font-weight: 700;
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
-[data-testid="stMain"] [data-testid="stMetric"] [data-testid="stMetricValue"] p {
-  font-size: 3.4rem !important; color: #000000 !important; font-weight: 800;
+/* Figures never cut: each metric is a size container; its value scales with the box. */
+[data-testid="stMain"] [data-testid="stMetric"] { container-type: inline-size; min-width: 0; }
+[data-testid="stMain"] [data-testid="stMetric"] [data-testid="stMetricValue"],
+[data-testid="stMain"] [data-testid="stMetric"] [data-testid="stMetricValue"] * {
+  overflow: visible !important; text-overflow: clip !important;
 }
+[data-testid="stMain"] [data-testid="stMetric"] [data-testid="stMetricValue"] p {
+  font-size: min(3.2rem, 24cqw) !important; line-height: 1.15 !important;
+  color: #000000 !important; font-weight: 800;
+}
+[data-testid="stMain"] h1 { overflow-wrap: anywhere; }
 [data-testid="stMain"] [data-testid="stMetric"] [data-testid="stMetricDelta"] * { font-size: 1.4rem !important; font-weight: 700; }
 [data-testid="stAlert"] { border: 3px solid #D55E00; }
 [data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
@@ -71,6 +79,18 @@ html, body, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
   font-size: 1.3rem !important; color: #000000 !important; margin: 0 !important;
 }
 [data-testid="stTable"] th { background: #E8F1F8 !important; font-weight: 800 !important; }
+/* Tables fit the width: cells wrap instead of running off the right. */
+[data-testid="stMain"] [data-testid="stTable"] { overflow-x: visible !important; max-width: 100%; }
+[data-testid="stMain"] [data-testid="stTable"] table { width: 100% !important; table-layout: auto; }
+[data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
+  white-space: normal !important; overflow-wrap: anywhere; word-break: normal; min-width: 0 !important;
+}
+/* the first column (a rank, a masked plate or id) stays on one line */
+[data-testid="stMain"] [data-testid="stTable"] td:first-child { white-space: nowrap !important; }
+[data-testid="stMain"] .block-container, [data-testid="stMainBlockContainer"] {
+  padding-left: 1.5rem !important; padding-right: 1.5rem !important; padding-top: 2.5rem !important;
+  max-width: 100% !important;
+}
 [data-testid="stSidebar"] { background: #F2F2F2 !important; }
 [data-testid="stSidebar"] label p { font-size: 1.1rem !important; color: #000000 !important; }
 [data-testid="stMain"] a { color: #0072B2 !important; text-decoration: underline; }

@@ -67,6 +67,7 @@ __all__ = [
     "ALERT_COLUMNS",
     "apply_cooldown",
     "find_alerts",
+    "replay_alerts",
 ]
 
 #: Columns of :func:`read_alerts` (``raised_at``, ``read_at``, ``warned_at`` tz-aware UTC).
@@ -355,6 +356,40 @@ ALERT_DTYPES: dict[str, str] = {
     "northing": "float64",
     "source_file": "str",
 }
+
+
+def replay_alerts(reads: pd.DataFrame, incidents: pd.DataFrame | None, *,
+                  start_month: int = DEFAULTS.start_month, cooldown_h: float = 6.0,
+                  limit: int | None = None) -> pd.DataFrame:
+    """The alerts the watcher would have raised had it seen ``reads`` arrive as they were read.
+
+    For data that never went through ``harewatch watch`` (the synthetic demo):
+    :func:`find_alerts` then :func:`apply_cooldown`, each alert raised at its
+    read time, numbered in time order, newest first like
+    ``geo.io.alert_db.read_alerts``.
+
+    Parameters
+    ----------
+    reads, incidents : DataFrame
+        As for :func:`find_alerts`. Not modified.
+    start_month : int
+        Month (1..12) seasons start in.
+    cooldown_h : float
+        As for :func:`apply_cooldown`.
+    limit : int, optional
+        Keep the newest ``limit`` alerts.
+
+    Returns
+    -------
+    DataFrame
+        :data:`ALERT_COLUMNS`, newest read first.
+    """
+    found = find_alerts(reads, incidents, start_month=start_month, source_file="(replayed)")
+    kept = apply_cooldown(found, cooldown_h=cooldown_h)
+    kept = kept.sort_values(["read_at", "subject"], kind="stable").reset_index(drop=True)
+    out = kept.assign(raised_at=kept["read_at"], alert_id=np.arange(1, len(kept) + 1, dtype="int64"))
+    out = out[ALERT_COLUMNS].iloc[::-1].reset_index(drop=True)
+    return out if limit is None else out.head(int(limit))
 
 
 def empty_alerts(columns: list[str] = ALERT_COLUMNS) -> pd.DataFrame:

@@ -59,6 +59,7 @@ __all__ = [
     "dbscan_labels",
     "find_hotspots",
     "hotspots_with_trend",
+    "largest_min_samples",
 ]
 
 #: How hotspots are ranked (rank 1 = top); ``hotspot_id`` follows the rank.
@@ -242,6 +243,36 @@ def dbscan_labels(xy_m: np.ndarray, eps_m: float, min_samples: int) -> np.ndarra
         return DBSCAN(eps=eps, min_samples=min_samples).fit(xy).labels_.astype(np.intp)
     raw, core = _dbscan_pkg.DBSCAN(xy, eps=eps, min_samples=min_samples)
     return _sklearn_order(xy, eps, min_samples, raw, np.asarray(core, dtype=bool))
+
+
+def largest_min_samples(xy_m: np.ndarray, eps_m: float) -> int:
+    """The largest DBSCAN ``min_samples`` that still gives at least one hotspot.
+
+    A cluster exists exactly when some point is a core point, i.e. has at
+    least ``min_samples`` points (itself included) within ``eps_m``; so the
+    answer is the largest such neighbourhood count. "No hotspot with 6? The
+    busiest place has 3 within 1,500 m: try 3."
+
+    Parameters
+    ----------
+    xy_m : ndarray, shape (n, 2)
+        EPSG:27700 metres; not modified.
+    eps_m : float
+        Neighbourhood radius in metres.
+
+    Returns
+    -------
+    int
+        0 for no points; 1 when no two points are within ``eps_m`` (then no
+        ``min_samples`` >= 2 gives a hotspot).
+    """
+    xy, eps, _ = _check_dbscan_args(xy_m, eps_m, 1)
+    if len(xy) == 0:
+        return 0
+    from scipy.spatial import cKDTree
+
+    counts = cKDTree(xy).query_ball_point(xy, r=eps, return_length=True)
+    return int(np.max(counts))
 
 
 # --------------------------------------------------------------------------- hotspots

@@ -44,6 +44,7 @@ from geo._frames import (
     utc_us,
 )
 from geo.movements import crossings_near_incidents
+from geo.privacy import is_vehicle_kind
 from geo.seasons import season_of
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "LADDER_COLUMNS",
     "ladder",
     "latest_force",
+    "latest_sighting",
 ]
 
 #: Stage number -> action under the agreement.
@@ -352,3 +354,58 @@ def latest_force(ladder_rows: pd.DataFrame, incidents: pd.DataFrame) -> np.ndarr
     force_of = force_of[~force_of.index.duplicated()]
     last_id = ladder_rows["incidents"].str[-1].astype(str)
     return last_id.map(force_of).fillna("").to_numpy()
+
+
+def _last_per_subject(subject: pd.Series, at: pd.Series, force: pd.Series, source: pd.Series) -> pd.DataFrame:
+    """The latest (at, force, source) of each subject; ties keep the first given."""
+    df = pd.DataFrame({"subject": subject.astype(str).to_numpy(), "at": pd.to_datetime(at, utc=True).to_numpy(),
+                       "force": force.astype(str).to_numpy(), "source": source.astype(str).to_numpy()})
+    df = df[(df["subject"] != "") & df["at"].notna()]
+    df = df.sort_values("at", kind="stable")
+    return df.drop_duplicates("subject", keep="last").set_index("subject")
+
+
+def latest_sighting(ladder_rows: pd.DataFrame, incidents: pd.DataFrame,
+                    points: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Where each ladder subject was seen last, and how: "who is in our area now".
+
+    Parameters
+    ----------
+    ladder_rows : DataFrame
+        :func:`ladder` rows (``subject``, ``kind``).
+    incidents : DataFrame
+        Incidents with ``occurred_at``, ``force``, ``vrms`` and ``nominals``.
+    points : DataFrame, optional
+        ``geo.movements.vehicle_points`` (ANPR reads and incident plates,
+        ``vrm, at, force, kind``); without it vehicles are placed by their
+        incidents only.
+
+    Returns
+    -------
+    DataFrame
+        Aligned with ``ladder_rows``: ``now_in`` (force of the latest ANPR read
+        or incident, whichever is later; ``""`` when unknown), ``now_in_from``
+        (``"ANPR read"`` or ``"incident"``) and ``now_in_at`` (UTC). People are
+        placed by incidents only (ANPR reads plates).
+    """
+    inc = pd.DataFrame(incidents)
+    parts = {}
+    for col, kind in (("vrms", "vehicle"), ("nominals", "person")):
+        items = inc[col].astype(str).str.split(";") if col in inc.columns else pd.Series([], dtype=object)
+        ex = inc.assign(_s=items).explode("_s") if len(inc) else inc.assign(_s=[])
+        parts[kind] = _last_per_subject(ex["_s"].fillna(""), ex["occurred_at"], ex["force"],
+                                        pd.Series("incident", index=ex.index))
+    if points is not None and len(points):
+        src = np.where(points["kind"].astype(str) == "read", "ANPR read", "incident")
+        parts["vehicle"] = _last_per_subject(points["vrm"], points["at"], points["force"],
+                                             pd.Series(src, index=points.index))
+    vehicle = np.asarray(is_vehicle_kind(ladder_rows["kind"]), dtype=bool) if len(ladder_rows) else np.array([], bool)
+    subjects = ladder_rows["subject"].astype(str)
+    out = pd.DataFrame({"now_in": "", "now_in_from": "", "now_in_at": pd.NaT}, index=ladder_rows.index)
+    out["now_in_at"] = pd.to_datetime(out["now_in_at"], utc=True)
+    for kind, mask in (("vehicle", vehicle), ("person", ~vehicle)):
+        hit = parts[kind].reindex(subjects[mask].to_numpy())
+        out.loc[mask, "now_in"] = hit["force"].fillna("").to_numpy()
+        out.loc[mask, "now_in_from"] = hit["source"].fillna("").to_numpy()
+        out.loc[mask, "now_in_at"] = pd.to_datetime(hit["at"], utc=True).to_numpy()
+    return out

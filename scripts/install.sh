@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Install Harewatch into ./.venv. With --dev also the test tools and Debian's
 # chromium (for the real-browser tests; never `playwright install`).
+#
+# Quiet on success (one line); on failure pip's whole output is printed and the
+# script exits non-zero. setuptools' deprecation warnings are silenced
+# (PYTHONWARNINGS reaches the build backend's process), not errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dev=0
@@ -13,8 +17,19 @@ if [ "$dev" = 1 ] && ! [ -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+quiet_pip() {
+  # pip -q, warnings off; the full log only when pip fails
+  if ! PYTHONWARNINGS=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 .venv/bin/python -m pip "$@" -q >"$log" 2>&1; then
+    echo "install.sh: 'pip $*' failed:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+}
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+quiet_pip install --upgrade pip
 extra=""; [ "$dev" = 1 ] && extra="[dev]"
-.venv/bin/python -m pip install -q -e ".${extra}" 2>&1 | grep -vE '^WARNING: Location|^\s*$' || true
+quiet_pip install -e ".${extra}"
 .venv/bin/python -c "import geo, dashboard; print('harewatch', geo.__version__, 'installed in .venv')"

@@ -36,12 +36,15 @@ st.caption(
     "filters do not apply here."
     + (" Plates are masked." if f.redact else "")
 )
-if ctx.demo:
+demo_replay = ctx.demo and not cache.alerts_key(store).exists
+if demo_replay:
     st.caption(
-        "The other pages show the synthetic demo because this store holds no incidents yet. "
-        "The watcher puts vehicles on the ladder from the incidents in the store, so alerts "
-        "appear once incidents have been added (Data page or `harewatch ingest`)."
+        "These are the synthetic demo data: the alerts below are replayed from the demo's ANPR reads as the watcher "
+        "would have raised them, and ages are measured on the data's own clock (its newest read "
+        "counts as now). On your own data, alerts come from the watcher:"
     )
+    st.info(f"`{view.watch_command(store)}`" if "`" not in view.watch_command(store)
+            else md_escape(view.watch_command(store)), icon=":material/terminal:")
 paused = st.toggle("Pause auto-refresh", key=K.ALERTS_PAUSED,
                    help=f"The table re-reads the alerts every {view.ALERTS_REFRESH_S:g} s")
 
@@ -49,7 +52,10 @@ paused = st.toggle("Pause auto-refresh", key=K.ALERTS_PAUSED,
 @st.fragment(run_every=None if paused else view.ALERTS_REFRESH_S)
 def live_alerts() -> None:
     akey = cache.alerts_key(store)
-    if not akey.exists:
+    if demo_replay:
+        raw = cache.demo_alerts(ctx.dkey, f.start_month, view.ALERTS_LIMIT)
+        now = view.data_clock(raw)
+    elif not akey.exists:
         cmd = view.watch_command(akey.data_dir)
         shown_cmd = f"`{cmd}`" if "`" not in cmd else md_escape(cmd)
         st.info(
@@ -58,9 +64,10 @@ def live_alerts() -> None:
             icon=":material/notifications_off:",
         )
         return
-    raw = cache.alerts(akey, view.ALERTS_LIMIT)
+    else:
+        raw = cache.alerts(akey, view.ALERTS_LIMIT)
+        now = pd.Timestamp.now(tz="UTC")
     shown = view.alerts_view(raw, forces=f.forces)
-    now = pd.Timestamp.now(tz="UTC")
     widgets.metric_row(view.alert_metrics(shown, now=now, capped=len(raw) >= view.ALERTS_LIMIT))
     if not len(shown):
         st.info("No alerts for these forces yet." if len(raw) else "No alerts yet: the watcher is "
@@ -68,9 +75,9 @@ def live_alerts() -> None:
     else:
         table = view.alerts_table(shown, redact=f.redact, now=now)
         widgets.show_table(table, redact=False, key=K.ALERTS_TABLE, briefing=f.briefing)  # masked above
-    stamp = now.tz_convert(LONDON).strftime("%H:%M:%S")
-    st.caption(f"Checked at {stamp} London time"
-               + ("" if paused else f" · next check in {view.ALERTS_REFRESH_S:g} s"))
+    stamp = now.tz_convert(LONDON).strftime("%H:%M:%S" if not demo_replay else "%d %b %Y %H:%M")
+    st.caption(("Data clock (newest demo read): " if demo_replay else "Checked at ") + f"{stamp} London time"
+               + ("" if paused or demo_replay else f" · next check in {view.ALERTS_REFRESH_S:g} s"))
 
 
 live_alerts()

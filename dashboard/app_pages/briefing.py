@@ -28,26 +28,25 @@ try:  # tonight's plan: the Plan page's inputs (in the URL)
 except PlanInputError as exc:
     tonight, plan_req, plan_problem = None, None, str(exc)
 
-st.title(f"Hare coursing briefing · {md_escape(ctx.season_label)}")
+st.title(md_escape(view.briefing_title(ctx.view_label)))
 if not f.briefing:
     st.info("Tip: turn on **Briefing mode** in the sidebar for large type and masked plates on a projector.")
 st.caption("This page is for a shared screen: plates and ids are always masked here and in the pack.")
 
 widgets.metric_row([(label, value, delta) for label, value, delta in figures])
 
-left, right = st.columns([3, 2], gap="large")
-with left:
-    fmap = cache.overview_map(cache.MapRequest(
-        dkey=ctx.dkey, scope=f.scope, eps_m=f.eps_m, min_samples=f.min_samples,
-        redact=MASK, briefing=True, tiles=f.tiles, plan=plan_req,
-    ))
-    st_folium(fmap, key=K.BRIEFING_MAP, height=600, use_container_width=True, returned_objects=[])
-    st.caption(md_escape(ctx.areas.attribution))
-with right:
-    st.subheader("Top 5 hotspots")
-    ranked = hotspot_table(hs.hotspots, ctx.areas, season_selected=f.season is not None)
-    top = view.briefing_hotspots(ranked)
-    widgets.show_table(top, redact=MASK, key=K.BRIEFING_HOTSPOTS, briefing=True)
+fmap = cache.overview_map(cache.MapRequest(
+    dkey=ctx.dkey, scope=f.scope, eps_m=f.eps_m, min_samples=f.min_samples,
+    redact=MASK, briefing=True, tiles=f.tiles, plan=plan_req,
+))
+st_folium(fmap, key=K.BRIEFING_MAP, height=560 if f.briefing else 600, use_container_width=True,
+          returned_objects=[])
+st.caption(md_escape(ctx.areas.attribution))
+
+st.subheader("Top 5 hotspots")
+ranked = hotspot_table(hs.hotspots, ctx.areas, season_selected=f.season is not None)
+top = view.briefing_hotspots(ranked)
+widgets.show_table(top, redact=MASK, key=K.BRIEFING_HOTSPOTS, briefing=True)
 
 if tonight is not None:
     st.subheader(md_escape(plan_view.tonight_title(tonight)))
@@ -67,8 +66,9 @@ if n_subjects(hoppers) > len(table):
 st.download_button(
     "Download briefing pack",
     data=lambda: context.briefing_pack_bytes(
-        ctx, figures, top, table, plan=crews_table, plan_title=plan_view.tonight_title(tonight) if tonight else ""),
-    file_name=f"harewatch_briefing_{slug(ctx.season_label)}.zip",
+        ctx, figures, top, table[view.BRIEFING_HOPPER_COLUMNS], plan=crews_table,
+        plan_title=plan_view.tonight_title(tonight) if tonight else ""),
+    file_name=f"harewatch_briefing_{slug(ctx.season_label)}" + ("_SYNTHETIC_DEMO" if ctx.demo else "") + ".zip",
     mime="application/zip",
     type="primary",
     help="Zip made on the server: map, figures, tonight's crews, top hotspots and border-hoppers "

@@ -54,7 +54,9 @@ if upload is not None:
         if done is not None:
             st.success(done)
         elif st.button("Add accepted rows to the store", type="primary", disabled=not counts["accepted"]):
-            msg = view.ingest_outcome(outcome, cache.data_dir())
+            with st.status("Adding the accepted rows to the store…") as status:
+                msg = view.ingest_outcome(outcome, cache.data_dir())
+                status.update(label=md_escape(msg), state="complete")
             st.session_state.setdefault(K.INGESTED, {})[token] = msg
             cache.clear_store_caches()
             st.rerun()
@@ -73,4 +75,6 @@ d2.download_button("Download incidents (GeoJSON)", data=lambda: view.incidents_g
                    mime="application/geo+json", disabled=not len(inc))
 with st.expander("Preview (first 200 rows)"):
     widgets.show_table(inc.head(200), redact=f.redact, key=K.INCIDENTS_PREVIEW, briefing=f.briefing)
-st.caption("Store: " + ("empty, showing the synthetic demo" if ctx.demo else "incidents loaded from the store"))
+st.caption("Store: " + ("empty, showing the synthetic demo" if ctx.demo and not ctx.dkey.store_sig else
+                         "incidents loaded from the store"
+                         + (", some ingested from the synthetic demo" if ctx.demo else "")))

@@ -22,21 +22,25 @@ st.caption(
     "2nd (any force) proactive ASB measures, 3rd prosecution. The ladder restarts each season."
 )
 
-c1, c2, c3 = st.columns([2, 2, 1])
+c1, c2, c3, c4 = st.columns([2, 2, 2, 1.6])
 now_in = c1.selectbox(
     "Now in force", ["Any force", *ctx.force_names], key=K.HOP_NOW_IN,
-    help="Subjects whose latest incident is in this force: warned elsewhere, now in our area",
+    help="Subjects last seen in this force: the later of their latest ANPR read and latest "
+         "incident (the 'last seen' column says which, and when)",
 )
-min_stage = c2.select_slider(
+who = c2.selectbox("Vehicles or people", list(view.SUBJECT_KINDS_SHOWN), key=K.HOP_SUBJECT_KIND,
+                   help="Vehicles (plates: ANPR reads and incidents) or people (nominal ids: incidents)")
+min_stage = c3.select_slider(
     "Ladder stage at least", options=list(STAGES), key=K.HOP_MIN_STAGE,
     format_func=lambda s: f"{s}: {STAGES[s]}",
 )
-only_hoppers = c3.toggle("Only border-hoppers", value=True, key=K.HOP_ONLY,
+only_hoppers = c4.toggle("Only border-hoppers", value=True, key=K.HOP_ONLY,
                          help="Incidents in two or more forces")
 
 rows = view.hoppers_view(
     ctx.ladder(), season=f.season, forces=f.forces,
     now_in=None if now_in == "Any force" else now_in, only_hoppers=only_hoppers, min_stage=min_stage,
+    kind=view.SUBJECT_KINDS_SHOWN[who],
 )
 table = view.hoppers_table(rows)
 widgets.metric_row([
@@ -51,9 +55,10 @@ if not len(table):
 widgets.show_table(table, redact=f.redact, key=K.HOP_TABLE, briefing=f.briefing)
 st.download_button(
     "Download this list (CSV)",
-    data=lambda: view.hoppers_csv(rows, redact=f.redact),
-    file_name=f"harewatch_border_hoppers_{slug(ctx.season_label)}.csv",
+    data=lambda: view.hoppers_csv(table, redact=f.redact),
+    file_name=f"harewatch_border_hoppers_{slug(ctx.season_label)}" + ("_SYNTHETIC_DEMO" if ctx.demo else "") + ".csv",
     mime="text/csv",
+    help="The table above, column for column (masked as shown); times are London time with their UTC offset",
 )
 
 st.subheader("Timeline and trail")

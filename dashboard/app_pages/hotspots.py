@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit_folium import st_folium
 
-from dashboard import context, widgets
+from dashboard import cache, context, sidebar, widgets
 from dashboard.state import SessionKeys as K
 from dashboard.views import hotspots as view
 from dashboard.views.format import fmt_int, md_escape, slug
@@ -18,7 +19,7 @@ table = view.hotspot_table(hs.hotspots, ctx.areas, season_selected=f.season is n
 
 st.title("Hotspots")
 st.caption(
-    f"Season: {md_escape(ctx.season_label)} · DBSCAN radius {f.eps_m:,.0f} m, "
+    f"{md_escape(ctx.view_label)} · DBSCAN radius {f.eps_m:,.0f} m, "
     f"at least {f.min_samples} incidents · trend against the previous season, same forces and hours"
 )
 widgets.metric_row([
@@ -28,16 +29,29 @@ widgets.metric_row([
     ("Cross-border hotspots", fmt_int(view.n_cross_border(hs.hotspots)), None),
 ])
 
-st.caption("**Ranking.** " + md_escape(RANKING_RULE))
 st.caption("**Significant**: Getis-Ord Gi* finds more incidents here than chance would put there "
            "(false discovery rate 5 %). **Trend**: the place's pattern over every season (new, "
            "consecutive, intensifying, persistent, diminishing, sporadic, historical, none). "
            "Definitions: geo/significance.py.")
 
 if not len(table):
-    st.info("No hotspot with these filters: widen the dates or forces, raise the radius or "
-            "lower the minimum incidents per hotspot.")
-else:
+    text, suggestion = view.no_hotspot_advice(
+        len(ctx.incidents()), f.min_samples, f.eps_m,
+        cache.largest_min_samples(ctx.dkey, f.scope, f.eps_m) if len(ctx.incidents()) else 0)
+    st.info(text, icon=":material/tune:")
+    if suggestion is not None:
+        st.button(f"Set min incidents per hotspot to {suggestion}", key=K.HOTSPOT_SUGGEST, type="primary",
+                  on_click=sidebar.set_min_samples, args=(suggestion,))
+
+fmap = cache.overview_map(cache.MapRequest(
+    dkey=ctx.dkey, scope=f.scope, eps_m=f.eps_m, min_samples=f.min_samples, redact=f.redact,
+    briefing=f.briefing, tiles=f.tiles, show=("incidents", "hotspots"),
+))
+st_folium(fmap, key=K.HOTSPOT_MAP, height=460, use_container_width=True, returned_objects=[])
+st.caption(md_escape(ctx.areas.attribution) + " · place names: GeoNames (CC BY 4.0)")
+
+if len(table):
+    st.caption("**Ranking.** " + md_escape(RANKING_RULE))
     widgets.show_table(table, redact=f.redact, key=K.HOTSPOT_TABLE, column_config=widgets.HOTSPOT_COLUMN_CONFIG,
                        briefing=f.briefing)
     notes = view.significance_notes(table)
@@ -46,18 +60,20 @@ else:
         more = f"  \n…and {len(notes) - 10} more" if len(notes) > 10 else ""
         st.info(shown + more, icon=":material/help:")
 
+stem = f"harewatch_hotspots_{slug(ctx.season_label)}" + ("_SYNTHETIC_DEMO" if ctx.demo else "")
 c1, c2 = st.columns(2)
 c1.download_button(
     "Download hotspots (CSV)",
-    data=lambda: view.hotspots_csv(hs),
-    file_name=f"harewatch_hotspots_{slug(ctx.season_label)}.csv",
+    data=lambda: view.hotspots_csv(table),
+    file_name=f"{stem}.csv",
     mime="text/csv",
     disabled=not len(table),
+    help="The table above, column for column; times are London time with their UTC offset",
 )
 c2.download_button(
     "Download hotspots (GeoJSON)",
     data=lambda: view.hotspots_geojson(hs),
-    file_name=f"harewatch_hotspots_{slug(ctx.season_label)}.geojson",
+    file_name=f"{stem}.geojson",
     mime="application/geo+json",
     disabled=not len(table),
 )

@@ -43,6 +43,7 @@ from dashboard.maps.layers import (
     boundary_layer,
     camera_layer,
     crossing_layer,
+    focus_bounds,
     group,
     hotspot_layer,
     incident_layer,
@@ -131,6 +132,7 @@ def build_map(
 
     fg_b = group(m, "Force areas")
     minx, miny, maxx, maxy = boundary_layer(m, fg_b, layers.boundaries, briefing=briefing)
+    minx, miny, maxx, maxy = focus_bounds(layers.boundaries, layers.focus_forces) or (minx, miny, maxx, maxy)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     legend.append(
         (
@@ -236,6 +238,7 @@ def build_map(
         "attribution": escape_html(layers.attribution),
         "briefing": bool(briefing),
         "legend": legend_html(legend, [escape_html(n) for n in notes], title="Harewatch"),
+        "banner": escape_html(layers.banner),
     }
     DataLayer(m, MAP_JS, data).add_to(m)
     return localise_assets(m, base_url)

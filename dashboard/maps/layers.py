@@ -46,6 +46,7 @@ __all__ = [
     "crossing_layer",
     "camera_layer",
     "patrol_layer",
+    "focus_bounds",
     "group",
     "legend_html",
     "swatch",
@@ -79,6 +80,10 @@ class MapLayers:
         ``expected_incidents``, ``why``.
     attribution : str
         Licence text shown on the map (``geo.boundaries.ATTRIBUTION``).
+    focus_forces : tuple of str
+        Forces the map opens on (their bounds); empty: the seven.
+    banner : str
+        A line always shown on the map (e.g. "SYNTHETIC DEMO DATA"); escaped.
     """
 
     boundaries: gpd.GeoDataFrame
@@ -89,6 +94,8 @@ class MapLayers:
     cameras: pd.DataFrame | None = None
     patrols: pd.DataFrame | None = None
     attribution: str = ""
+    focus_forces: tuple[str, ...] = ()
+    banner: str = ""
 
 
 
@@ -283,6 +290,18 @@ def _boundary_payload_uncached(
     return js_json(data), tuple(float(v) for v in sel.total_bounds)  # minx, miny, maxx, maxy
 
 
+def focus_bounds(boundaries: gpd.GeoDataFrame, forces: tuple[str, ...]) -> tuple | None:
+    """(minx, miny, maxx, maxy) in degrees of the named forces; None when none is named or found."""
+    if not forces or "force" not in boundaries.columns:
+        return None
+    sel = boundaries[boundaries["force"].astype(str).isin(list(forces)).to_numpy()]
+    if not len(sel):
+        return None
+    if sel.crs is not None and sel.crs != WGS84:
+        sel = sel.to_crs(WGS84)
+    return tuple(float(v) for v in sel.total_bounds)
+
+
 def _incident_fields(inc: pd.DataFrame, redact: bool) -> dict[str, Any]:
     """Escaped popup fields, one array each; the browser composes the popup."""
     reported = escape_series(_col(inc, "reported_force"))
@@ -444,7 +463,12 @@ def hotspot_layer(m, fg, hs: gpd.GeoDataFrame, *, briefing: bool):
         geometry=geoms,
         crs=WGS84,
     ).iloc[::-1]  # rank 1 drawn last, on top
+    label_pts = gpd.GeoSeries(hs.geometry.values, crs=hs.crs).representative_point()
+    label_pts = label_pts if hs.crs is None or hs.crs == WGS84 else label_pts.to_crs(WGS84)
     data = {
+        "labels": {"lat": np.round(label_pts.y.to_numpy(), 5).tolist(),
+                   "lon": np.round(label_pts.x.to_numpy(), 5).tolist(),
+                   "text": ("#" + rank.astype(str)).tolist(), "rank": rank.tolist()},
         "geojson": json.loads(gj.to_json(drop_id=True)),
         "outline": "#000000" if briefing else "#5a0010",
         "weight": 2.5 if briefing else 1.5,

@@ -16,6 +16,7 @@ __all__ = [
     "alert_metrics",
     "alerts_table",
     "alerts_view",
+    "data_clock",
     "watch_command",
 ]
 
@@ -32,6 +33,17 @@ def watch_command(data_dir: Any) -> str:
     import shlex
 
     return f"harewatch watch --incoming DIR --data-dir {shlex.quote(str(data_dir))}"
+
+
+def data_clock(alerts: pd.DataFrame) -> pd.Timestamp:
+    """"Now" on the data's own clock: its newest read (now, UTC, when there is none).
+
+    Used for replayed demo alerts, so ages read "12 min ago" rather than "1,556 d ago".
+    """
+    read = pd.to_datetime(pd.DataFrame(alerts).get("read_at", pd.Series(dtype=object)), utc=True,
+                          errors="coerce")
+    newest = read.max() if len(read) else pd.NaT
+    return pd.Timestamp.now(tz="UTC") if pd.isna(newest) else pd.Timestamp(newest)
 
 
 def alerts_view(alerts: pd.DataFrame, *, forces: tuple[str, ...] | None = None) -> pd.DataFrame:

@@ -16,11 +16,17 @@ __all__ = [
     "briefing_figures",
     "briefing_hoppers",
     "briefing_hotspots",
+    "briefing_title",
 ]
 
 
-BRIEFING_HOTSPOT_COLUMNS = ["rank", "where", "incidents", "busiest", "vs last season"]
-BRIEFING_HOPPER_COLUMNS = ["subject", "kind", "stage", "action", "forces", "now in", "last"]
+BRIEFING_HOTSPOT_COLUMNS = ["rank", "place", "grid ref", "where", "incidents", "busiest", "vs last season"]
+BRIEFING_HOPPER_COLUMNS = ["subject", "kind", "stage", "action", "forces", "now in", "last seen"]
+
+
+def briefing_title(view_label: str) -> str:
+    """The briefing's title, naming season, forces, days and hours (plain text)."""
+    return f"Hare coursing briefing · {view_label}"
 
 
 def briefing_hotspots(table: pd.DataFrame, limit: int = 5) -> pd.DataFrame:

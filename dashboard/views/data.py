@@ -79,12 +79,14 @@ def upload_token(data: bytes, name: str, kind: str) -> str:
 
 
 def ingest_outcome(outcome: FileCheck, data_dir: Any) -> str:
-    """Add an upload's accepted rows to the store; a plain-text summary of what happened."""
-    from geo.io.store.write import ingest
+    """Add an upload's accepted rows to the store (``geo.pipeline.ingest.ingest_check``, which
+    logs the ingest's provenance); a plain-text summary of what happened."""
+    from geo.pipeline.ingest import ingest_check
 
-    rep = ingest(outcome.result, data_dir)
-    return (f"Added {fmt_int(rep.rows_added)} {outcome.kind} to the store "
-            f"({fmt_int(rep.rows_already_stored)} already there, {fmt_int(rep.rows_rejected)} rejected).")
+    rep = ingest_check(outcome, data_dir)
+    return (f"Added {fmt_int(rep['rows_added'])} {outcome.kind} to the store "
+            f"({fmt_int(rep['rows_already_stored'])} already there, {fmt_int(rep['rows_rejected'])} rejected)."
+            + (" Marked as synthetic demo data." if outcome.synthetic else ""))
 
 
 def safe_csv(df: pd.DataFrame) -> bytes:

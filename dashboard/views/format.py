@@ -20,7 +20,11 @@ from geo.schema import LONDON
 
 __all__ = [
     "MONTHS",
+    "days_in_words",
     "displayable",
+    "filters_label",
+    "forces_in_words",
+    "hours_in_words",
     "fmt_age",
     "fmt_int",
     "fmt_pct",
@@ -110,6 +114,44 @@ def fmt_age(seconds: float | None) -> str:
 def slug(text: str) -> str:
     """A file-name-safe version of a label: ``"2021-22"`` -> ``"2021-22"``, ``"all seasons"`` -> ``"all_seasons"``."""
     return re.sub(r"[^A-Za-z0-9-]+", "_", str(text)).strip("_") or "all"
+
+
+# ------------------------------------------------------------------ filters in words
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def hours_in_words(hours: tuple[int, int]) -> str:
+    """The hours a filter keeps, as a clock window: ``(20, 4)`` -> ``"20:00 to 04:59 (overnight)"``."""
+    h0, h1 = int(hours[0]), int(hours[1])
+    if (h0, h1) == (0, 23):
+        return "all day"
+    text = f"{h0:02d}:00 to {h1:02d}:59"
+    return text + " (overnight)" if h0 > h1 else text
+
+
+def days_in_words(days: tuple[int, ...]) -> str:
+    """Weekdays (0 = Monday) as ``"Fri, Sat"``; none or all seven: ``"every day"``."""
+    picked = sorted({int(d) for d in days if 0 <= int(d) <= 6})
+    return "every day" if not picked or len(picked) == 7 else ", ".join(_DAYS[d] for d in picked)
+
+
+def forces_in_words(forces: tuple[str, ...], all_forces: tuple[str, ...]) -> str:
+    """``"all 7 forces"``, ``"no force"``, or the names (``"Cambridgeshire, Essex"``)."""
+    if not forces:
+        return "no force"
+    if set(all_forces) <= set(forces):
+        return f"all {len(all_forces)} forces"
+    return ", ".join(forces)
+
+
+def filters_label(season: str | None, forces: tuple[str, ...], all_forces: tuple[str, ...],
+                  days: tuple[int, ...], hours: tuple[int, int]) -> str:
+    """What is in view, in words: ``"2021-22 · Cambridgeshire · Fri, Sat · 20:00 to 04:59 (overnight)"``.
+
+    Plain text (force names come from the boundary file): escape it before Markdown.
+    """
+    return " · ".join([season or "all seasons", forces_in_words(forces, all_forces),
+                       days_in_words(days), hours_in_words(hours)])
 
 
 # ------------------------------------------------------------------ London time

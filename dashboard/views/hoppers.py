@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.views.format import london_naive, london_text
+from dashboard.views.format import london_naive
 from geo.privacy import is_vehicle_kind, mask_frame, mask_subject
 from geo.schema import LONDON
 
 __all__ = [
+    "HOPPER_TABLE_COLUMNS",
+    "SUBJECT_KINDS_SHOWN",
     "as_list",
     "hoppers_csv",
     "hoppers_table",
@@ -31,6 +33,14 @@ __all__ = [
 ]
 
 
+#: Columns of the Border-hoppers table, on screen and in its CSV, in order.
+HOPPER_TABLE_COLUMNS = ["subject", "kind", "season", "stage", "action", "incidents", "forces", "now in",
+                        "last seen", "evidence", "crossings", "first", "last"]
+#: The vehicle/person choice of the Border-hoppers page -> ladder kind kept (None: both).
+SUBJECT_KINDS_SHOWN: dict[str, str | None] = {"Vehicles and people": None, "Vehicles": "vehicle",
+                                              "People": "person"}
+
+
 def as_list(v: Any) -> list:
     if isinstance(v, list | tuple | np.ndarray):
         return list(v)
@@ -40,7 +50,8 @@ def as_list(v: Any) -> list:
 
 
 def hoppers_view(ladder: pd.DataFrame, *, season: str | None, forces: tuple[str, ...] | None = None,
-                 now_in: str | None = None, only_hoppers: bool = True, min_stage: int = 1) -> pd.DataFrame:
+                 now_in: str | None = None, only_hoppers: bool = True, min_stage: int = 1,
+                 kind: str | None = None) -> pd.DataFrame:
     """Ladder rows to show: this season, touching ``forces``, optionally border-hoppers only.
 
     Parameters
@@ -58,6 +69,8 @@ def hoppers_view(ladder: pd.DataFrame, *, season: str | None, forces: tuple[str,
         Keep subjects with incidents in two or more forces.
     min_stage : int
         Keep rows at this ladder stage or higher.
+    kind : {"vehicle", "person"}, optional
+        Keep only vehicles (plates) or only people (nominal ids).
     """
     if ladder is None or not len(ladder):
         return pd.DataFrame(ladder).copy() if ladder is not None else pd.DataFrame()
@@ -72,6 +85,9 @@ def hoppers_view(ladder: pd.DataFrame, *, season: str | None, forces: tuple[str,
     if forces is not None:
         wanted = set(forces)
         keep &= df["forces"].map(lambda v: bool(wanted.intersection(as_list(v)))).to_numpy(dtype=bool)
+    if kind is not None:
+        vehicle = np.asarray(is_vehicle_kind(df["kind"]), dtype=bool)
+        keep &= vehicle if kind == "vehicle" else ~vehicle
     if now_in and "latest_force" in df.columns:
         keep &= (df["latest_force"].astype(str) == now_in).to_numpy()
     return df[keep].reset_index(drop=True)
@@ -85,13 +101,25 @@ def n_subjects(ladder_rows: pd.DataFrame) -> int:
 
 
 def hoppers_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Display table of ladder rows: who, stage, action, evidence (which incident, which force)."""
-    cols = ["subject", "kind", "season", "stage", "action", "incidents", "forces", "now in",
-            "evidence", "crossings", "first", "last"]
+    """Display table of ladder rows: who, stage, action, where now, evidence.
+
+    ``now in`` is the force of the subject's latest ANPR read or incident,
+    whichever is later; ``last seen`` says which and when (``"ANPR read ·
+    2022-02-03 21:40 +00:00"``). Times are London time with their UTC offset.
+    Columns :data:`HOPPER_TABLE_COLUMNS`.
+    """
+    from geo.io.export import london_stamps
+
+    cols = HOPPER_TABLE_COLUMNS
     if rows is None or not len(rows):
         return pd.DataFrame({c: [] for c in cols})
     ev = rows["evidence"].map(_evidence_text) if "evidence" in rows.columns else ""
     ncross = rows["crossings"].map(lambda v: len(as_list(v))) if "crossings" in rows.columns else 0
+    seen = ""
+    if "latest_from" in rows.columns and "latest_at" in rows.columns:
+        when = london_stamps(rows["latest_at"]).to_numpy(dtype=object)
+        src = rows["latest_from"].astype(str).to_numpy(dtype=object)
+        seen = np.where(when != "", src + " · " + when, src)
     return pd.DataFrame(
         {
             "subject": rows["subject"].astype(str),
@@ -102,10 +130,11 @@ def hoppers_table(rows: pd.DataFrame) -> pd.DataFrame:
             "incidents": rows["n_incidents"].astype(int),
             "forces": rows["forces"].map(lambda v: ", ".join(map(str, as_list(v)))),
             "now in": rows["latest_force"].astype(str) if "latest_force" in rows.columns else "",
+            "last seen": seen,
             "evidence": ev,
             "crossings": ncross,
-            "first": london_text(rows["first_at"]),
-            "last": london_text(rows["last_at"]),
+            "first": london_stamps(rows["first_at"]).to_numpy(),
+            "last": london_stamps(rows["last_at"]).to_numpy(),
         }
     )[cols]
 
@@ -207,13 +236,12 @@ def timelines(sel: pd.DataFrame, incidents_all: pd.DataFrame, trail: pd.DataFram
     return pd.concat(parts, ignore_index=True)
 
 
-def hoppers_csv(rows: pd.DataFrame, *, redact: bool) -> bytes:
-    """The shown ladder rows as formula-safe CSV (``geo.offenders.offenders_to_frame``), masked if asked."""
+def hoppers_csv(table: pd.DataFrame, *, redact: bool) -> bytes:
+    """The Border-hoppers table exactly as on screen (:func:`hoppers_table`, masked like the
+    screen when ``redact``), as formula-safe CSV."""
     from geo.io.export import to_safe_csv
-    from geo.io.formats import offenders_to_frame
 
-    flat = offenders_to_frame(rows)
-    return to_safe_csv(mask_frame(flat, redact))
+    return to_safe_csv(mask_frame(pd.DataFrame(table), redact))
 
 
 def vehicle_stages(sel: pd.DataFrame) -> dict[str, int]:

@@ -3,8 +3,9 @@
 Sub-commands: ``validate``, ``ingest``, ``hotspots``, ``offenders``, ``plan``, ``demo``,
 ``boundaries fetch|show``, ``store upgrade|compact|verify|stats|history|vacuum``,
 ``dashboard``, ``watch``, and for casework ``interactions import``, ``case`` and
-``plates`` (:mod:`geo.cli.casework`). Machine-readable output goes to stdout; messages for
-people go to stderr. Exit codes, the same for every command (README, "Exit
+``plates`` (:mod:`geo.cli.casework`). Every command prints JSON on stdout by default
+(``--format text``: lines for people; the JSON documents are the stable contracts);
+messages and progress bars go to stderr. Exit codes, the same for every command (README, "Exit
 codes"): 0 all good; 1 some rows were rejected (``store verify``: some stored
 files are damaged), the rest was done; 2 nothing usable, or an error whose
 message names the cause.
@@ -21,7 +22,10 @@ from geo.cli._common import (
     EXIT_UNREADABLE,
     boundaries_opt,
     data_dir_opt,
+    days_arg,
     err,
+    format_opt,
+    hours_arg,
 )
 from geo.cli.analyse import cmd_hotspots, cmd_offenders
 from geo.cli.casework import cmd_case, cmd_interactions_import, cmd_plates
@@ -57,107 +61,145 @@ def _norm(name: str) -> str:
 # --------------------------------------------------------------------------- parser
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that shows every option's default (argparse's ArgumentDefaultsHelpFormatter);
+    an option without a value by default says in its own words what happens then."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "(default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
+def _sub(sub, name: str, **kw) -> argparse.ArgumentParser:
+    return sub.add_parser(name, formatter_class=_Help, **kw)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="harewatch", description="Hare coursing across seven police forces.")
+    """The ``harewatch`` parser. Every command prints JSON on stdout by default
+    (``--format text`` for people); messages and progress go to stderr."""
+    p = argparse.ArgumentParser(prog="harewatch", formatter_class=_Help,
+                                description="Hare coursing across seven police forces. Every command "
+                                            "prints JSON on stdout by default; --format text prints "
+                                            "lines for people. Messages and progress go to stderr.")
     p.add_argument("--version", action="version", version=f"harewatch {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     kinds = ["incidents", "sightings", "outcomes"]
-    v = sub.add_parser("validate", help="check an incidents or ANPR file; every row accepted or rejected")
-    v.add_argument("file")
+    v = _sub(sub, "validate", help="check an incidents or ANPR file; every row accepted or rejected")
+    v.add_argument("file", help="the file to check (CSV, XLSX, GeoJSON, GeoParquet)")
     v.add_argument("--kind", choices=kinds,
                    help="default: from the layout (data.police.uk street, outcomes, stop and "
                         "search) or the column names")
-    v.add_argument("--format", choices=["json", "text"], default="text")
+    format_opt(v)
     data_dir_opt(v)
     boundaries_opt(v)
     v.set_defaults(func=cmd_validate)
 
-    i = sub.add_parser("ingest", help="validate a file and append its accepted rows to the store")
+    i = _sub(sub, "ingest", help="validate a file and append its accepted rows to the store")
     i.add_argument("kind_arg", metavar="{incidents,sightings,outcomes,auto}",
                    choices=[*kinds, "auto"],
                    help="what the file holds; an outcomes file given as incidents is stored as "
                         "outcomes (its layout says so); 'auto' guesses from the file")
-    i.add_argument("file")
+    i.add_argument("file", help="the file to add (CSV, XLSX, GeoJSON, GeoParquet)")
+    format_opt(i)
     data_dir_opt(i)
     boundaries_opt(i)
     i.set_defaults(func=cmd_ingest)
 
-    cam = sub.add_parser("cameras", help="the ANPR camera register (places reads without coordinates)")
+    cam = _sub(sub, "cameras", help="the ANPR camera register (places reads without coordinates)")
     camsub = cam.add_subparsers(dest="action", required=True)
-    ci = camsub.add_parser("import", help="add or update cameras from a file (camera id, name, "
-                                          "lat/lon or easting/northing or grid ref)")
-    ci.add_argument("file")
+    ci = _sub(camsub, "import", help="add or update cameras from a file (camera id, name, "
+                                     "lat/lon or easting/northing or grid ref)")
+    ci.add_argument("file", help="the camera register file")
+    format_opt(ci)
     data_dir_opt(ci)
     boundaries_opt(ci)
     ci.set_defaults(func=cmd_cameras_import)
-    cs = camsub.add_parser("show", help="list the registered cameras")
-    cs.add_argument("--format", choices=["json", "text"], default="text")
+    cs = _sub(camsub, "show", help="list the registered cameras")
+    format_opt(cs)
     data_dir_opt(cs)
     cs.set_defaults(func=cmd_cameras_show)
 
     def season_opts(sp):
         sp.add_argument("--incidents", metavar="FILE", help="incidents file (default: the store)")
         data_dir_opt(sp)
-        sp.add_argument("--season", help='e.g. "2021-22"')
-        sp.add_argument("--season-start-month", type=int, default=DEFAULTS.start_month, choices=range(1, 13), metavar="1-12")
+        sp.add_argument("--season", help='one season, e.g. "2021-22" (default: every season)')
+        sp.add_argument("--season-start-month", type=int, default=DEFAULTS.start_month, choices=range(1, 13),
+                        metavar="1-12", help="month a coursing season starts in")
+        sp.add_argument("--days", type=days_arg, metavar="DAYS",
+                        help="only these weekdays (London time), e.g. fri,sat (default: every day)")
         boundaries_opt(sp)
 
-    h = sub.add_parser("hotspots", help="DBSCAN hotspots ranked for patrol planning")
+    h = _sub(sub, "hotspots", help="DBSCAN hotspots ranked for patrol planning")
     season_opts(h)
+    h.add_argument("--hours", type=hours_arg, metavar="START-END",
+                   help="only these London hours, inclusive; 20-4 wraps past midnight (20:00 to 04:59) "
+                        "(default: all day)")
     h.add_argument("--force", nargs="+", metavar="NAME",
-                   help="forces to keep, as police write them (Essex, Essex Police, E23000028)")
+                   help="forces to keep, as police write them (Essex, Essex Police, E23000028) "
+                        "(default: every force)")
     h.add_argument("--crime-type", action="append", metavar="TYPE",
-                   help="keep only this crime type (repeatable), e.g. 'Anti-social behaviour'")
-    h.add_argument("--eps-m", type=float, default=DEFAULTS.eps_m)
-    h.add_argument("--min-samples", type=int, default=DEFAULTS.min_samples)
-    h.add_argument("--format", choices=["json", "geojson", "csv"], default="json")
+                   help="keep only this crime type (repeatable), e.g. 'Anti-social behaviour' "
+                        "(default: every type)")
+    h.add_argument("--eps-m", type=float, default=DEFAULTS.eps_m, help="DBSCAN radius in metres")
+    h.add_argument("--min-samples", type=int, default=DEFAULTS.min_samples,
+                   help="DBSCAN minimum incidents within the radius for a hotspot")
+    format_opt(h, ("geojson", "csv"))
     h.add_argument("--seed", type=int, default=0,
-                   help="seed of the Gi* randomisations (significance and trend; default 0)")
+                   help="seed of the Gi* randomisations (significance and trend)")
     h.set_defaults(func=cmd_hotspots)
 
     add_plan_parser(sub, DEFAULTS.start_month)
 
-    o = sub.add_parser("offenders", help="subjects on the agreement's ladder, border hoppers and crossings")
+    o = _sub(sub, "offenders", help="subjects on the agreement's ladder, border hoppers and crossings")
     season_opts(o)
     o.add_argument("--crime-type", action="append", metavar="TYPE",
-                   help="count only incidents of this crime type (repeatable)")
+                   help="count only incidents of this crime type (repeatable) (default: every type)")
     o.add_argument("--sightings", metavar="FILE",
                    help="ANPR reads file for border crossings (default: the store's sightings, if any)")
-    o.add_argument("--max-gap-h", type=float, default=DEFAULTS.max_gap_h)
-    o.add_argument("--window-h", type=float, default=DEFAULTS.window_h)
-    o.add_argument("--format", choices=["json", "csv"], default="json")
+    o.add_argument("--max-gap-h", type=float, default=DEFAULTS.max_gap_h,
+                   help="hours between two reads of a plate that start a new trip")
+    o.add_argument("--window-h", type=float, default=DEFAULTS.window_h,
+                   help="a crossing within this many hours of a linked incident is flagged")
+    o.add_argument("--mask", action="store_true",
+                   help="mask plates and nominal ids in the output (AB12 C**, N12*****)")
+    format_opt(o, ("csv",))
     o.add_argument("--engine", choices=["embedded", "dask"], default="embedded",
-                   help="crossing scan of the store: embedded duckdb (default) or dask.distributed; "
-                        "same output")
+                   help="crossing scan of the store: embedded duckdb or dask.distributed; same output")
     o.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="dask scheduler to use (with --engine dask; default: start a local cluster)")
     o.add_argument("--workers", type=int, default=2, metavar="N",
-                   help="worker processes of the local dask cluster (default 2)")
+                   help="worker processes of the local dask cluster")
     o.add_argument("--all-plates", action="store_true",
                    help="scan every stored plate, not only plates linked to incidents (same output)")
     o.set_defaults(func=cmd_offenders)
 
     _casework_parsers(sub)
 
-    d = sub.add_parser("demo", help="write the synthetic demo scenario's files")
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--out", default="harewatch-demo", metavar="DIR")
+    d = _sub(sub, "demo", help="write the synthetic demo scenario's files (marked synthetic: "
+                               "ingested, they stay marked as demo data)")
+    d.add_argument("--seed", type=int, default=0, help="seed of the scenario (same seed, same files)")
+    d.add_argument("--out", default="harewatch-demo", metavar="DIR", help="folder to write into")
+    format_opt(d)
     boundaries_opt(d)
     d.set_defaults(func=cmd_demo)
 
-    b = sub.add_parser("boundaries", help="police force area boundaries")
+    b = _sub(sub, "boundaries", help="police force area boundaries")
     bsub = b.add_subparsers(dest="action", required=True)
-    bf = bsub.add_parser("fetch", help="download the ONS file (needs internet)")
-    bf.add_argument("--dest", metavar="DIR", help="default: data/boundaries/")
-    bf.add_argument("--url")
-    bf.add_argument("--timeout-s", type=float, default=60.0)
+    bf = _sub(bsub, "fetch", help="download the ONS file (needs internet)")
+    bf.add_argument("--dest", metavar="DIR", help="folder to save into (default: data/boundaries/)")
+    bf.add_argument("--url", help="where to download from (default: the ONS Open Geography Portal)")
+    bf.add_argument("--timeout-s", type=float, default=60.0, help="seconds to wait for the download")
+    format_opt(bf)
     bf.set_defaults(func=cmd_boundaries_fetch)
-    bs = bsub.add_parser("show", help="which file is used and the forces in it")
+    bs = _sub(bsub, "show", help="which file is used and the forces in it")
+    format_opt(bs)
     boundaries_opt(bs)
     bs.set_defaults(func=cmd_boundaries_show)
 
-    st = sub.add_parser("store", help="maintain the data store")
+    st = _sub(sub, "store", help="maintain the data store")
     stsub = st.add_subparsers(dest="action", required=True)
     su = stsub.add_parser("upgrade", help="move a 0.1.0/0.2.0 store's files into the Delta tables")
     data_dir_opt(su)
@@ -165,16 +207,19 @@ def build_parser() -> argparse.ArgumentParser:
     sv = stsub.add_parser("verify", help="check every stored file against its SHA-256; "
                                          "exit 1 naming each damaged or missing file")
     data_dir_opt(sv)
-    sv.add_argument("--format", choices=["json", "text"], default="text")
+    sv.add_argument("--format", choices=["json", "text"], default="json",
+                    help="json: the report as one document; text: a line per table")
     sv.set_defaults(func=cmd_store_verify)
     ss = stsub.add_parser("stats", help="rows, files and bytes of the store's tables; alerts")
     data_dir_opt(ss)
-    ss.add_argument("--format", choices=["json", "text"], default="text")
+    ss.add_argument("--format", choices=["json", "text"], default="json",
+                    help="json: the counts as one document; text: a line per table")
     ss.set_defaults(func=cmd_store_stats)
     sh = stsub.add_parser("history", help="versions of a table (ingests, corrections, compactions)")
     data_dir_opt(sh)
-    sh.add_argument("--table", choices=["incidents", "sightings"], default="incidents")
-    sh.add_argument("--limit", type=int, default=None, metavar="N")
+    sh.add_argument("--table", choices=["incidents", "sightings"], default="incidents",
+                    help="which table's versions")
+    sh.add_argument("--limit", type=int, default=None, metavar="N", help="at most N versions, newest first")
     sh.set_defaults(func=cmd_store_history)
     sx = stsub.add_parser("vacuum", help="delete data files no current version uses")
     data_dir_opt(sx)
@@ -188,25 +233,27 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--min-files", type=int, default=2, metavar="N",
                     help="only partitions with at least N files (default 2)")
     sc.add_argument("--before", metavar="YYYY-MM-DD",
-                    help="only months ending by this date (London midnight), e.g. the 1st of this month")
+                    help="only months ending by this date (London midnight), e.g. the 1st of this month "
+                         "(default: every month)")
     sc.set_defaults(func=cmd_store_compact)
 
-    s = sub.add_parser("dashboard", help="start the Streamlit dashboard")
+    s = _sub(sub, "dashboard", help="start the Streamlit dashboard (keeps running: Ctrl+C to stop)")
     data_dir_opt(s)
     boundaries_opt(s)
-    s.add_argument("--port", type=int, default=8501)
-    s.add_argument("--address", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8501, help="port to listen on")
+    s.add_argument("--address", default="127.0.0.1", help="address to listen on")
     s.add_argument("--headless", action="store_true", help="do not open a browser")
     s.set_defaults(func=cmd_dashboard)
 
-    w = sub.add_parser("watch", help="ingest ANPR files dropped into a folder and raise alerts")
+    w = _sub(sub, "watch", help="ingest ANPR files dropped into a folder and raise alerts "
+                                "(keeps running: Ctrl+C to stop)")
     w.add_argument("--incoming", required=True, metavar="DIR", help="folder new ANPR files land in")
     data_dir_opt(w)
     boundaries_opt(w)
     w.add_argument("--poll-s", type=float, default=1.0, help="seconds between polls")
     w.add_argument("--once", action="store_true", help="process the files there now, then exit")
     w.add_argument("--season-start-month", type=int, default=DEFAULTS.start_month, choices=range(1, 13),
-                   metavar="1-12")
+                   metavar="1-12", help="month a coursing season starts in")
     w.add_argument("--cooldown-h", type=float, default=6.0,
                    help="hours between alerts of one plate in one force")
     w.add_argument("--retry", action="append", default=[], metavar="NAME",
@@ -219,20 +266,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _casework_parsers(sub) -> None:
     """``interactions import``, ``case`` and ``plates`` (issue 16)."""
-    it = sub.add_parser("interactions", help="the interactions register (warnings, CPW/CPN, "
+    it = _sub(sub, "interactions", help="the interactions register (warnings, CPW/CPN, "
                                              "dispersals, seizures, arrests, charges, convictions)")
     itsub = it.add_subparsers(dest="action", required=True)
-    ii = itsub.add_parser("import", help="validate an interactions file row by row and add its "
+    ii = _sub(itsub, "import", help="validate an interactions file row by row and add its "
                                          "accepted rows to the register")
-    ii.add_argument("file")
+    ii.add_argument("file", help="the interactions file (CSV, XLSX)")
     data_dir_opt(ii)
     ii.add_argument("--season-start-month", type=int, default=DEFAULTS.start_month,
-                    choices=range(1, 13), metavar="1-12")
+                    choices=range(1, 13), metavar="1-12", help="first month of a coursing season")
     ii.set_defaults(func=cmd_interactions_import)
 
-    c = sub.add_parser("case", help="the case file of one subject (plate or person id) for the CPS")
+    c = _sub(sub, "case", help="the case file of one subject (plate or person id) for the CPS")
     c.add_argument("subject", help="a plate (spaces and case ignored) or a person id")
-    c.add_argument("--format", choices=["html", "pdf", "json"], default="html")
+    c.add_argument("--format", choices=["json", "text", "html", "pdf"], default="json",
+                   help="json: the case file as one document; text: a summary for people; html or "
+                        "pdf: the case file to hand to a prosecutor (pdf needs --out)")
     c.add_argument("--out", metavar="FILE", help="write here (default: stdout)")
     masking = c.add_mutually_exclusive_group()
     masking.add_argument("--mask", dest="mask", action="store_true",
@@ -245,12 +294,12 @@ def _casework_parsers(sub) -> None:
     c.add_argument("--within-min", type=float, default=5.0,
                    help="minutes between two reads at one camera for an associate (default 5)")
     c.add_argument("--season-start-month", type=int, default=DEFAULTS.start_month,
-                   choices=range(1, 13), metavar="1-12")
+                   choices=range(1, 13), metavar="1-12", help="first month of a coursing season")
     data_dir_opt(c)
     boundaries_opt(c)
     c.set_defaults(func=cmd_case)
 
-    pl = sub.add_parser("plates", help="partial-plate search near an incident or a place and time")
+    pl = _sub(sub, "plates", help="partial-plate search near an incident or a place and time")
     pl.add_argument("pattern", help="? one unknown character, * any run; spaces ignored, e.g. 'AB1? C*'")
     where = pl.add_mutually_exclusive_group(required=True)
     where.add_argument("--incident", metavar="ID", help="search around this stored incident")
@@ -259,7 +308,8 @@ def _casework_parsers(sub) -> None:
                     help="time for --near (ISO 8601; without an offset, UK local time)")
     pl.add_argument("--km", type=float, default=20.0, help="radius in km (default 20)")
     pl.add_argument("--hours", type=float, default=3.0, help="hours either side (default 3)")
-    pl.add_argument("--format", choices=["json", "text"], default="json")
+    pl.add_argument("--format", choices=["json", "text"], default="json",
+                    help="json: the candidates as one document; text: lines for people")
     pl.add_argument("--mask", action="store_true", help="mask the plates")
     data_dir_opt(pl)
     pl.set_defaults(func=cmd_plates)

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,6 +102,79 @@ def check_forces(names, areas):
 #: or stored files for ``store verify``) were rejected, the rest was done; 2 nothing usable,
 #: or an error whose message names the cause.
 EXIT_OK, EXIT_REJECTS, EXIT_UNREADABLE = 0, 1, 2  # noqa: RUF100
+
+
+#: Output formats every command offers; JSON is the default everywhere (scripts keep working).
+FORMATS = ("json", "text")
+DEFAULT_FORMAT = "json"
+
+
+def format_opt(sp: argparse.ArgumentParser, extra: tuple[str, ...] = ()) -> None:
+    """``--format`` with :data:`FORMATS` (plus ``extra``), default :data:`DEFAULT_FORMAT`."""
+    sp.add_argument("--format", choices=[*FORMATS, *extra], default=DEFAULT_FORMAT,
+                    help="json: one JSON document on stdout (for scripts); text: lines for people")
+
+
+def emit(args: argparse.Namespace, payload, text: Callable[[object], str]) -> None:
+    """Print ``payload`` as JSON (``--format json``) or as ``text(payload)`` (``--format text``)."""
+    if getattr(args, "format", DEFAULT_FORMAT) == "text":
+        print(text(payload))
+    else:
+        print(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def progress(label: str, steps: list[str]) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr (tqdm) while long work runs; silent when stderr is not a terminal.
+
+    Yields ``step()``: call it when one of ``steps`` is done (the bar shows the next one).
+    """
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(steps), desc=label, file=sys.stderr, disable=not sys.stderr.isatty(),
+               leave=False, bar_format="{desc}: {bar} {n_fmt}/{total_fmt} {postfix}")
+    state = {"i": 0}
+    if steps:
+        bar.set_postfix_str(steps[0])
+
+    def step() -> None:
+        state["i"] += 1
+        bar.update(1)
+        if state["i"] < len(steps):
+            bar.set_postfix_str(steps[state["i"]])
+
+    try:
+        yield step
+    finally:
+        bar.close()
+
+
+def days_arg(text: str) -> tuple[int, ...]:
+    """``--days fri,sat`` (names or three-letter, any case) -> (4, 5); argparse type."""
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    out = set()
+    for token in str(text).split(","):
+        t = token.strip().lower()[:3]
+        if not t:
+            continue
+        if t not in names:
+            raise argparse.ArgumentTypeError(f"unknown day {token.strip()!r}: use mon,tue,...,sun")
+        out.add(names.index(t))
+    if not out:
+        raise argparse.ArgumentTypeError("no day given: e.g. --days fri,sat")
+    return tuple(sorted(out))
+
+
+def hours_arg(text: str) -> tuple[int, int]:
+    """``--hours 20-4`` (London hours, inclusive; wraps past midnight) -> (20, 4); argparse type."""
+    parts = str(text).replace(" ", "").split("-")
+    try:
+        h0, h1 = (int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"hours must be START-END, e.g. 20-4, got {text!r}") from None
+    if not (0 <= h0 <= 23 and 0 <= h1 <= 23):
+        raise argparse.ArgumentTypeError(f"hours must be 0-23, got {text!r}")
+    return h0, h1
 
 
 def data_dir_opt(sp: argparse.ArgumentParser) -> None:

@@ -12,33 +12,74 @@ from geo.cli._common import (
     EXIT_UNREADABLE,
     areas_for,
     check_forces,
+    emit,
     err,
     incidents_source,
     load_accepted,
+    progress,
     settings_from,
 )
+
+
+def _hotspots_text(payload: dict) -> str:
+    p = payload["params"]
+    head = (f"{len(payload['hotspots'])} hotspot(s) from {p.get('n_incidents', '?')} incident(s) "
+            f"(DBSCAN {p.get('eps_m')} m, at least {p.get('min_samples')}); {payload['noise']} in no hotspot")
+    lines = [head]
+    for h in payload["hotspots"]:
+        near = h["place"] if (h["place_distance_km"] or 0) < 0.5 else f"{h['place_distance_km']:.1f} km from {h['place']}"
+        lines.append(f"#{h['rank']:<3} {h['n']:>4} incidents  {h['grid_ref']}  {near}  "
+                     f"({', '.join(h['forces'])}; busiest {h['busiest_weekday']} {h['busiest_hours']})")
+    return "\n".join(lines)
 
 
 def cmd_hotspots(args) -> int:
     from geo.hotspots import hotspots_with_trend
     from geo.io.formats import hotspots_to_frame, hotspots_to_geojson, hotspots_to_json
 
-    areas = areas_for(args)
-    incidents, skipped = incidents_source(args, areas)
-    forces = check_forces(args.force, areas)
-    result = hotspots_with_trend(incidents, season=args.season or None, forces=forces,
-                                 eps_m=args.eps_m, min_samples=args.min_samples, areas=areas,
-                                 start_month=args.season_start_month, significance=True,
-                                 seed=args.seed)
-    if args.format == "json":
-        print(json.dumps(hotspots_to_json(result), ensure_ascii=False))
-    elif args.format == "geojson":
+    with progress("hotspots", ["reading incidents", "clustering", "placing"]) as step:
+        areas = areas_for(args)
+        incidents, skipped = incidents_source(args, areas)
+        forces = check_forces(args.force, areas)
+        step()
+        result = hotspots_with_trend(incidents, season=args.season or None, forces=forces,
+                                     days=args.days, hours=args.hours,
+                                     eps_m=args.eps_m, min_samples=args.min_samples, areas=areas,
+                                     start_month=args.season_start_month, significance=True,
+                                     seed=args.seed)
+        step()
+        payload = hotspots_to_json(result) if args.format in ("json", "text") else None
+        step()
+    if args.format == "geojson":
         print(json.dumps(hotspots_to_geojson(result), ensure_ascii=False))
-    else:
+    elif args.format == "csv":
         from geo.io.export import to_safe_csv
 
         sys.stdout.write(to_safe_csv(hotspots_to_frame(result)).decode("utf-8-sig"))
+    else:
+        emit(args, payload, _hotspots_text)
     return EXIT_REJECTS if skipped else EXIT_OK
+
+
+def _offenders_text(payload: dict) -> str:
+    rows = payload["offenders"]
+    lines = [f"{len(rows)} subject-season(s) on the ladder"]
+    for o in rows:
+        lines.append(f"{o['subject']:<10} {o['kind']:<8} {o['season']}  stage {o['stage']} "
+                     f"({o['stage_label']})  {o['n_incidents']} incident(s) in {', '.join(o['forces'])}"
+                     + ("  border-hopper" if o["border_hopper"] else "")
+                     + (f"  {len(o['crossings'])} crossing(s)" if o["crossings"] else ""))
+    return "\n".join(lines)
+
+
+def _mask_offenders(table, mask: bool):
+    """The ladder with subjects masked by kind (plates as plates, nominal ids as ids)."""
+    if not mask or not len(table):
+        return table
+    from geo.privacy import mask_subject
+
+    subjects = [mask_subject(s, k) for s, k in zip(table["subject"], table["kind"], strict=True)]
+    return table.assign(subject=subjects)
 
 
 def cmd_offenders(args) -> int:
@@ -59,6 +100,8 @@ def cmd_offenders(args) -> int:
         return EXIT_UNREADABLE
     areas = areas_for(args)
     incidents, skipped = incidents_source(args, areas)
+    if args.days:
+        incidents = filter_incidents(incidents, days=args.days, start_month=args.season_start_month)
     table = sightings = None
     if args.sightings:
         sightings, skipped_reads = load_accepted(args.sightings, "sightings", areas, "sightings")
@@ -68,20 +111,24 @@ def cmd_offenders(args) -> int:
                                              window_h=args.window_h)
     else:
         crossings = None
-        table = _offenders_from_store(args, incidents)
+        with progress("offenders", ["scanning stored ANPR reads for border crossings"]) as step:
+            table = _offenders_from_store(args, incidents)
+            step()
     if table is None:
         if args.season:
             incidents = filter_incidents(incidents, season=args.season, start_month=args.season_start_month)
         table = ladder(incidents, start_month=args.season_start_month, crossings=crossings)
     if args.season:
         table = table[table["season"] == args.season]
-    if args.format == "json":
+    if args.format != "csv":
         table = _with_actions(args, table, incidents, sightings if args.sightings else None)
-        print(json.dumps(offenders_to_json(table), ensure_ascii=False, default=str))
-    else:
+    table = _mask_offenders(table, args.mask)
+    if args.format == "csv":
         from geo.io.export import to_safe_csv
 
         sys.stdout.write(to_safe_csv(offenders_to_frame(table)).decode("utf-8-sig"))
+    else:
+        emit(args, offenders_to_json(table), _offenders_text)
     return EXIT_REJECTS if skipped else EXIT_OK
 
 

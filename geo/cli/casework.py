@@ -121,11 +121,27 @@ def cmd_case(args) -> int:
                      within_min=args.within_min, start_month=args.season_start_month)
     if args.format == "json":
         _write_out(args, json.dumps(case, ensure_ascii=False, indent=1))
+    elif args.format == "text":
+        _write_out(args, _case_text(case))
     elif args.format == "html":
         _write_out(args, render_html(case, areas=_areas_or_none(args)))
     else:
         _write_out(args, render_pdf(case, areas=_areas_or_none(args)))
     return EXIT_OK
+
+
+def _case_text(case: dict) -> str:
+    """A case file in a few lines for people: who, how many, the ladder's next action."""
+    ladder = case.get("ladder") or {}
+    rows = ladder.get("rows", ladder) if isinstance(ladder, dict) else ladder
+    lines = [f"case file: {case.get('subject')}",
+             f"incidents: {len(case.get('incidents') or [])}, ANPR reads: {len(case.get('reads') or [])}, "
+             f"interactions: {len(case.get('interactions') or [])}, associates: "
+             f"{len(case.get('associates') or [])}"]
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and row.get("next_action"):
+            lines.append(f"{row.get('season', '')}: next action: {row['next_action']}")
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- plates

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from geo.cli._common import areas_for, err, settings_from
+from geo.cli._common import areas_for, emit, err, progress, settings_from
 
 
 def _check(args, areas, kind: str | None, layout_refines: bool = False):
@@ -21,24 +21,29 @@ def _check(args, areas, kind: str | None, layout_refines: bool = False):
     return check
 
 
-def _print_text(path: str, kind: str, report: dict) -> None:
-    print(f"{path} ({kind}): {report['rows']} rows, {report['accepted']} accepted, "
-          f"{report['rejected']} rejected, {report.get('duplicates_collapsed', 0)} exact repeats "
-          "collapsed")
-    for r in report["rejects"]:
-        print(f"  row {r['row']}" + (f" [{r['id']}]" if r["id"] else "") + f": {r['reason']}")
-    for force, n in report["by_force"].items():
-        print(f"  {force}: {n}")
+def _report_text(path: str, kind: str, report: dict) -> str:
+    lines = [f"{path} ({kind}): {report['rows']} rows, {report['accepted']} accepted, "
+             f"{report['rejected']} rejected, {report.get('duplicates_collapsed', 0)} exact repeats "
+             "collapsed"]
+    lines += [f"  row {r['row']}" + (f" [{r['id']}]" if r["id"] else "") + f": {r['reason']}"
+              for r in report["rejects"]]
+    lines += [f"  {force}: {n}" for force, n in report["by_force"].items()]
     if report.get("force_mismatches"):
-        print(f"  {report['force_mismatches']} row(s) reported by another force than the one "
-              "their location lies in")
+        lines.append(f"  {report['force_mismatches']} row(s) reported by another force than the one "
+                     "their location lies in")
     if report.get("nearest_force"):
-        print(f"  {report['nearest_force']} row(s) just off the coast given the nearest force")
+        lines.append(f"  {report['nearest_force']} row(s) just off the coast given the nearest force")
     precision = report.get("time_precision") or {}
     if precision.get("month"):
-        print(f"  {precision['month']} row(s) give a month only (no day or hour)")
-    for note in report.get("notes", []):
-        print(f"  note: {note}")
+        lines.append(f"  {precision['month']} row(s) give a month only (no day or hour)")
+    lines += [f"  note: {note}" for note in report.get("notes", [])]
+    return "\n".join(lines)
+
+
+def _ingest_text(path: str, summary: dict) -> str:
+    return (f"{path} ({summary['kind']}, read as {summary['read_as']}): {summary['rows_added']} row(s) "
+            f"added to the store, {summary['rows_already_stored']} already there, "
+            f"{summary['rejected']} rejected" + (" · synthetic demo data" if summary.get("synthetic") else ""))
 
 
 def _say_nothing_usable(path: str, result) -> None:
@@ -56,15 +61,13 @@ def _say_nothing_usable(path: str, result) -> None:
 def cmd_validate(args) -> int:
     from geo.pipeline.ingest import EXIT_UNUSABLE, exit_code
 
-    check = _check(args, areas_for(args), args.kind)
+    with progress("validate", ["reading and checking every row"]) as step:
+        check = _check(args, areas_for(args), args.kind)
+        step()
     if not check.ok:
         err(f"harewatch: {check.error}")
         return EXIT_UNUSABLE
-    report = check.result.to_report()
-    if args.format == "json":
-        print(json.dumps(report, ensure_ascii=False))
-    else:
-        _print_text(args.file, check.kind, report)
+    emit(args, check.result.to_report(), lambda r: _report_text(args.file, check.kind, r))
     code = exit_code(check.result)
     if code == EXIT_UNUSABLE:
         _say_nothing_usable(args.file, check.result)
@@ -75,16 +78,19 @@ def cmd_ingest(args) -> int:
     from geo.pipeline.ingest import EXIT_UNUSABLE, exit_code, ingest_check
 
     kind = None if args.kind_arg == "auto" else args.kind_arg
-    check = _check(args, areas_for(args), kind, layout_refines=True)
-    if not check.ok:
-        err(f"harewatch: {check.error}")
-        return EXIT_UNUSABLE
-    code = exit_code(check.result)
-    if code == EXIT_UNUSABLE:
-        _say_nothing_usable(args.file, check.result)
-        return code
-    summary = ingest_check(check, settings_from(args).data_dir)
-    print(json.dumps(summary, default=str, ensure_ascii=False))
+    with progress("ingest", ["reading and checking every row", "writing to the store"]) as step:
+        check = _check(args, areas_for(args), kind, layout_refines=True)
+        step()
+        if not check.ok:
+            err(f"harewatch: {check.error}")
+            return EXIT_UNUSABLE
+        code = exit_code(check.result)
+        if code == EXIT_UNUSABLE:
+            _say_nothing_usable(args.file, check.result)
+            return code
+        summary = ingest_check(check, settings_from(args).data_dir)
+        step()
+    emit(args, summary, lambda s: _ingest_text(args.file, s))
     if check.result.n_rejected:
         err(f"harewatch: {check.result.n_rejected} of {check.result.rows} rows of {args.file} "
             f"rejected: reasons in the rejects file {summary.get('rejects_path')} (or run "
@@ -106,9 +112,10 @@ def cmd_cameras_import(args) -> int:
         _say_nothing_usable(args.file, result)
         return code
     report = import_cameras(result, settings.data_dir)
-    print(json.dumps({"rows": result.rows, "accepted": result.n_accepted,
-                      "rejected": result.n_rejected, "rejects": result.to_report()["rejects"],
-                      **report.to_dict()}, ensure_ascii=False))
+    payload = {"rows": result.rows, "accepted": result.n_accepted, "rejected": result.n_rejected,
+               "rejects": result.to_report()["rejects"], **report.to_dict()}
+    emit(args, payload, lambda p: f"{args.file}: {p['rows']} camera row(s), {p['accepted']} accepted, "
+                                  f"{p['rejected']} rejected; register updated in the store")
     return code
 
 
@@ -120,8 +127,6 @@ def cmd_cameras_show(args) -> int:
         err("no camera register in the store: import one with 'harewatch cameras import FILE'")
         return 0
     cols = ["camera_id", "camera_name", "easting", "northing", "force"]
-    if args.format == "json":
-        print(cameras[cols].to_json(orient="records", force_ascii=False))
-    else:
-        print(cameras[cols].to_string(index=False))
+    emit(args, json.loads(cameras[cols].to_json(orient="records", force_ascii=False)),
+         lambda _: cameras[cols].to_string(index=False))
     return 0

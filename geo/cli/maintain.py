@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from geo.cli._common import EXIT_OK, EXIT_REJECTS, areas_for, err, settings_from
+from geo.cli._common import EXIT_OK, EXIT_REJECTS, areas_for, emit, err, progress, settings_from
 from geo.errors import InputError
 
 
@@ -14,12 +14,13 @@ def cmd_demo(args) -> int:
     from geo.datasets.demo import DEMO_NOTICE, write_demo
 
     areas = areas_for(args)
-    paths = write_demo(Path(args.out), areas, seed=args.seed)
+    with progress("demo", ["generating the scenario"]) as step:
+        paths = write_demo(Path(args.out), areas, seed=args.seed)
+        step()
     err(DEMO_NOTICE)
-    for name, path in paths.items():
-        err(f"  {name}: {path}")
-    err(f"Ingest with: harewatch ingest incidents {paths.get('incidents', '')}")
-    print(json.dumps({k: str(v) for k, v in paths.items()}))
+    err(f"Ingest with: harewatch ingest incidents {paths.get('incidents', '')} (stays marked as demo data)")
+    emit(args, {k: str(v) for k, v in paths.items()},
+         lambda p: "\n".join(f"{name}: {path}" for name, path in p.items()))
     return EXIT_OK
 
 
@@ -29,16 +30,16 @@ def cmd_boundaries_fetch(args) -> int:
     dest = Path(args.dest) if args.dest else DEFAULT_BOUNDARIES_DIR
     path = fetch_boundaries(dest, url=args.url or DEFAULT_URL, timeout_s=args.timeout_s)
     err(f"saved ONS police force areas to {path}")
-    print(str(path))
+    emit(args, {"path": str(path)}, lambda p: p["path"])
     return EXIT_OK
 
 
 def cmd_boundaries_show(args) -> int:
     areas = areas_for(args)
     rows = areas.gdf.assign(area_km2=(areas.gdf.geometry.area / 1e6).round(1)).drop(columns="geometry")
-    print(f"source: {areas.source}")
-    print(rows.to_string(index=False))
-    print(areas.attribution)
+    payload = {"source": str(areas.source), "forces": json.loads(rows.to_json(orient="records")),
+               "attribution": areas.attribution}
+    emit(args, payload, lambda p: f"source: {p['source']}\n{rows.to_string(index=False)}\n{p['attribution']}")
     return EXIT_OK
 
 

@@ -60,7 +60,7 @@ def add_plan_parser(sub, start_month_default: int) -> argparse.ArgumentParser:
                         "(default: every crime type)")
     data_dir_opt(p)
     boundaries_opt(p)
-    p.add_argument("--format", choices=["json", "geojson", "csv"], default="json",
+    p.add_argument("--format", choices=["json", "text", "geojson", "csv"], default="json",
                    help="json: params, areas and backtest; geojson: the circles (with params and "
                         "backtest as extra members); csv: the areas table (default: json)")
     p.set_defaults(func=cmd_plan)
@@ -90,6 +90,11 @@ def _render(fmt: str, result, doc: dict) -> str:
 
     if fmt == "json":
         return json.dumps(doc, ensure_ascii=False) + "\n"
+    if fmt == "text":
+        lines = [f"#{a['rank']} {a['lat']:.4f}, {a['lon']:.4f} (E {a['easting']:.0f} N "
+                 f"{a['northing']:.0f}), {a['radius_m']:.0f} m, {', '.join(a['forces'])}: "
+                 f"{a['expected_incidents']:.1f} expected; {a['why']}" for a in doc["areas"]]
+        return "\n".join([f"{len(lines)} crew area(s)", *lines, doc["backtest"]["sentence"]]) + "\n"
     if fmt == "geojson":
         extra = {k: doc[k] for k in ("params", "excluded", "backtest")}
         return json.dumps({**plan_to_geojson(result), **extra}, ensure_ascii=False) + "\n"

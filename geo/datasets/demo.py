@@ -57,6 +57,7 @@ __all__ = [
     "TownCentre",
     "DemoData",
     "make_demo",
+    "SYNTHETIC_LABEL",
     "demo_result",
     "load_or_demo",
     "write_demo",
@@ -68,6 +69,9 @@ DEMO_NOTICE = (
     "Synthetic demo data: generated, not real incidents, vehicles or people; "
     "totals match the published 2020-21 and 2021-22 figures."
 )
+
+#: Short label stamped on every output made from demo data (map, PNG, every PDF page).
+SYNTHETIC_LABEL = "SYNTHETIC DEMO DATA – not real incidents, vehicles or people"
 
 #: Published regional totals of hare coursing reports per season (Sep-Aug).
 SEASON_TOTALS: dict[str, int] = {"2020-21": 2044, "2021-22": 1415}
@@ -1004,20 +1008,27 @@ def load_or_demo(
     -------
     (incidents, sightings, demo)
         Accepted incidents and ANPR reads (EPSG:27700; sightings None when the
-        store has none) and whether they are the synthetic demo
-        (:data:`DEMO_NOTICE`).
+        store has none) and whether they are synthetic (:data:`DEMO_NOTICE`): the
+        generated demo, or stored rows whose ingest was logged as synthetic
+        (``geo.io.provenance.store_has_synthetic``).
     """
+    from geo.io.provenance import store_has_synthetic
     from geo.io.store.read import read_incidents, read_sightings
 
     inc = read_incidents(Path(data_dir)) if Path(data_dir).is_dir() else None
     if inc is not None and len(inc):
-        return inc, read_sightings(Path(data_dir)), False
+        return inc, read_sightings(Path(data_dir)), store_has_synthetic(data_dir)
     inc_res, sig_res = demo_result(areas, seed=seed)
     return inc_res.accepted, sig_res.accepted, True
 
 
 def write_demo(out_dir: str | os.PathLike, areas: ForceAreas, seed: int = 0) -> dict[str, Path]:
     """Write ``incidents.csv``, ``sightings.csv`` and ``cameras.csv`` (UTF-8).
+
+    The incidents and sightings files carry a ``source`` column reading
+    ``harewatch synthetic demo`` (``geo.io.provenance.SYNTHETIC_SOURCE``):
+    ingested into a store, they are logged as synthetic and the dashboard keeps
+    showing the demo banner.
 
     Parameters
     ----------
@@ -1033,12 +1044,17 @@ def write_demo(out_dir: str | os.PathLike, areas: ForceAreas, seed: int = 0) -> 
     dict of str to Path
         ``{"incidents": ..., "sightings": ..., "cameras": ...}``.
     """
+    from geo.io.provenance import SOURCE_COLUMN, SYNTHETIC_SOURCE
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = make_demo(areas, seed)
     paths = {name: out / f"{name}.csv" for name in ("incidents", "sightings", "cameras")}
-    data.incidents_raw.to_csv(paths["incidents"], index=False, encoding="utf-8")
-    data.sightings_raw.to_csv(paths["sightings"], index=False, encoding="utf-8")
+    # the marker the ingest recognises (geo.io.provenance): demo rows stay marked as demo in a store
+    data.incidents_raw.assign(**{SOURCE_COLUMN: SYNTHETIC_SOURCE}).to_csv(paths["incidents"], index=False,
+                                                                          encoding="utf-8")
+    data.sightings_raw.assign(**{SOURCE_COLUMN: SYNTHETIC_SOURCE}).to_csv(paths["sightings"], index=False,
+                                                                          encoding="utf-8")
     data.cameras.to_csv(paths["cameras"], index=False, encoding="utf-8")
     return paths
 

@@ -14,6 +14,7 @@ __all__ = [
     "to_safe_csv",
     "to_geojson",
     "flatten_for_export",
+    "london_stamps",
 ]
 
 #: A cell starting with one of these is read as a formula by spreadsheet programs.
@@ -28,6 +29,18 @@ def neutralise_csv_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def london_stamps(times) -> pd.Series:
+    """Times as London wall-clock text with their UTC offset: ``"2021-10-01 21:40 +01:00"``.
+
+    The form every Harewatch export uses for people (the JSON contracts keep
+    ISO 8601 UTC). Missing or unparsable times give ``""``.
+    """
+    t = pd.to_datetime(pd.Series(times), utc=True, errors="coerce").dt.tz_convert("Europe/London")
+    off = t.dt.strftime("%z")
+    text = t.dt.strftime("%Y-%m-%d %H:%M ") + off.str.slice(0, 3) + ":" + off.str.slice(3, 5)
+    return text.where(t.notna(), "").astype(object)
 
 
 def flatten_for_export(df: pd.DataFrame) -> pd.DataFrame:

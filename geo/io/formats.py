@@ -22,6 +22,7 @@ from geo.schema import MULTI_SEP, WGS84
 from geo.significance import SIGNIFICANCE_COLUMNS, significance_records
 
 __all__ = [
+    "hotspot_places",
     "hotspots_to_json",
     "hotspots_to_geojson",
     "hotspots_to_frame",
@@ -41,6 +42,7 @@ def _num(x: float, ndigits: int) -> float | None:
 
 def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
     cols = {c: hotspots[c].tolist() for c in HOTSPOT_COLUMNS}
+    where = hotspot_places(hotspots)
     out = []
     for i in range(len(hotspots)):  # one dict per hotspot (not per incident)
         out.append(
@@ -67,12 +69,43 @@ def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
                 "change_pct": _num(cols["change_pct"][i], 1),
                 "area_km2": _num(cols["area_km2"][i], 4),
                 "label": int(cols["label"][i]),
+                "place": str(where["place"].iat[i]),
+                "place_distance_km": _num(where["place_distance_km"].iat[i], 1),
+                "grid_ref": str(where["grid_ref"].iat[i]),
             }
         )
     if set(SIGNIFICANCE_COLUMNS) <= set(hotspots.columns):  # added by hotspots_with_trend
         for rec, extra in zip(out, significance_records(hotspots), strict=True):
             rec.update(extra)
     return out
+
+
+def hotspot_places(hotspots: pd.DataFrame) -> pd.DataFrame:
+    """Where each hotspot is: nearest named place, distance to it, 6-figure grid reference.
+
+    Parameters
+    ----------
+    hotspots : DataFrame
+        ``geo.hotspots`` table with ``centroid_e`` and ``centroid_n`` (EPSG:27700 m).
+
+    Returns
+    -------
+    DataFrame
+        Same index; ``place``, ``place_distance_km``, ``place_text``
+        (``"2.3 km NE of Ely"``) and ``grid_ref`` (``"TL 540 803"``).
+    """
+    from geo.places import describe_places, grid_refs_6, nearest_places
+
+    cols = ["place", "place_distance_km", "place_text", "grid_ref"]
+    if hotspots is None or not len(hotspots):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    e = pd.to_numeric(hotspots["centroid_e"], errors="coerce").to_numpy("float64")
+    n = pd.to_numeric(hotspots["centroid_n"], errors="coerce").to_numpy("float64")
+    near = nearest_places(e, n)
+    return pd.DataFrame({"place": near["place"].to_numpy(),
+                         "place_distance_km": near["distance_km"].to_numpy(),
+                         "place_text": describe_places(e, n).to_numpy(),
+                         "grid_ref": grid_refs_6(e, n)}, index=hotspots.index)[cols]
 
 
 def _json_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +128,9 @@ def hotspots_to_json(result: HotspotResult) -> dict[str, Any]:
         "easting", "northing"}, "forces", "cross_border", "first_at",
         "last_at" (ISO 8601 UTC), "busiest_month", "busiest_weekday",
         "busiest_hours", "previous_n", "change", "change_pct" (percent, null
-        when undefined), "area_km2", "label"}]}`` in rank order. Hotspots
+        when undefined), "area_km2", "label", "place" (nearest named place of
+        the centroid, ``geo.places``), "place_distance_km", "grid_ref"
+        (6-figure OS grid reference of the centroid)}]}`` in rank order. Hotspots
         carrying the significance columns (``hotspots_with_trend(...,
         significance=True)``, as the CLI does) also have ``"gi_z"`` (null
         when undefined), ``"gi_p"`` (after Benjamini-Hochberg),

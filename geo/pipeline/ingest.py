@@ -25,6 +25,7 @@ import pandas as pd
 from geo._config import DEFAULTS, Settings
 from geo.areas import ForceAreas
 from geo.errors import InputError, UnreadableFile
+from geo.io.provenance import append_provenance, is_synthetic, provenance_record
 from geo.io.readers import read_table
 from geo.schema import REJECT_COLUMNS
 from geo.validate.columns import normalise_name
@@ -110,6 +111,10 @@ class FileCheck:
     unreadable : bool
         True when ``error`` says the file could not be read at all (as
         opposed to a file that was read but cannot be used as ``kind``).
+    source : str
+        The file's name (or path), for the store's provenance log.
+    synthetic : bool
+        The file carries the demo marker (``geo.io.provenance.is_synthetic``).
     """
 
     kind: str
@@ -117,6 +122,8 @@ class FileCheck:
     error: str | None = None
     read_as: str = ""
     unreadable: bool = False
+    source: str = ""
+    synthetic: bool = False
 
     @property
     def ok(self) -> bool:
@@ -186,27 +193,37 @@ def check_file(
             "looks like an incidents file (it has an incident id column, or a police "
             "layout); the watcher takes ANPR reads only: use 'harewatch ingest incidents'"))
     layout = raw.attrs.get("layout")
+    synthetic = is_synthetic(raw)
     if kind is None or (layout_refines and kind == "incidents"):
         kind = guess_kind(raw.columns, layout) if kind is None else _LAYOUT_KIND.get(layout, kind)
     read_as = describe(kind, layout)
     try:
         result = validate_table(raw, kind, areas, cameras=cameras, settings=settings)
     except InputError as exc:  # a file-level problem: no time or location column, ...
-        return FileCheck(kind=kind, error=f"{label}: {exc}", read_as=read_as)
-    return FileCheck(kind=kind, result=result, read_as=read_as)
+        return FileCheck(kind=kind, error=f"{label}: {exc}", read_as=read_as, source=label)
+    return FileCheck(kind=kind, result=result, read_as=read_as, source=label, synthetic=synthetic)
 
 
 def ingest_check(check: FileCheck, data_dir: str | os.PathLike | None) -> dict:
-    """Store the accepted rows of a checked file; the JSON summary of what was done."""
+    """Store the accepted rows of a checked file; the JSON summary of what was done.
+
+    Every ingest is recorded in the store's provenance log
+    (``geo.io.provenance``: file, time, kind, rows, synthetic or not); the
+    summary says ``synthetic`` too.
+    """
+    from geo.io.store.layout import store_root
     from geo.io.store.write import ingest
 
     if not check.ok:
         raise UnreadableFile(check.error or "the file could not be used")
     result = check.result
     report = ingest(result, data_dir)
+    append_provenance(store_root(data_dir), provenance_record(
+        file=check.source, kind=result.kind, rows=result.rows, rows_added=report.rows_added,
+        synthetic=check.synthetic))
     return {**check.counts(), "kind": result.kind, "read_as": check.read_as,
             "force_mismatches": result.to_report().get("force_mismatches", 0),
-            **report.to_dict()}
+            "synthetic": check.synthetic, **report.to_dict()}
 
 
 def exit_code(result: ValidationResult | None) -> int:

@@ -73,6 +73,7 @@ from geo.alerts import apply_cooldown, empty_alerts, find_alerts
 from geo.areas import ForceAreas
 from geo.errors import InputError
 from geo.io.alert_db import AlertStore
+from geo.io.provenance import append_provenance, provenance_record
 from geo.io.readers import CSV_SUFFIXES, EXCEL_SUFFIXES, GEO_SUFFIXES, PARQUET_SUFFIXES
 from geo.io.store.read import read_incidents, store_version
 from geo.io.store.write import ingest
@@ -325,6 +326,9 @@ class Watcher:
         if result.rows == 0:
             return FileOutcome(**base, status="rejected", reason="no data rows (only a header)")
         report = ingest(result, self.data_dir)
+        append_provenance(self.data_dir, provenance_record(
+            file=name, kind="sightings", rows=result.rows, rows_added=report.rows_added,
+            synthetic=check.synthetic))
         alerts = raise_alerts(result.accepted, self._incidents_now(), self.store,
                               start_month=self.start_month, cooldown_h=self.cooldown_h,
                               source_file=name)

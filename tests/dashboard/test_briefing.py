@@ -162,3 +162,65 @@ def test_map_png_with_hostile_force_name(layers):
     b.loc[0, "force"] = XSS + " $\\frac{a}{b"  # broken mathtext must not raise
     png = map_png(MapLayers(boundaries=b, attribution=ATTRIBUTION), dpi=50)
     assert png.startswith(b"\x89PNG")
+
+
+# ------------------------------------------------------------------ issue 13: a pack to hand out
+def _pdf_pages_text(pdf: bytes) -> list[str]:
+    import pypdf
+
+    return [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_synthetic_pack_says_so_on_every_page_png_and_html(layers, tables):
+    from dashboard.briefing import map_figure
+    from geo.datasets.demo import SYNTHETIC_LABEL
+
+    top, hop = tables
+    long_hop = pd.concat([hop] * 30, ignore_index=True)  # several pages
+    kw = dict(layers=layers, figures={"Incidents": "1,415"}, top_hotspots=top, hoppers=long_hop, title="t",
+              generated_at=WHEN, filters_text="2021-22 · Cambridgeshire · Fri, Sat · 20:00 to 04:59")
+    z = zipfile.ZipFile(io.BytesIO(briefing_pack(**kw, synthetic=True)))
+    pages = _pdf_pages_text(z.read("briefing.pdf"))
+    assert len(pages) >= 4
+    for i, text in enumerate(pages, start=1):
+        assert SYNTHETIC_LABEL in text, i
+        assert f"page {i} of {len(pages)}" in text
+        assert "Fri, Sat · 20:00 to 04:59" in text and "05 Nov 2024 07:30 +00:00" in text
+    assert SYNTHETIC_LABEL in z.read("briefing_map.html").decode("utf-8")
+    assert any(t.get_text() == SYNTHETIC_LABEL for t in map_figure(layers, banner=SYNTHETIC_LABEL).texts)
+    real = zipfile.ZipFile(io.BytesIO(briefing_pack(**kw, synthetic=False)))
+    assert not any("SYNTHETIC" in t for t in _pdf_pages_text(real.read("briefing.pdf")))
+    assert "SYNTHETIC" not in real.read("briefing_map.html").decode("utf-8")
+
+
+def test_pdf_tables_keep_masked_plates_whole_and_fit_the_page(tables):
+    from dashboard.briefing import column_widths
+
+    _, hop = tables
+    shown = mask_table(hop, redact=True)
+    avail = 770.0
+    widths = column_widths(shown, avail)
+    assert sum(widths) == pytest.approx(avail)
+    plate_w = widths[list(shown.columns).index("subject")]
+    assert plate_w >= len("AB12 C**") * 5.0  # the whole masked plate on one line
+    wide = pd.DataFrame({f"c{i}": ["x" * 60] for i in range(20)})  # far too wide: still fits
+    assert sum(column_widths(wide, avail)) == pytest.approx(avail)
+
+
+def test_map_labels_never_overlap(layers):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from dashboard.briefing import place_labels
+
+    fig = Figure(figsize=(4, 3))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    labels = [{"x": 5.0, "y": 5.0, "text": f"#{i}", "fontsize": 11} for i in range(1, 6)]
+    boxes = place_labels(ax, fig.canvas.get_renderer(), labels, [])
+    assert len(boxes) == len(ax.texts) >= 3  # crowded labels moved, none drawn over another
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)

@@ -118,7 +118,10 @@ def test_significance_columns_and_notes():
         {"hotspot_id": ["H001", "H002"], "rank": [1, 2], "n": [9, 6], "forces": [["Norfolk"], ["Kent"]],
          "centroid_lat": [52.6, 51.2], "centroid_lon": [1.2, 0.8], "busiest_month": ["Oct", "Nov"],
          "busiest_weekday": ["Fri", "Sat"], "busiest_hours": ["20:00-23:00", "19:00-22:00"],
-         "previous_n": [3, 0], "change": [6, 6], "change_pct": [200.0, float("nan")]},
+         "previous_n": [3, 0], "change": [6, 6], "change_pct": [200.0, float("nan")],
+         "centroid_e": [620000.0, 600000.0], "centroid_n": [300000.0, 150000.0],
+         "first_at": pd.to_datetime(["2021-10-01 20:00", "2021-10-02 21:00"], utc=True),
+         "last_at": pd.to_datetime(["2021-12-01 20:00", "2021-12-02 21:00"], utc=True)},
         geometry=[shapely.Point(0, 0), shapely.Point(1, 1)], crs="EPSG:27700")
     sig = pd.DataFrame({"gi_z": [4.2, 0.3], "gi_p": [0.001, 0.6], "significant": [True, False],
                         "trend": ["persistent", "none"]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import factories
 import geopandas as gpd
@@ -428,6 +429,9 @@ def test_json_contract(incidents, areas, previous) -> None:
     assert first["cross_border"] is False
     assert second["cross_border"] is True
     assert second["forces"] == ["Cambridgeshire", "Hertfordshire"]
+    # where, in words: nearest named place and the 6-figure grid reference of the centroid
+    assert first["place"] and first["place_distance_km"] >= 0
+    assert re.fullmatch(r"[A-Z]{2} \d{3} \d{3}", first["grid_ref"])
     assert first["first_at"] == "2021-10-02T19:10:00+00:00"
     assert first["change_pct"] == 100.0
     assert second["change_pct"] is None

@@ -326,3 +326,25 @@ def test_non_unique_index_is_harmless():
         crossings_near_incidents(cr, inc)["near_incident_ids"],
     )
     assert len(vehicle_points(dup)) == len(vehicle_points(inc)) == 10
+
+
+# ------------------------------------------------------------------ now in (issue 13)
+def test_latest_sighting_uses_the_later_of_anpr_read_and_incident():
+    """AB12CDE: incidents in Norfolk then Essex, then read by ANPR in Suffolk: now in Suffolk
+    (ANPR read). N1: a person, placed by incidents only: now in Essex."""
+    from factories import reads
+
+    from geo.movements import vehicle_points
+    from geo.offenders import latest_sighting
+
+    inc = factories.incidents(occurred_at=["2021-10-02T20:00:00Z", "2021-11-05T21:00:00Z"], force=["Norfolk", "Essex"],
+                    vrms=["AB12CDE", "AB12CDE"], nominals=["N1", "N1"])
+    lad = ladder(inc)
+    rd = reads(vrm=["AB12CDE"], read_at=["2021-11-06T19:30:00Z"], force=["Suffolk"], camera_id=["C1"])
+    out = latest_sighting(lad, inc, vehicle_points(inc, rd)).assign(subject=lad["subject"].to_numpy())
+    by = out.set_index("subject")
+    assert (by.loc["AB12CDE", "now_in"], by.loc["AB12CDE", "now_in_from"]) == ("Suffolk", "ANPR read")
+    assert by.loc["AB12CDE", "now_in_at"] == pd.Timestamp("2021-11-06T19:30:00Z")
+    assert (by.loc["N1", "now_in"], by.loc["N1", "now_in_from"]) == ("Essex", "incident")
+    no_reads = latest_sighting(lad, inc).assign(subject=lad["subject"].to_numpy()).set_index("subject")
+    assert (no_reads.loc["AB12CDE", "now_in"], no_reads.loc["AB12CDE", "now_in_from"]) == ("Essex", "incident")

@@ -18,3 +18,12 @@ legend.addTo(map);
 if (map._hwOverlays) {
     L.control.layers(null, map._hwOverlays, {collapsed: false, position: 'topright'}).addTo(map);
 }
+if (data.banner) {
+    var banner = L.control({position: 'bottomleft'});
+    banner.onAdd = function () {
+        var d = L.DomUtil.create('div', 'hw-banner');
+        d.innerHTML = data.banner;
+        return d;
+    };
+    banner.addTo(map);
+}

@@ -253,6 +253,8 @@ def test_write_demo_round_trips(tmp_path, areas, demo):
     paths = write_demo(tmp_path / "out", areas, seed=0)
     assert set(paths) == {"incidents", "sightings", "cameras"}
     inc = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False, encoding="utf-8")
+    # the written files carry the synthetic marker column (geo.io.provenance), nothing else changes
+    assert (inc.pop("source") == "harewatch synthetic demo").all()
     pd.testing.assert_frame_equal(inc, demo.incidents_raw, check_dtype=False)
     cams = pd.read_csv(paths["cameras"])
     assert len(cams) == len(demo.cameras)
