@@ -17,7 +17,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import ndimage
 
 from geo.errors import InputError
 from geo.forces import force_codes
@@ -356,6 +355,8 @@ def _build_index(geoms_in: np.ndarray, key: tuple[int, ...]) -> _CellIndex:
     lut = np.empty(ncell, dtype=np.int32)
     # 2. Cells no boundary crosses: connected groups of them are uniformly
     #    inside/outside every area; classify one cell centre per group.
+    from scipy import ndimage  # only when an index is built (not when loaded from the cache)
+
     labels, nlab = ndimage.label(~touched.reshape(ny, nx))
     labels = labels.ravel()
     rep = np.zeros(nlab + 1, dtype=np.intp)
