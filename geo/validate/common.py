@@ -595,6 +595,8 @@ def unique_pairs(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, tuple[np.nda
     y = np.asarray(y, dtype="float64")
     if len(x) < 1024:
         return np.arange(len(x)), (x, y)
+    if len(x) >= 65_536 and _mostly_distinct(x, y):  # a sample says it: skip the hash of all
+        return np.arange(len(x)), (x, y)
     # factorize one int64 per pair (fast hash table); a hash collision would merge two
     # different pairs, so the result is checked exactly and redone on complex if needed
     xb = (x + 0.0).view("int64")  # + 0.0 turns -0.0 into 0.0
@@ -610,12 +612,23 @@ def unique_pairs(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, tuple[np.nda
     return codes, (ux, uy)
 
 
+def _mostly_distinct(x: np.ndarray, y: np.ndarray, sample: int = 8192) -> bool:
+    """True when an evenly spread sample of the pairs is more than half distinct (incidents:
+    every position differs; ANPR reads repeat a few thousand camera positions)."""
+    pick = np.linspace(0, len(x) - 1, sample).astype(np.intp)
+    return len(pd.unique(x[pick] + 1j * y[pick])) > sample // 2
+
+
 def _factorize_first(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``key`` and the position of each distinct value's first occurrence."""
-    codes, uniques = pd.factorize(key)
-    first = np.full(len(uniques), len(key), dtype="int64")
-    np.minimum.at(first, codes, np.arange(len(key)))
-    return codes, first
+    codes, _ = pd.factorize(key)
+    # factorize numbers values in order of first appearance: a first occurrence is where the
+    # code exceeds every code before it
+    seen = np.maximum.accumulate(codes)
+    new = np.empty(len(codes), dtype=bool)
+    new[:1] = True
+    new[1:] = seen[1:] > seen[:-1]
+    return codes, np.flatnonzero(new)
 
 
 def to_points(frame: pd.DataFrame, loc: Locations | None = None,
