@@ -79,10 +79,10 @@ class BoundaryKey(NamedTuple):
 
 
 class DataKey(NamedTuple):
-    """Identity of the analysed data: store folder + its files' state, boundaries, seed."""
+    """Identity of the analysed data: store folder + its change token, boundaries, seed."""
 
     data_dir: str
-    store_sig: tuple[tuple[str, int, int], ...]
+    store_sig: tuple[int, ...]
     boundaries: BoundaryKey
     seed: int
 
@@ -166,18 +166,15 @@ def _fetch_once(allow_fetch: bool):
     return load_boundaries(None, allow_fetch=allow_fetch, log=lambda *_: None)
 
 
-def store_signature(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    """(relative path, mtime_ns, size) of every stored parquet file: changes when data does."""
-    from geo.io.store.layout import incidents_paths
-    from geo.io.store.read import sightings_paths
+def store_signature(data_dir: Path) -> tuple[int, ...]:
+    """The store's change token (``geo.io.store.read.store_token``: the newest commit of each
+    table, from one directory listing each): changes when data does, costs next to nothing
+    on a rerun (no data file is listed or read)."""
+    from geo.io.store.read import store_token
 
     if not data_dir.is_dir():
         return ()
-    out = []
-    for p in [*incidents_paths(data_dir), *sightings_paths(data_dir)]:
-        s = p.stat()
-        out.append((str(p.relative_to(data_dir)), s.st_mtime_ns, s.st_size))
-    return tuple(out)
+    return store_token(data_dir)
 
 
 def data_dir() -> Path:
