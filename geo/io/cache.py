@@ -24,7 +24,7 @@ import numpy as np
 
 from geo import __version__
 
-__all__ = ["cache_folder", "content_key", "file_sha256", "cached_arrays"]
+__all__ = ["cache_folder", "content_key", "file_sha256", "cached_arrays", "cached_frames"]
 
 
 def cache_folder(kind: str, cache_dir: str | os.PathLike | None = None) -> Path | None:
@@ -91,3 +91,42 @@ def cached_arrays(folder: Path | None, key: str,
         except OSError:
             pass  # a read-only or full disk: the next process builds it again
     return arrays
+
+
+def cached_frames(folder: Path | None, key: str,
+                  build: Callable[[], dict[str, object]]) -> dict[str, object]:
+    """DataFrames stored under ``key`` in ``folder`` (one Parquet file each); else ``build()``
+    (a dict of name -> DataFrame, or None for "no frame"), stored for next time.
+
+    Frames come back as pandas DataFrames with the dtypes Arrow keeps (the caller restores
+    anything else, e.g. geometry from coordinates).
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if folder is not None:
+        index = folder / f"{key}.names"
+        try:
+            names = index.read_text(encoding="utf-8").split()
+            got: dict[str, object] = {}
+            for entry in names:
+                name, _, present = entry.partition(":")
+                got[name] = (pq.read_table(folder / f"{key}-{name}.parquet").to_pandas()
+                             if present == "1" else None)
+            return got
+        except (OSError, ValueError, pa.ArrowException):
+            pass  # missing or unreadable: rebuild
+    frames = build()
+    if folder is not None:
+        try:
+            for name, frame in frames.items():
+                if frame is not None:
+                    table = pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
+                    _write_atomic(folder / f"{key}-{name}.parquet",
+                                  lambda fh, t=table: pq.write_table(t, fh))
+            listing = " ".join(f"{n}:{int(f is not None)}" for n, f in frames.items())
+            _write_atomic(folder / f"{key}.names", lambda fh: fh.write(listing.encode()))
+        except (OSError, pa.ArrowException):
+            pass
+    return frames
