@@ -335,12 +335,7 @@ def _points_xy(gdf, what: str) -> tuple[np.ndarray, gpd.GeoSeries]:
     if in_bng and {"easting", "northing"} <= set(gdf.columns):
         # the schema's easting/northing columns are the points' coordinates in
         # EPSG:27700 metres: reading them is much cheaper than the geometry
-        xy = np.column_stack(
-            [gdf["easting"].to_numpy(dtype="float64"), gdf["northing"].to_numpy(dtype="float64")]
-        )
-        if not np.isfinite(xy).all():
-            raise InputError(f"{what} have missing or non-finite easting/northing")
-        return xy, geom
+        return _schema_xy(gdf, what), geom
     if not in_bng:
         geom = geom.to_crs(BNG)
     values = geom.values
@@ -350,6 +345,16 @@ def _points_xy(gdf, what: str) -> tuple[np.ndarray, gpd.GeoSeries]:
     if len(xy) != len(values) or not np.isfinite(xy).all():
         raise InputError(f"{what} have empty or non-finite point coordinates")
     return xy, geom
+
+
+def _schema_xy(frame: pd.DataFrame, what: str) -> np.ndarray:
+    """The schema's ``easting``/``northing`` (EPSG:27700 metres) as an (n, 2) array."""
+    xy = np.column_stack(
+        [frame["easting"].to_numpy(dtype="float64"), frame["northing"].to_numpy(dtype="float64")]
+    )
+    if not np.isfinite(xy).all():
+        raise InputError(f"{what} have missing or non-finite easting/northing")
+    return xy
 
 
 @lru_cache(maxsize=1)

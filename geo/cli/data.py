@@ -7,7 +7,8 @@ import json
 from geo.cli._common import areas_for, err, settings_from
 
 
-def _check(args, areas, kind: str | None, layout_refines: bool = False):
+def _check(args, areas, kind: str | None, layout_refines: bool = False,
+           geometry: bool = True):
     """Read and validate ``args.file`` (with the store's camera register for ANPR reads)."""
     from geo.io.cameras import read_cameras
     from geo.pipeline.ingest import check_file
@@ -15,7 +16,7 @@ def _check(args, areas, kind: str | None, layout_refines: bool = False):
     settings = settings_from(args)
     cameras = read_cameras(settings.data_dir)
     check = check_file(args.file, areas, kind=kind, cameras=cameras, settings=settings,
-                       layout_refines=layout_refines)
+                       layout_refines=layout_refines, geometry=geometry)
     if check.read_as:
         err(f"{args.file}: read as {check.read_as}")
     return check
@@ -75,7 +76,8 @@ def cmd_ingest(args) -> int:
     from geo.pipeline.ingest import EXIT_UNUSABLE, exit_code, ingest_check
 
     kind = None if args.kind_arg == "auto" else args.kind_arg
-    check = _check(args, areas_for(args), kind, layout_refines=True)
+    check = _check(args, areas_for(args), kind, layout_refines=True,
+                   geometry=False)  # the store keeps easting/northing, not the geometry
     if not check.ok:
         err(f"harewatch: {check.error}")
         return EXIT_UNUSABLE

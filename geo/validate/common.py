@@ -632,12 +632,16 @@ def _factorize_first(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def to_points(frame: pd.DataFrame, loc: Locations | None = None,
-              rows: np.ndarray | None = None) -> gpd.GeoDataFrame:
+              rows: np.ndarray | None = None, *, geometry: bool = True) -> gpd.GeoDataFrame:
     """GeoDataFrame in EPSG:27700 with point geometry from ``easting``/``northing``.
 
     With ``loc`` and ``rows`` (positions of ``frame``'s rows in ``loc``), the
-    distinct positions already found are reused.
+    distinct positions already found are reused. ``geometry=False``: ``frame``
+    itself (the points stay in ``easting``/``northing``; no shapely point is
+    built for callers that never use one).
     """
+    if not geometry:
+        return frame
     if loc is not None and rows is not None and loc.codes is not None:
         codes, ue, un = loc.codes[rows], loc.unique_e, loc.unique_n
     else:
