@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,9 +15,11 @@ from geo._frames import (
     iso_utc,
     require_columns,
 )
-from geo.hotspots import HOTSPOT_COLUMNS, RANKING_RULE, HotspotResult
 from geo.offenders import LADDER_COLUMNS, STAGES
 from geo.schema import MULTI_SEP, WGS84
+
+if TYPE_CHECKING:  # geo.hotspots is imported where used: offenders output does not need it
+    from geo.hotspots import HotspotResult
 
 __all__ = [
     "hotspots_to_json",
@@ -38,6 +40,8 @@ def _num(x: float, ndigits: int) -> float | None:
 
 
 def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
+    from geo.hotspots import HOTSPOT_COLUMNS
+
     cols = {c: hotspots[c].tolist() for c in HOTSPOT_COLUMNS}
     out = []
     for i in range(len(hotspots)):  # one dict per hotspot (not per incident)
@@ -92,6 +96,8 @@ def hotspots_to_json(result: HotspotResult) -> dict[str, Any]:
         "busiest_hours", "previous_n", "change", "change_pct" (percent, null
         when undefined), "area_km2", "label"}]}`` in rank order.
     """
+    from geo.hotspots import RANKING_RULE
+
     return {
         "params": _json_params(result.params),
         "noise": int(result.noise),
