@@ -87,7 +87,7 @@ def generate_store(
     import pyarrow as pa
 
     from geo.io.store.write import write_sightings
-    from geo.schema import BNG, INCIDENT_COLUMNS, SIGHTING_COLUMNS
+    from geo.schema import BNG, INCIDENT_COLUMNS, INCIDENT_DEFAULTS, SIGHTING_COLUMNS
 
     rng = np.random.default_rng(seed)
     plates = _plates(n_plates, rng)
@@ -191,6 +191,7 @@ def generate_store(
             "outcome": "",
             "notes": "",
             "source_row": np.arange(1, n_incidents + 1),
+            **INCIDENT_DEFAULTS,
         }
     )[INCIDENT_COLUMNS]
     gdf = gpd.GeoDataFrame(

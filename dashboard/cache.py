@@ -100,10 +100,10 @@ class BoundaryKey(NamedTuple):
 
 
 class DataKey(NamedTuple):
-    """Identity of the analysed data: store folder + its files' state, boundaries, seed."""
+    """Identity of the analysed data: store folder + its change token, boundaries, seed."""
 
     data_dir: str
-    store_sig: tuple[tuple[str, int, int], ...]
+    store_sig: tuple[int, ...]
     boundaries: BoundaryKey
     seed: int
 
@@ -205,13 +205,15 @@ def _fetch_once(allow_fetch: bool):
     return load_boundaries(None, allow_fetch=allow_fetch, log=lambda *_: None)
 
 
-def store_signature(data_dir: Path) -> tuple[tuple[str, int], ...]:
-    """The version of each store table: changes when data does (read from the logs, no data)."""
-    from geo.io.store.read import store_version
+def store_signature(data_dir: Path) -> tuple[int, ...]:
+    """The store's change token (``geo.io.store.read.store_token``: the newest commit of each
+    table, from one directory listing each): changes when data does, costs next to nothing
+    on a rerun (no data file is listed or read)."""
+    from geo.io.store.read import store_token
 
     if not data_dir.is_dir():
         return ()
-    return tuple(sorted(store_version(data_dir).items()))
+    return store_token(data_dir)
 
 
 def data_dir() -> Path:

@@ -12,6 +12,8 @@ variable                    setting                                  default
 ``HAREWATCH_DATA_DIR``      ``data_dir``: the store                  ``data/incidents/``
 ``HAREWATCH_DEMO_SEED``     ``demo_seed``: seed of the demo data     0
 ``HAREWATCH_NO_FETCH``      ``allow_fetch`` (``1`` turns it off)     fetch allowed
+``HAREWATCH_CACHE_DIR``     ``cache_dir``: rebuildable files         ``$XDG_CACHE_HOME/harewatch``
+                            (force index, demo), ``off`` for none    (else ``~/.cache/harewatch``)
 ==========================  =======================================  ==========================
 """
 
@@ -71,6 +73,10 @@ class Settings:
         zip): a zip bomb is refused before it is unpacked.
     max_rows : int
         Most data rows read from one file.
+    cache_dir : Path or None
+        The user cache: files rebuilt from their inputs when missing (the
+        force index of a boundary file, the demo data), keyed by a hash of
+        what they are made from; never in the repository. None: no cache.
     earliest_year : int
         Dates before 1 January of this year are rejected as implausible.
     future_tolerance_h : float
@@ -92,6 +98,7 @@ class Settings:
     max_file_bytes: int = 2 * 1024**3
     max_unpacked_bytes: int = 512 * 1024**2
     max_rows: int = 20_000_000
+    cache_dir: Path | None = None
     earliest_year: int = 2000
     future_tolerance_h: float = 24.0
 
@@ -109,7 +116,7 @@ class Settings:
             out = replace(out, demo_seed=int(seed))
         if env.get("HAREWATCH_NO_FETCH", "") not in ("", "0"):
             out = replace(out, allow_fetch=False)
-        return out
+        return replace(out, cache_dir=_cache_dir(env))
 
     def to_env(self) -> dict[str, str]:
         """The ``HAREWATCH_*`` variables that reproduce these settings in a child process."""
@@ -117,7 +124,21 @@ class Settings:
                "HAREWATCH_NO_FETCH": "0" if self.allow_fetch else "1"}
         if self.boundaries is not None:
             env["HAREWATCH_BOUNDARIES"] = str(self.boundaries)
+        env["HAREWATCH_CACHE_DIR"] = "off" if self.cache_dir is None else str(self.cache_dir)
         return env
+
+
+def _cache_dir(env: Mapping[str, str]) -> Path | None:
+    """``HAREWATCH_CACHE_DIR`` (``off``: none), else ``$XDG_CACHE_HOME/harewatch``, else
+    ``~/.cache/harewatch``."""
+    own = (env.get("HAREWATCH_CACHE_DIR") or "").strip()
+    if own.lower() in ("off", "none", "0"):
+        return None
+    if own:
+        return Path(own).expanduser()
+    xdg = (env.get("XDG_CACHE_HOME") or "").strip()
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "harewatch"
 
 
 #: The built-in defaults (no environment read).

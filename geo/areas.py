@@ -17,7 +17,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import ndimage
 
 from geo.errors import InputError
 from geo.forces import force_codes
@@ -28,6 +27,9 @@ __all__ = [
     "PFA_CODE_RE",
     "PFA_NAME_RE",
     "ForceAreas",
+    "INDEX_FORMAT",
+    "assignment_index",
+    "use_assignment_index",
     "areas_from_frame",
     "display_boundaries",
     "assign_force",
@@ -206,12 +208,52 @@ def nearest_force(areas: ForceAreas, easting_m, northing_m, max_distance_m: floa
     dist = np.full(len(e), np.nan)
     if not len(e) or not max_distance_m > 0:
         return idx, dist
+    # most points far out at sea are nowhere near an area: only the others are queried
+    cand = np.flatnonzero(_maybe_near(_index_for(areas), e, n, float(max_distance_m)))
+    if not len(cand):
+        return idx, dist
     tree = shapely.STRtree(areas.gdf.geometry.to_numpy())
-    (src, hit), d = tree.query_nearest(shapely.points(e, n), max_distance=float(max_distance_m),
+    (src, hit), d = tree.query_nearest(shapely.points(e[cand], n[cand]),
+                                       max_distance=float(max_distance_m),
                                        return_distance=True, all_matches=False)
-    idx[src] = hit
-    dist[src] = d
+    idx[cand[src]] = hit
+    dist[cand[src]] = d
     return idx, dist
+
+
+def _dilate(mask: np.ndarray, r: int, axis: int) -> np.ndarray:
+    """True where ``mask`` has a True within ``r`` cells along ``axis`` (a running window sum)."""
+    m = np.moveaxis(mask, axis, 0).astype(np.int32)
+    c = np.zeros((m.shape[0] + 1, *m.shape[1:]), dtype=np.int32)
+    np.cumsum(m, axis=0, out=c[1:])
+    k = m.shape[0]
+    hi = np.minimum(np.arange(k) + r + 1, k)
+    lo = np.maximum(np.arange(k) - r, 0)
+    return np.moveaxis((c[hi] - c[lo]) > 0, 0, axis)
+
+
+def _maybe_near(index: _CellIndex, x: np.ndarray, y: np.ndarray, max_distance_m: float
+                ) -> np.ndarray:
+    """False only for points certainly farther than ``max_distance_m`` from every area.
+
+    A point within that distance of an area is within ``ceil(d / cell) + 1``
+    grid cells of a cell some area touches (``lut != -1``): such cells, grown
+    by that many cells on every side, keep their points.
+    """
+    if index.nx == 0 or not np.isfinite(max_distance_m):
+        return np.ones(len(x), dtype=bool)
+    r = int(math.ceil(max_distance_m * index.inv_cell)) + 1
+    nx, ny = index.nx, index.ny
+    grown = np.zeros((ny + 2 * r, nx + 2 * r), dtype=bool)
+    grown[r:r + ny, r:r + nx] = (index.lut != -1).reshape(ny, nx)
+    grown = _dilate(_dilate(grown, r, 0), r, 1)
+    with np.errstate(invalid="ignore"):
+        fx = np.floor((x - index.x0) * index.inv_cell) + r
+        fy = np.floor((y - index.y0) * index.inv_cell) + r
+    ok = (fx >= 0) & (fx < nx + 2 * r) & (fy >= 0) & (fy < ny + 2 * r)  # NaN -> False
+    out = np.zeros(len(x), dtype=bool)
+    out[ok] = grown[fy[ok].astype(np.intp), fx[ok].astype(np.intp)]
+    return out
 
 
 def display_boundaries(
@@ -310,11 +352,16 @@ def _closed_first_hit(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.nda
     return out
 
 
-def _build_index(geoms_in: np.ndarray, key: tuple[int, ...]) -> _CellIndex:
+def _prepared_copies(geoms_in: np.ndarray) -> np.ndarray:
     # Private prepared copies: the caller's geometries are left untouched.
     geoms = shapely.from_wkb(shapely.to_wkb(geoms_in))
     geoms = np.array([_EMPTY_POLYGON if g is None else g for g in geoms], dtype=object)
     shapely.prepare(geoms)
+    return geoms
+
+
+def _build_index(geoms_in: np.ndarray, key: tuple[int, ...]) -> _CellIndex:
+    geoms = _prepared_copies(geoms_in)
     n = len(geoms)
     usable = ~shapely.is_empty(geoms)
     empty_lut = np.zeros(0, dtype=np.int32)
@@ -356,6 +403,8 @@ def _build_index(geoms_in: np.ndarray, key: tuple[int, ...]) -> _CellIndex:
     lut = np.empty(ncell, dtype=np.int32)
     # 2. Cells no boundary crosses: connected groups of them are uniformly
     #    inside/outside every area; classify one cell centre per group.
+    from scipy import ndimage  # only when an index is built (not when loaded from the cache)
+
     labels, nlab = ndimage.label(~touched.reshape(ny, nx))
     labels = labels.ravel()
     rep = np.zeros(nlab + 1, dtype=np.intp)
@@ -402,6 +451,56 @@ def _index_for(areas: ForceAreas) -> _CellIndex:
     # A cache on a frozen dataclass: stored directly, invisible to eq/repr/pickle.
     areas.__dict__[_INDEX_ATTR] = index
     return index
+
+
+#: Layout version of :func:`assignment_index` arrays; a cached index of another one is rebuilt.
+INDEX_FORMAT = 1
+
+
+def assignment_index(areas: ForceAreas) -> dict[str, np.ndarray]:
+    """The grid index :func:`assign_force` uses, as plain arrays (for an on-disk cache).
+
+    Built (about 0.5 s for the 43 ONS forces) when ``areas`` has none yet.
+    :func:`use_assignment_index` attaches such arrays to another ``ForceAreas``
+    read from the same boundary file, so a new process need not build it again.
+    """
+    ix = _index_for(areas)
+    return {
+        "format": np.array([INDEX_FORMAT], dtype=np.int64),
+        "n_areas": np.array([len(ix.geoms)], dtype=np.int64),
+        "origin": np.array([ix.x0, ix.y0, ix.inv_cell], dtype=np.float64),
+        "shape": np.array([ix.nx, ix.ny], dtype=np.int64),
+        "lut": ix.lut,
+        "states": ix.states,
+    }
+
+
+def use_assignment_index(areas: ForceAreas, arrays: dict[str, np.ndarray]) -> bool:
+    """Attach arrays of :func:`assignment_index` (made from the same boundaries) to ``areas``.
+
+    Returns False, attaching nothing, when they do not fit ``areas`` (another
+    format, another number of areas, inconsistent sizes); the index is then
+    built on first use as usual.
+    """
+    try:
+        fmt = int(arrays["format"][0])
+        n = int(arrays["n_areas"][0])
+        x0, y0, inv = (float(v) for v in arrays["origin"])
+        nx, ny = (int(v) for v in arrays["shape"])
+        lut = np.ascontiguousarray(arrays["lut"], dtype=np.int32)
+        states = np.ascontiguousarray(arrays["states"], dtype=np.int8)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return False
+    geoms_in = np.asarray(areas.gdf.geometry.values, dtype=object)
+    fits = (fmt == INDEX_FORMAT and n == len(geoms_in) and lut.shape == (nx * ny,)
+            and states.ndim == 2 and states.shape[1] == n and inv > 0
+            and (lut.size == 0 or int(lut.min()) >= -1 - states.shape[0]))
+    if not fits:
+        return False
+    key = tuple(map(id, geoms_in))
+    areas.__dict__[_INDEX_ATTR] = _CellIndex(key, _prepared_copies(geoms_in), x0, y0, inv, nx, ny,
+                                             lut, states)
+    return True
 
 
 def _resolve_mixed(index: _CellIndex, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

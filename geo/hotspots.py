@@ -27,6 +27,7 @@ operations; the only Python loops run once per hotspot (building its lists).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -37,7 +38,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
-from scipy.spatial import cKDTree
 
 from geo._config import DEFAULTS
 from geo._frames import check_start_month
@@ -47,10 +47,42 @@ from geo.schema import BNG, SEVEN_FORCES, WGS84
 from geo.seasons import filter_incidents, previous_season
 from geo.times import NAT_INT, knows_hour, knows_weekday, london_fields
 
-try:  # the exact, parallel DBSCAN of Wang, Gu & Shun (SIGMOD 2020)
-    import dbscan as _dbscan_pkg
-except ImportError:  # pragma: no cover - exercised only without the package
-    _dbscan_pkg = None
+
+def _load_dbscan():
+    """The ``dbscan`` package's compiled extension (the exact, parallel DBSCAN of Wang, Gu &
+    Shun, SIGMOD 2020), or None without the package.
+
+    ``import dbscan`` runs the package's ``__init__``, which imports scikit-learn (about
+    1.2 s) for a wrapper class we never use: load the extension module directly.
+    """
+    import importlib.util
+    import sys
+
+    loaded = sys.modules.get("dbscan._dbscan") or sys.modules.get("dbscan")
+    if loaded is not None:
+        return loaded
+    try:
+        spec = importlib.util.find_spec("dbscan")
+    except (ImportError, ValueError):  # pragma: no cover - exercised only without the package
+        return None
+    folder = spec.submodule_search_locations if spec is not None else None
+    for base in folder or ():
+        for ext in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(base, "_dbscan" + ext)
+            if os.path.isfile(path):
+                ext_spec = importlib.util.spec_from_file_location("dbscan._dbscan", path)
+                module = importlib.util.module_from_spec(ext_spec)
+                ext_spec.loader.exec_module(module)
+                sys.modules["dbscan._dbscan"] = module
+                return module
+    try:  # pragma: no cover - an unusual install: the package as published
+        import dbscan
+    except ImportError:  # pragma: no cover - exercised only without the package
+        return None
+    return dbscan  # pragma: no cover
+
+
+_dbscan_pkg = _load_dbscan()
 
 __all__ = [
     "RANKING_RULE",
@@ -190,6 +222,8 @@ def _sklearn_order(
         near = _near_cells(xy[core_idx], xy[border], eps)  # only cores that can matter
         core_idx = core_idx[near]
         k = min(max(min_samples - 1, 1), core_idx.size)
+        from scipy.spatial import cKDTree  # only here: importing scipy.spatial costs ~0.3 s
+
         tree = cKDTree(xy[core_idx], balanced_tree=False, compact_nodes=False)  # quick build
         # cKDTree's bound is strict (<); widen it a hair, then test exactly below
         _, j = tree.query(xy[border], k=k, distance_upper_bound=eps * (1 + 1e-9) + 1e-9)
@@ -331,12 +365,7 @@ def _points_xy(gdf, what: str) -> tuple[np.ndarray, gpd.GeoSeries]:
     if in_bng and {"easting", "northing"} <= set(gdf.columns):
         # the schema's easting/northing columns are the points' coordinates in
         # EPSG:27700 metres: reading them is much cheaper than the geometry
-        xy = np.column_stack(
-            [gdf["easting"].to_numpy(dtype="float64"), gdf["northing"].to_numpy(dtype="float64")]
-        )
-        if not np.isfinite(xy).all():
-            raise InputError(f"{what} have missing or non-finite easting/northing")
-        return xy, geom
+        return _schema_xy(gdf, what), geom
     if not in_bng:
         geom = geom.to_crs(BNG)
     values = geom.values
@@ -346,6 +375,16 @@ def _points_xy(gdf, what: str) -> tuple[np.ndarray, gpd.GeoSeries]:
     if len(xy) != len(values) or not np.isfinite(xy).all():
         raise InputError(f"{what} have empty or non-finite point coordinates")
     return xy, geom
+
+
+def _schema_xy(frame: pd.DataFrame, what: str) -> np.ndarray:
+    """The schema's ``easting``/``northing`` (EPSG:27700 metres) as an (n, 2) array."""
+    xy = np.column_stack(
+        [frame["easting"].to_numpy(dtype="float64"), frame["northing"].to_numpy(dtype="float64")]
+    )
+    if not np.isfinite(xy).all():
+        raise InputError(f"{what} have missing or non-finite easting/northing")
+    return xy
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,8 @@ import json
 from geo.cli._common import areas_for, emit, err, progress, settings_from
 
 
-def _check(args, areas, kind: str | None, layout_refines: bool = False):
+def _check(args, areas, kind: str | None, layout_refines: bool = False,
+           geometry: bool = True):
     """Read and validate ``args.file`` (with the store's camera register for ANPR reads)."""
     from geo.io.cameras import read_cameras
     from geo.pipeline.ingest import check_file
@@ -15,7 +16,7 @@ def _check(args, areas, kind: str | None, layout_refines: bool = False):
     settings = settings_from(args)
     cameras = read_cameras(settings.data_dir)
     check = check_file(args.file, areas, kind=kind, cameras=cameras, settings=settings,
-                       layout_refines=layout_refines)
+                       layout_refines=layout_refines, geometry=geometry)
     if check.read_as:
         err(f"{args.file}: read as {check.read_as}")
     return check
@@ -79,7 +80,8 @@ def cmd_ingest(args) -> int:
 
     kind = None if args.kind_arg == "auto" else args.kind_arg
     with progress("ingest", ["reading and checking every row", "writing to the store"]) as step:
-        check = _check(args, areas_for(args), kind, layout_refines=True)
+        check = _check(args, areas_for(args), kind, layout_refines=True,
+                       geometry=False)  # the store keeps easting/northing, not the geometry
         step()
         if not check.ok:
             err(f"harewatch: {check.error}")

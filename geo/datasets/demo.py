@@ -1018,8 +1018,35 @@ def load_or_demo(
     inc = read_incidents(Path(data_dir)) if Path(data_dir).is_dir() else None
     if inc is not None and len(inc):
         return inc, read_sightings(Path(data_dir)), store_has_synthetic(data_dir)
-    inc_res, sig_res = demo_result(areas, seed=seed)
-    return inc_res.accepted, sig_res.accepted, True
+    inc, sig = _demo_frames(areas, seed)
+    return inc, sig, True
+
+
+def _demo_frames(areas: ForceAreas, seed: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The demo's accepted incidents and reads, from the user cache when it has them (keyed by
+    the seed and the boundary file's SHA-256; about 1 s to build), else built and stored."""
+    from geo.io.cache import cache_folder, cached_frames, content_key, file_sha256
+
+    def build() -> dict[str, object]:
+        inc_res, sig_res = demo_result(areas, seed=seed)
+        return {"incidents": pd.DataFrame(inc_res.accepted).drop(columns=["geometry"]),
+                "sightings": pd.DataFrame(sig_res.accepted).drop(columns=["geometry"])}
+
+    digest = file_sha256(areas.source)
+    folder = cache_folder("demo")
+    if digest is None or folder is None:
+        got = build()
+    else:
+        got = cached_frames(folder, content_key("demo", int(seed), digest), build)
+    return _with_points(got["incidents"]), _with_points(got["sightings"])
+
+
+def _with_points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``frame`` with its point geometry (EPSG:27700) from ``easting``/``northing``."""
+    import geopandas as gpd
+
+    geom = gpd.points_from_xy(frame["easting"], frame["northing"], crs=BNG)
+    return gpd.GeoDataFrame(frame, geometry=geom, crs=BNG)
 
 
 def write_demo(out_dir: str | os.PathLike, areas: ForceAreas, seed: int = 0) -> dict[str, Path]:

@@ -35,7 +35,15 @@ from urllib.parse import urlsplit
 import geopandas as gpd
 
 from geo._config import DEFAULTS, Settings
-from geo.areas import PFA_CODE_RE, PFA_NAME_RE, ForceAreas, areas_from_frame
+from geo.areas import (
+    INDEX_FORMAT,
+    PFA_CODE_RE,
+    PFA_NAME_RE,
+    ForceAreas,
+    areas_from_frame,
+    assignment_index,
+    use_assignment_index,
+)
 from geo.errors import BoundariesNotFound, BoundaryFetchError, InputError
 
 __all__ = [
@@ -374,7 +382,23 @@ def read_boundaries(path: str | os.PathLike) -> ForceAreas:
         When no name column is found or none of the seven forces is present.
     """
     raw = gpd.read_file(path)
-    return areas_from_frame(raw, str(path))
+    areas = areas_from_frame(raw, str(path))
+    _with_cached_index(areas, path)
+    return areas
+
+
+def _with_cached_index(areas: ForceAreas, path: str | os.PathLike) -> None:
+    """Give ``areas`` the point-assignment index from the user cache, keyed by the boundary
+    file's SHA-256 (built and stored there on a miss), so no process builds it twice."""
+    from geo.io.cache import cache_folder, cached_arrays, content_key, file_sha256
+
+    digest = file_sha256(path)
+    folder = cache_folder("force-index")
+    if digest is None or folder is None:
+        return
+    key = content_key("force-index", INDEX_FORMAT, digest)
+    arrays = cached_arrays(folder, key, lambda: assignment_index(areas), ("lut", "states"))
+    use_assignment_index(areas, arrays)
 
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,10 +16,15 @@ from geo._frames import (
     require_columns,
 )
 from geo.casework.actions import ACTIONS_COLUMNS, actions_json
-from geo.hotspots import HOTSPOT_COLUMNS, RANKING_RULE, HotspotResult
+
+if TYPE_CHECKING:
+    from geo.hotspots import HotspotResult
 from geo.offenders import LADDER_COLUMNS, STAGES
 from geo.schema import MULTI_SEP, WGS84
 from geo.significance import SIGNIFICANCE_COLUMNS, significance_records
+
+if TYPE_CHECKING:  # geo.hotspots is imported where used: offenders output does not need it
+    from geo.hotspots import HotspotResult
 
 __all__ = [
     "hotspot_places",
@@ -41,6 +46,8 @@ def _num(x: float, ndigits: int) -> float | None:
 
 
 def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
+    from geo.hotspots import HOTSPOT_COLUMNS
+
     cols = {c: hotspots[c].tolist() for c in HOTSPOT_COLUMNS}
     where = hotspot_places(hotspots)
     out = []
@@ -137,6 +144,8 @@ def hotspots_to_json(result: HotspotResult) -> dict[str, Any]:
         ``"significant"`` (bool) and ``"trend"`` (a
         :data:`geo.significance.TREND_CLASSES` key).
     """
+    from geo.hotspots import RANKING_RULE
+
     return {
         "params": _json_params(result.params),
         "noise": int(result.noise),

@@ -80,13 +80,15 @@ def describe(kind: str, layout: str | None) -> str:
 
 def validate_table(raw: pd.DataFrame, kind: str, areas: ForceAreas, *,
                    cameras: pd.DataFrame | None = None,
-                   settings: Settings = DEFAULTS) -> ValidationResult:
-    """Validate an already-read table as ``kind`` (see :data:`KINDS`)."""
+                   settings: Settings = DEFAULTS, geometry: bool = True) -> ValidationResult:
+    """Validate an already-read table as ``kind`` (see :data:`KINDS`); ``geometry=False``:
+    accepted rows without the point geometry (see :func:`validate_incidents`)."""
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if kind == "sightings":
-        return validate_sightings(raw, areas, cameras=cameras, settings=settings)
-    result = validate_incidents(raw, areas, settings=settings)
+        return validate_sightings(raw, areas, cameras=cameras, settings=settings,
+                                  geometry=geometry)
+    result = validate_incidents(raw, areas, settings=settings, geometry=geometry)
     if result.kind != kind:  # --kind overrides what the layout suggests
         from dataclasses import replace
 
@@ -154,7 +156,7 @@ def check_file(
     source: str | os.PathLike | IO | bytes, areas: ForceAreas, *, name: str | None = None,
     kind: str | None = None, cameras: pd.DataFrame | None = None,
     settings: Settings | None = None, layout_refines: bool = False,
-    refuse_incidents: bool = False,
+    refuse_incidents: bool = False, geometry: bool = True,
 ) -> FileCheck:
     """Read and validate a file; a file that cannot be used gives ``error``, never an exception.
 
@@ -179,6 +181,9 @@ def check_file(
     refuse_incidents : bool, default False
         With ``kind="sightings"``: a file with an incident id column is an
         incidents file, refused as a whole (``error``; ``result`` None).
+    geometry : bool, default True
+        False: accepted rows without the point geometry (a plain DataFrame;
+        ``easting``/``northing`` hold the points) for callers that never use it.
     """
     settings = settings or Settings.from_env()
     kind = _kind_of(kind)
@@ -198,7 +203,8 @@ def check_file(
         kind = guess_kind(raw.columns, layout) if kind is None else _LAYOUT_KIND.get(layout, kind)
     read_as = describe(kind, layout)
     try:
-        result = validate_table(raw, kind, areas, cameras=cameras, settings=settings)
+        result = validate_table(raw, kind, areas, cameras=cameras, settings=settings,
+                                geometry=geometry)
     except InputError as exc:  # a file-level problem: no time or location column, ...
         return FileCheck(kind=kind, error=f"{label}: {exc}", read_as=read_as, source=label)
     return FileCheck(kind=kind, result=result, read_as=read_as, source=label, synthetic=synthetic)

@@ -203,7 +203,7 @@ def _taken(raw: pd.DataFrame, column, keep: np.ndarray):
 
 
 def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
-                       settings: Settings = DEFAULTS) -> ValidationResult:
+                       settings: Settings = DEFAULTS, geometry: bool = True) -> ValidationResult:
     """Validate raw incident rows (all text, as from :func:`geo.io.readers.read_table`).
 
     Parameters
@@ -217,6 +217,10 @@ def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
         Force boundaries (EPSG:27700) used to assign each point a force.
     settings : Settings
         ``coastal_tolerance_m``.
+    geometry : bool, default True
+        False: ``accepted`` is a plain DataFrame without the point geometry
+        (``easting``/``northing`` hold the points), for callers that never
+        use it (the CLI's hotspots, offenders and ingest).
 
     Returns
     -------
@@ -247,7 +251,7 @@ def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
     collapse = _duplicates(raw, ids, problems)
     keep = np.flatnonzero(~problems.rejected & ~collapse)
     frame = _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, dist)
-    accepted = to_points(frame, loc, keep)
+    accepted = to_points(frame, loc, keep, geometry=geometry)
     rejects = problems.rejects_frame(text_column(raw, cols["id"]) if "id" in cols else None)
     kind = "outcomes" if layout == "data.police.uk outcomes" else "incidents"
     return ValidationResult(kind=kind, accepted=accepted, rejects=rejects, rows=n,

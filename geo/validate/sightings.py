@@ -83,7 +83,7 @@ def sighting_keys(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_sightings(raw: pd.DataFrame, areas: ForceAreas, *, cameras: pd.DataFrame | None = None,
-                       settings: Settings = DEFAULTS) -> ValidationResult:
+                       settings: Settings = DEFAULTS, geometry: bool = True) -> ValidationResult:
     """Validate raw ANPR read rows (all text, as from :func:`geo.io.readers.read_table`).
 
     Parameters
@@ -182,7 +182,7 @@ def validate_sightings(raw: pd.DataFrame, areas: ForceAreas, *, cameras: pd.Data
     frame["read_at"] = pd.to_datetime(frame["read_at"], utc=True)
     for c in ("vrm", "force", "force_code", "camera_id"):
         frame[c] = frame[c].astype("str")
-    accepted = to_points(frame, loc, keep)
+    accepted = to_points(frame, loc, keep, geometry=geometry)
     ids = text_column(raw, cols["id"]) if "id" in cols else None
     rejects = problems.rejects_frame(ids)
     return ValidationResult(kind="sightings", accepted=accepted, rejects=rejects, rows=n,

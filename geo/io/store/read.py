@@ -54,6 +54,7 @@ __all__ = [
     "read_outcomes",
     "read_sightings",
     "store_version",
+    "store_token",
     "stored_rows",
     "store_history",
     "read_snapshot_table",
@@ -360,6 +361,29 @@ def store_version(data_dir: str | os.PathLike) -> dict[str, int]:
     root = store_root(data_dir)
     return {kind: load_snapshot(table_dir(root, kind), check=False).version
             for kind in (INCIDENTS, SIGHTINGS)}
+
+
+def store_token(data_dir: str | os.PathLike) -> tuple[int, ...]:
+    """A cheap change token of the store: the newest commit of each table (-1: none), read
+    from the names in its Delta log folder (one directory listing per table, no file read).
+
+    It changes with every ingest, correction, compaction or upgrade; equal tokens mean
+    the same data (as :func:`store_version`, without opening the tables).
+    """
+    root = store_root(data_dir)
+    out = []
+    for kind in (INCIDENTS, SIGHTINGS, OUTCOMES):
+        newest = -1
+        try:
+            with os.scandir(table_dir(root, kind) / "_delta_log") as entries:
+                for e in entries:
+                    name = e.name
+                    if len(name) == 25 and name.endswith(".json") and name[:20].isdigit():
+                        newest = max(newest, int(name[:20]))
+        except OSError:
+            pass
+        out.append(newest)
+    return tuple(out)
 
 
 def store_history(data_dir: str | os.PathLike, table: str = INCIDENTS,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,6 +96,9 @@ __all__ = [
     "SIGHTINGS_FILE_SORT",
     "ingest",
 ]
+
+#: Threads writing a batch's data files (Parquet encoding, SHA-256 and fsync release the GIL).
+_WRITE_THREADS = min(8, max(2, 2 * (os.cpu_count() or 1)))
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -254,12 +258,18 @@ def write_partitions(path: Path, table: pa.Table, months: np.ndarray, buckets: n
     ends = [*starts[1:].tolist(), len(sorted_group)]
     seasons = {code: season_name(code, layout.season_start_month)
                for code in np.unique(months).tolist()}
-    out = []
+    jobs = []
     for key, a, b in zip(keys.tolist(), starts.tolist(), ends, strict=True):
         code, bucket = divmod(key, MAX_BUCKETS)
         part = {"season": seasons[code], "month": month_name(code), "bucket": f"{bucket:02d}"}
-        out.append(write_data_file(path, ordered.slice(a, b - a), part, pending=pending))
-    return out
+        jobs.append((ordered.slice(a, b - a), part))
+    if len(jobs) < 4:
+        return [write_data_file(path, t, part, pending=pending) for t, part in jobs]
+    # encoding, hashing and flushing release the GIL: files are written in parallel
+    # (results in partition order; ``pending`` lists every file before it is written)
+    with ThreadPoolExecutor(max_workers=_WRITE_THREADS) as pool:
+        return list(pool.map(lambda job: write_data_file(path, job[0], job[1], pending=pending),
+                             jobs))
 
 
 def _stored_keys(snap: Snapshot, months: np.ndarray, buckets: np.ndarray,
@@ -290,13 +300,25 @@ def _stored_keys(snap: Snapshot, months: np.ndarray, buckets: np.ndarray,
 def _new_reads(snap: Snapshot, batch: pa.Table, months: np.ndarray,
                buckets: np.ndarray) -> np.ndarray:
     """True for reads of ``batch`` not stored yet (and first of their key in the batch)."""
-    keys = read_keys(batch.select(["vrm", "read_at", "camera_id", "easting", "northing"])
-                     .to_pandas(), normalised=True)
     stored = _stored_keys(snap, months, buckets, batch)
+    # a key holds the time: only reads whose time repeats in the batch or is stored can be
+    # repeats, so the full key is compared for those alone
+    read_at = pd.to_datetime(batch["read_at"].to_pandas(), utc=True).dt.as_unit("us")
+    micros = read_at.dt.tz_localize(None).to_numpy().view("int64")
+    maybe = pd.Series(micros).duplicated(keep=False).to_numpy(dtype=bool, copy=True)
+    if stored is not None:
+        maybe |= pd.Series(micros).isin(stored["read_at"].to_numpy()).to_numpy(dtype=bool)
+    new = np.ones(batch.num_rows, dtype=bool)
+    pos = np.flatnonzero(maybe)
+    if not len(pos):
+        return new
+    keys = read_keys(batch.take(pa.array(pos)).select(
+        ["vrm", "read_at", "camera_id", "easting", "northing"]).to_pandas(), normalised=True)
     both = keys if stored is None else pd.concat([stored[list(SIGHTING_KEY)], keys],
                                                  ignore_index=True)
     seen = both.duplicated(keep="first").to_numpy(dtype=bool)
-    return ~seen[len(both) - len(keys):]
+    new[pos] = ~seen[len(both) - len(keys):]
+    return new
 
 
 def store_reads(root: Path, frame: pd.DataFrame, dedupe: bool,

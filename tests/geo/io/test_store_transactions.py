@@ -89,7 +89,8 @@ def test_kill_9_mid_ingest_shows_nothing_then_rerun_completes(tmp_path):
     # nothing of the batch is visible: same version, same reads, store intact
     assert store_version(root)["sightings"] == version
     assert len(read_sightings(root)) == 5 and store_stats(root)["sightings"] == 5
-    assert len(_on_disk(root)) > len(sightings_paths(root))  # its files exist, invisibly
+    left = len(_on_disk(root)) - len(sightings_paths(root))
+    assert left >= 3  # its files exist, invisibly (3 or more: files are written in parallel)
     assert verify_store(root).ok
     # the rerun (lock released by the kill) stores the whole batch once
     rep = ingest(_result(batch), root, lock_timeout_s=30)
@@ -99,7 +100,7 @@ def test_kill_9_mid_ingest_shows_nothing_then_rerun_completes(tmp_path):
     assert len(back) == 245 and not back.duplicated(["vrm", "read_at", "camera_id"]).any()
     # vacuum removes what the killed writer left
     removed = vacuum_store(root, retention_h=0)
-    assert len(removed["sightings"]) == 3
+    assert len(removed["sightings"]) == left
     assert len(_on_disk(root)) == len(sightings_paths(root))
 
 
