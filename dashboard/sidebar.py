@@ -9,6 +9,7 @@ the view. The date range is kept inside the data's extent for the season.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -54,7 +55,16 @@ def _seed_widgets(f: Filters) -> None:
 
 
 def set_min_samples(n: int) -> None:
-    """Button callback: set the sidebar's "Min incidents per hotspot" (before the next run draws it)."""
+    """Button callback: set the sidebar's "Min incidents per hotspot" (before the next run draws it).
+
+    The other sidebar widgets are put back to the filters of the last finished
+    run: a click that lands while the browser is still redrawing the page sends
+    widget values from half-drawn inputs (seen in Chromium: the radius at its
+    minimum, 100 m), and the one-click fix must change only the minimum.
+    """
+    last = st.session_state.get(K.LAST_FILTERS)
+    if isinstance(last, Filters):
+        _seed_widgets(dataclasses.replace(last, min_samples=int(n)))
     st.session_state[K.MIN_SAMPLES] = int(n)
 
 
