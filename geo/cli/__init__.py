@@ -1,8 +1,9 @@
 """The ``harewatch`` command line.
 
 Sub-commands: ``validate``, ``ingest``, ``hotspots``, ``offenders``, ``demo``,
-``boundaries fetch|show``, ``store upgrade|compact|verify|stats|history|vacuum``,
-``dashboard``, ``watch``. Machine-readable output goes to stdout; messages for
+``boundaries fetch|show``, ``store upgrade|compact|verify|stats|history|vacuum|purge``,
+``dashboard``, ``watch``, ``audit show|verify``, ``users list|set``. Commands that read
+or write personal data are recorded in the audit trail first (``geo.cli.access``). Machine-readable output goes to stdout; messages for
 people go to stderr. Exit codes, the same for every command (README, "Exit
 codes"): 0 all good; 1 some rows were rejected (``store verify``: some stored
 files are damaged), the rest was done; 2 nothing usable, or an error whose
@@ -21,6 +22,14 @@ from geo.cli._common import (
     boundaries_opt,
     data_dir_opt,
     err,
+)
+from geo.cli.access import (
+    audit_command,
+    cmd_audit_show,
+    cmd_audit_verify,
+    cmd_store_purge,
+    cmd_users_list,
+    cmd_users_set,
 )
 from geo.cli.analyse import cmd_hotspots, cmd_offenders
 from geo.cli.data import cmd_cameras_import, cmd_cameras_show, cmd_ingest, cmd_validate
@@ -181,6 +190,44 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--before", metavar="YYYY-MM-DD",
                     help="only months ending by this date (London midnight), e.g. the 1st of this month")
     sc.set_defaults(func=cmd_store_compact)
+    sp = stsub.add_parser("purge", help="apply the ANPR retention policy: list the reads past "
+                                        "retention (dry run), delete them with --apply (audited)")
+    data_dir_opt(sp)
+    sp.add_argument("--apply", action="store_true",
+                    help="delete them (default: only say what would go)")
+    sp.add_argument("--keep-days", type=int, default=None, metavar="N",
+                    help=f"keep reads N days (default $HAREWATCH_ANPR_KEEP_DAYS, else "
+                         f"{DEFAULTS.anpr_keep_days})")
+    sp.add_argument("--format", choices=["json", "text"], default="text")
+    sp.set_defaults(func=cmd_store_purge)
+
+    au = sub.add_parser("audit", help="the audit trail of who did what with personal data")
+    ausub = au.add_subparsers(dest="action", required=True)
+    aus = ausub.add_parser("show", help="entries, oldest first")
+    data_dir_opt(aus)
+    aus.add_argument("--user", metavar="U", help="only this user (e-mail or OS account)")
+    aus.add_argument("--since", metavar="DATE", help="only entries at or after DATE (UTC), e.g. 2025-01-31")
+    aus.add_argument("--action", dest="only_action", metavar="A", help="only this action (view, reveal, download, "
+                                                   "ingest, purge, role_change, read, ...)")
+    aus.add_argument("--format", choices=["json", "text"], default="text")
+    aus.set_defaults(func=cmd_audit_show)
+    auv = ausub.add_parser("verify", help="check the hash chain; exit 1 naming the first "
+                                          "altered, removed or reordered entry")
+    data_dir_opt(auv)
+    auv.add_argument("--format", choices=["json", "text"], default="text")
+    auv.set_defaults(func=cmd_audit_verify)
+
+    us = sub.add_parser("users", help="the roles file: who has which dashboard role")
+    ussub = us.add_subparsers(dest="action", required=True)
+    usl = ussub.add_parser("list", help="users and groups with their roles (JSON)")
+    data_dir_opt(usl)
+    usl.set_defaults(func=cmd_users_list)
+    uss = ussub.add_parser("set", help="give a user (e-mail) a role, block them (none) or "
+                                       "remove their entry (audited)")
+    data_dir_opt(uss)
+    uss.add_argument("email")
+    uss.add_argument("role", choices=["viewer", "analyst", "admin", "none", "remove"])
+    uss.set_defaults(func=cmd_users_set)
 
     s = sub.add_parser("dashboard", help="start the Streamlit dashboard")
     data_dir_opt(s)
@@ -188,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8501)
     s.add_argument("--address", default="127.0.0.1")
     s.add_argument("--headless", action="store_true", help="do not open a browser")
+    s.add_argument("--auth", action="store_true",
+                   help="shared mode: OpenID Connect login (.streamlit/secrets.toml [auth]), "
+                        "roles, audit (default: $HAREWATCH_AUTH, else local mode)")
     s.set_defaults(func=cmd_dashboard)
 
     w = sub.add_parser("watch", help="ingest ANPR files dropped into a folder and raise alerts")
@@ -211,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        audit_command(args)  # refused (AuditError, exit 2) when it cannot be recorded
         return args.func(args)
     except (HarewatchError, OSError) as exc:  # bad input or environment; anything else is a bug
         err(f"harewatch: {exc}")

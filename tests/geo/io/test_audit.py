@@ -6,8 +6,8 @@ import json
 import threading
 
 import pytest
-
 from factories import T
+
 from geo.errors import AuditError
 from geo.io.audit import (
     AUDIT_FILE,

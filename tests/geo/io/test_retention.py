@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
 from factories import T, read_rows
+
 from geo.io.store import read_sightings, store_history, verify_store, write_sightings
 from geo.io.store.retention import plan_purge, purge_reads
 from geo.io.store.table import SIGHTINGS, load_snapshot, table_dir
