@@ -49,6 +49,7 @@ __all__ = [
     "revealed_subjects",
     "reads_shown_from",
     "retention_cutoff",
+    "drop_reads_before",
 ]
 
 VIEWER, ANALYST, ADMIN = "viewer", "analyst", "admin"
@@ -347,3 +348,15 @@ def reads_shown_from(now: pd.Timestamp, *, keep_days: int, authorise_after_days:
     """
     days = keep_days if authorised else min(authorise_after_days, keep_days)
     return retention_cutoff(now, days)
+
+
+def drop_reads_before(frame: pd.DataFrame | None, since: pd.Timestamp | None,
+                      time_col: str = "read_at") -> pd.DataFrame | None:
+    """The rows of ``frame`` read at or after ``since`` (a new frame; None and no limit pass).
+
+    Rows without a time are dropped too: their age cannot be shown to be inside the window.
+    """
+    if frame is None or since is None or time_col not in frame.columns:
+        return frame
+    times = pd.to_datetime(frame[time_col], utc=True, errors="coerce")
+    return frame[(times >= pd.Timestamp(since).tz_convert("UTC")).to_numpy()].copy()

@@ -51,7 +51,9 @@ if n_subjects(hoppers) > len(table):
 
 st.download_button(
     "Download briefing pack",
-    data=lambda: context.briefing_pack_bytes(ctx, figures, top, table),
+    data=ctx.download({"file": f"harewatch_briefing_{slug(ctx.season_label)}.zip", "masked": True,
+                       "hotspots": len(top), "hoppers": len(table)},
+                      lambda: context.briefing_pack_bytes(ctx, figures, top, table)),
     file_name=f"harewatch_briefing_{slug(ctx.season_label)}.zip",
     mime="application/zip",
     type="primary",

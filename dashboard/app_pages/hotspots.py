@@ -39,14 +39,16 @@ else:
 c1, c2 = st.columns(2)
 c1.download_button(
     "Download hotspots (CSV)",
-    data=lambda: view.hotspots_csv(hs),
+    data=ctx.download({"file": f"harewatch_hotspots_{slug(ctx.season_label)}.csv", "rows": len(table)},
+                      lambda: view.hotspots_csv(hs)),
     file_name=f"harewatch_hotspots_{slug(ctx.season_label)}.csv",
     mime="text/csv",
     disabled=not len(table),
 )
 c2.download_button(
     "Download hotspots (GeoJSON)",
-    data=lambda: view.hotspots_geojson(hs),
+    data=ctx.download({"file": f"harewatch_hotspots_{slug(ctx.season_label)}.geojson",
+                       "rows": len(table)}, lambda: view.hotspots_geojson(hs)),
     file_name=f"harewatch_hotspots_{slug(ctx.season_label)}.geojson",
     mime="application/geo+json",
     disabled=not len(table),

@@ -9,11 +9,8 @@ refused (exit 2).
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from pathlib import Path
-
-import pandas as pd
 
 from geo.cli._common import EXIT_OK, EXIT_REJECTS, err, settings_from
 from geo.errors import InputError
@@ -21,7 +18,6 @@ from geo.errors import InputError
 __all__ = [
     "AUDITED_COMMANDS",
     "audit_command",
-    "os_user",
     "cmd_audit_show",
     "cmd_audit_verify",
     "cmd_store_purge",
@@ -44,16 +40,6 @@ AUDITED_COMMANDS: dict[str, str] = {
     "store vacuum": "alter",
     "audit show": "audit_read",
 }
-
-
-def os_user() -> str:
-    """The operating-system account running the command."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (containers)
-        import os
-
-        return f"uid:{os.getuid()}"
 
 
 def _name(args: argparse.Namespace) -> str:
@@ -84,13 +70,15 @@ def audit_command(args: argparse.Namespace) -> None:
     action = AUDITED_COMMANDS.get(name)
     if action is None:
         return
-    from geo.io.audit import record
+    from geo.io.audit import os_user, record
 
     record(settings_from(args).audit_dir, user=os_user(), action=action,
            detail={"via": "cli", "command": f"harewatch {name}", "options": _safe_args(args)})
 
 
-def _since(text: str | None) -> pd.Timestamp | None:
+def _since(text: str | None):
+    import pandas as pd
+
     if not text:
         return None
     try:
@@ -137,20 +125,15 @@ def cmd_audit_verify(args) -> int:
 
 def cmd_store_purge(args) -> int:
     """Apply the ANPR retention policy: a dry run unless ``--apply``; audited before and after."""
-    from geo.access import retention_cutoff
-    from geo.io.audit import record
-    from geo.io.store.retention import purge_reads
+    import pandas as pd
+
+    from geo.io.audit import os_user
+    from geo.pipeline.retention import run_purge
 
     settings = settings_from(args)
     keep = settings.anpr_keep_days if args.keep_days is None else args.keep_days
-    cutoff = retention_cutoff(pd.Timestamp.now(tz="UTC"), keep)
-    base = {"via": "cli", "command": "harewatch store purge", "keep_days": keep,
-            "cutoff": cutoff.isoformat(), "dry_run": not args.apply}
-    record(settings.audit_dir, user=os_user(), action="purge", detail={**base, "stage": "start"})
-    report = purge_reads(settings.data_dir, cutoff=cutoff, dry_run=not args.apply)
-    record(settings.audit_dir, user=os_user(), action="purge",
-           detail={**base, "stage": "done", **{k: v for k, v in report.to_dict().items()
-                                              if k not in ("cutoff", "dry_run")}})
+    report = run_purge(settings, user=os_user(), via="cli", apply=args.apply, keep_days=keep)
+    cutoff = pd.Timestamp(report.cutoff)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
         return EXIT_OK
@@ -178,6 +161,7 @@ def cmd_users_list(args) -> int:
 
 def cmd_users_set(args) -> int:
     """Set (or remove) one user's role in the roles file; audited first."""
+    from geo.io.audit import os_user
     from geo.io.roles import change_role
 
     settings = settings_from(args)

@@ -52,6 +52,7 @@ __all__ = [
     "verify_trail",
     "entry_hash",
     "trail_path",
+    "os_user",
 ]
 
 AUDIT_FILE = "audit.jsonl"
@@ -66,6 +67,16 @@ ACTIONS: tuple[str, ...] = (
 )
 _LOCAL = threading.Lock()
 _TAIL_CHUNK = 64 * 1024
+
+
+def os_user() -> str:
+    """The operating-system account running this process (the "who" of CLI entries)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return f"uid:{os.getuid()}"
 
 
 def trail_path(audit_dir: str | os.PathLike) -> Path:

@@ -12,8 +12,7 @@ from factories import read_rows
 
 from geo.access import retention_cutoff
 from geo.cli import main
-from geo.cli.access import os_user
-from geo.io.audit import AUDIT_FILE, read_entries
+from geo.io.audit import AUDIT_FILE, os_user, read_entries
 from geo.io.store import read_sightings, write_sightings
 
 REPO = Path(__file__).resolve().parents[3]
