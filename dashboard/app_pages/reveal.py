@@ -52,7 +52,7 @@ def revealed() -> None:
         return
     for g in running:
         st.subheader(md_escape(g.subject))
-        st.caption(md_escape(view.grant_line(g)))
+        st.text(view.grant_line(g))  # plain text: no links made of e-mail addresses
         shown = hoppers_table(rows[rows["subject"].astype(str) == g.subject])
         widgets.show_table(shown, redact=True, unmasked=frozenset({g.subject}), briefing=f.briefing)
 

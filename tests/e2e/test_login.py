@@ -100,7 +100,8 @@ def all_text(page) -> str:
 
 
 def nav_links(page) -> list[str]:
-    return [t.strip() for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+    texts = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+    return [t.strip().splitlines()[-1].strip() for t in texts if t.strip()]  # icon name first
 
 
 def test_nothing_before_login(shared, page, watch):
@@ -140,7 +141,7 @@ def test_viewer_is_masked_and_cannot_reveal(shared, browser):
     assert not any(p in all_text(page) for p in plates)  # page source, map frames included
     page.goto(url + "/reveal")  # not a page for viewers
     page.wait_for_timeout(3000)
-    assert page.get_by_role("heading", name="Reveal").count() == 0
+    assert page.get_by_role("heading", name="Reveal", exact=True).count() == 0
     page.goto(url + "/briefing?redact=0")
     button = page.get_by_role("button", name="Download briefing pack")
     expect(button).to_be_visible(timeout=TIMEOUT_MS)
@@ -164,16 +165,18 @@ def test_analyst_reveal_needs_a_reason_and_is_recorded(shared, browser):
     log_in(page, url, "ann")
     expect(page.get_by_role("heading", name="Map")).to_be_visible(timeout=TIMEOUT_MS)
     page.goto(url + "/reveal")
-    expect(page.get_by_role("heading", name="Reveal")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Reveal", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     assert not any(p in all_text(page) for p in plates)  # options are masked labels
 
     def ask(reason: str) -> None:
-        page.locator('[data-testid="stSelectbox"]').first.click()
+        page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first.click()
         page.locator('[role="option"]').first.click()
-        page.get_by_label("Reason (recorded)").fill(reason)
+        page.get_by_label("Reason (recorded)").first.fill(reason)
         page.get_by_role("button", name="Reveal for 15 minutes").click()
 
     ask("x")
+    page.wait_for_timeout(2000)
+    screenshot(page, "shared-reveal-short-reason")
     expect(page.get_by_text("give a reason of at least")).to_be_visible(timeout=TIMEOUT_MS)
     assert not [e for e in entries(store, "reveal") if e["user"] == USERS["ann"]["email"]]
 
@@ -182,7 +185,7 @@ def test_analyst_reveal_needs_a_reason_and_is_recorded(shared, browser):
     reveals = [e for e in entries(store, "reveal") if e["user"] == USERS["ann"]["email"]]
     assert len(reveals) == 1 and reveals[0]["reason"].startswith("Incident 24/1234")
     subject = reveals[0]["detail"]["subject"]
-    expect(page.get_by_role("heading", name=subject)).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name=subject, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     screenshot(page, "shared-reveal")
     context.close()
 
