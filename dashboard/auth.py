@@ -54,10 +54,13 @@ _GRANTS = "_hw_grants"
 _LOGIN_RECORDED = "_hw_login_recorded"
 _LAST_VIEW = "_hw_last_view"
 _DENIED_RECORDED = "_hw_denied_recorded"
-#: Streamlit options shared mode refuses to run without (option -> required value).
+#: Streamlit options shared mode refuses to run without (option -> required value): XSRF
+#: checks on, no agent API, and no identity taken from request headers (a client could
+#: forge them).
 _REQUIRED_OPTIONS: dict[str, object] = {
     "server.enableXsrfProtection": True,
     "server.enableAgentApi": False,
+    "server.trustedUserHeaders": {},
 }
 
 
@@ -131,7 +134,7 @@ def _check_setup(settings: Settings) -> None:
                    f".streamlit/secrets.toml {where} (see the README, 'Shared mode'). "
                    "Nothing is shown until it is.")
     for option, wanted in _REQUIRED_OPTIONS.items():
-        if st.get_option(option) != wanted:
+        if st.get_option(option) not in (wanted, str(wanted)):
             _stop_with(f"Shared mode refuses to run with the Streamlit option {option} = "
                        f"{st.get_option(option)!r}; start it with `harewatch dashboard --auth`.")
     st.set_option("client.disableDataExport", True)  # table exports bypass the audit

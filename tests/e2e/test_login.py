@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import REPO, _boundaries_path, _free_port, screenshot, start_streamlit, stop
 from playwright.sync_api import expect
 
-from conftest import REPO, _boundaries_path, _free_port, screenshot, start_streamlit, stop
 from geo.cli.serve import SHARED_MODE_OPTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.network]

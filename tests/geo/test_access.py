@@ -105,3 +105,29 @@ def test_retention_cutoff_rounds_towards_hiding_more():
 def test_reads_window_needs_authorisation_past_90_days():
     assert reads_shown_from(NOW, keep_days=365, authorise_after_days=90, authorised=False) == T("2024-12-11")
     assert reads_shown_from(NOW, keep_days=365, authorise_after_days=90, authorised=True) == T("2024-03-11")
+
+
+def test_drop_reads_before_is_a_copy_and_drops_unknown_times():
+    from factories import read_rows
+    from geo.access import drop_reads_before
+
+    reads = read_rows([("AB12CDE", "2025-01-01"), ("AB12CDE", "2025-03-01")], ["vrm", "read_at"])
+    reads.loc[1, "read_at"] = None
+    kept = drop_reads_before(reads, T("2024-12-31"))
+    assert list(kept.index) == [0] and len(reads) == 2
+    assert drop_reads_before(reads, None) is reads and drop_reads_before(None, NOW) is None
+
+
+def test_access_settings_from_the_environment_round_trip():
+    from geo._config import Settings
+
+    s = Settings.from_env({"HAREWATCH_AUTH": "1", "HAREWATCH_ROLES_CLAIM": "groups",
+                           "HAREWATCH_REVEAL_MINUTES": "5", "HAREWATCH_ANPR_KEEP_DAYS": "200",
+                           "HAREWATCH_ANPR_AUTHORISE_AFTER_DAYS": "300",
+                           "HAREWATCH_ROLES_FILE": "/srv/roles.json"})
+    assert (s.auth, s.roles_claim, s.reveal_minutes, s.anpr_keep_days) == (True, "groups", 5.0, 200)
+    assert s.anpr_authorise_after_days == 200  # never beyond retention
+    assert str(s.roles_path) == "/srv/roles.json" and s.audit_dir == s.data_dir / "audit"
+    assert Settings.from_env(s.to_env()) == s
+    local = Settings.from_env({"HAREWATCH_ANPR_KEEP_DAYS": "-3", "HAREWATCH_REVEAL_MINUTES": "inf"})
+    assert (local.auth, local.anpr_keep_days, local.reveal_minutes) == (False, 365, 15.0)
