@@ -109,6 +109,7 @@ def test_reads_window_needs_authorisation_past_90_days():
 
 def test_drop_reads_before_is_a_copy_and_drops_unknown_times():
     from factories import read_rows
+
     from geo.access import drop_reads_before
 
     reads = read_rows([("AB12CDE", "2025-01-01"), ("AB12CDE", "2025-03-01")], ["vrm", "read_at"])
