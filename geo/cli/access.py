@@ -58,6 +58,20 @@ def _safe_args(args: argparse.Namespace) -> dict:
     return out
 
 
+#: Commands that only work on an existing store: with no store they touch no data (and
+#: the audit must not create one).
+_STORE_ONLY = ("store upgrade", "store compact", "store vacuum", "audit show")
+
+
+def _touches_data(name: str, args: argparse.Namespace, data_dir: Path) -> bool:
+    """Whether the command will get to personal data (a store to read, a folder to watch)."""
+    if name in _STORE_ONLY:
+        return data_dir.is_dir()
+    if name == "watch":
+        return Path(args.incoming).is_dir()
+    return True
+
+
 def audit_command(args: argparse.Namespace) -> None:
     """Record a CLI command that reads or writes personal data (before it runs).
 
@@ -68,11 +82,12 @@ def audit_command(args: argparse.Namespace) -> None:
     """
     name = _name(args)
     action = AUDITED_COMMANDS.get(name)
-    if action is None:
+    settings = settings_from(args)
+    if action is None or not _touches_data(name, args, settings.data_dir):
         return
     from geo.io.audit import os_user, record
 
-    record(settings_from(args).audit_dir, user=os_user(), action=action,
+    record(settings.audit_dir, user=os_user(), action=action,
            detail={"via": "cli", "command": f"harewatch {name}", "options": _safe_args(args)})
 
 
