@@ -73,8 +73,13 @@ def _on_briefing_change() -> None:
         st.session_state[K.REDACT] = True  # masking defaults ON for a shared screen
 
 
-def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, list[str]]:
-    """Draw the shared sidebar; returns the current filters (and writes them to the URL)."""
+def draw(dkey: cache.DataKey, force_names: tuple[str, ...], *,
+         masking_locked: bool = False) -> tuple[Filters, list[str]]:
+    """Draw the shared sidebar; returns the current filters (and writes them to the URL).
+
+    ``masking_locked`` (shared mode): the masking toggle is on and cannot be turned off
+    (``dashboard.context.build`` forces it on whatever the browser sends).
+    """
     ss = st.session_state
     if K.SEEDED not in ss:
         qp = ss.get(K.LINK_PARAMS) or {k: st.query_params.get(k) for k in st.query_params}
@@ -138,7 +143,11 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
     sb.subheader("Display")
     briefing = sb.toggle("Briefing mode", key=K.BRIEFING, on_change=_on_briefing_change,
                          help="Large type, high contrast; masks plates and ids")
-    redact = sb.toggle("Mask plates and ids", key=K.REDACT)
+    if masking_locked:
+        ss[K.REDACT] = True
+    redact = sb.toggle("Mask plates and ids", key=K.REDACT, disabled=masking_locked,
+                       help="Always on in shared mode: an analyst reveals one subject at a time, "
+                            "with a reason, on the Reveal page" if masking_locked else None)
     tiles = sb.toggle("Map tiles (online only)", key=K.TILES,
                       help="OpenStreetMap background; needs internet. Off: outlines only.")
 
