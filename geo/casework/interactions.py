@@ -393,13 +393,18 @@ def _subjects(raw: pd.DataFrame, cols: dict, problems: Problems) -> _Subjects:
     return _Subjects(vrm=np.asarray(vrm, dtype=object), person=np.asarray(person, dtype=object))
 
 
+def _normalised(raw: pd.DataFrame, col, normalise) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(text as written, ``normalise(text) or ""``, blank) per row; each distinct text normalised once."""
+    written = text_column(raw, col).to_numpy(dtype=object)
+    codes, uniques = pd.factorize(pd.Series(written, dtype=object))
+    mapped = np.array([normalise(u) or "" for u in uniques] + [""], dtype=object)
+    blank = np.array([not str(w).strip() for w in written], dtype=bool)
+    return written, mapped[codes], blank
+
+
 def _types(raw: pd.DataFrame, cols: dict, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
     """(written type, type code or "") per row; problems: missing or unknown type."""
-    written = text_column(raw, cols.get("type")).to_numpy(dtype=object)
-    codes, uniques = pd.factorize(pd.Series(written, dtype=object))
-    mapped = np.array([normalise_type(u) or "" for u in uniques] + [""], dtype=object)
-    code = mapped[codes]
-    blank = np.array([not str(w).strip() for w in written], dtype=bool)
+    written, code, blank = _normalised(raw, cols.get("type"), normalise_type)
     problems.add(blank, "missing type")
     accepted = ", ".join(INTERACTION_TYPES.values())
     msgs = np.array([f"unknown interaction type {w!r} (expected one of: {accepted}; or short "
@@ -411,11 +416,7 @@ def _types(raw: pd.DataFrame, cols: dict, problems: Problems) -> tuple[np.ndarra
 
 def _forces(raw: pd.DataFrame, cols: dict, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
     """(force as written, canonical name or "") per row; problems: missing, not of the seven."""
-    written = text_column(raw, cols.get("force")).to_numpy(dtype=object)
-    codes, uniques = pd.factorize(pd.Series(written, dtype=object))
-    mapped = np.array([normalise_force(u) or "" for u in uniques] + [""], dtype=object)
-    name = mapped[codes]
-    blank = np.array([not str(w).strip() for w in written], dtype=bool)
+    written, name, blank = _normalised(raw, cols.get("force"), normalise_force)
     problems.add(blank, "missing force")
     seven = ", ".join(SEVEN_FORCES.values())
     msgs = np.array([f"force {w!r} is not one of the seven forces of the agreement ({seven})"
