@@ -158,7 +158,8 @@ def test_viewer_is_masked_and_cannot_reveal(shared, browser):
     context.close()
 
 
-def test_analyst_reveal_needs_a_reason_and_is_recorded(shared, browser):
+def test_analyst_reveal_needs_a_reason_is_recorded_and_tampering_is_caught(shared, browser,
+                                                                           tmp_path):
     url, store, plates = shared
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
@@ -188,10 +189,15 @@ def test_analyst_reveal_needs_a_reason_and_is_recorded(shared, browser):
     expect(page.get_by_role("heading", name=subject, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     screenshot(page, "shared-reveal")
     context.close()
+    assert_tampering_is_caught(store, tmp_path)
 
 
-def test_a_tampered_audit_line_is_caught(shared, tmp_path):
-    _, store, _ = shared
+def assert_tampering_is_caught(store: Path, tmp_path: Path) -> None:
+    """Alter the reason of the trail's reveal in a copy: ``audit verify`` names that entry.
+
+    Run on the trail this module's browser sessions wrote (the fixture's store is
+    created per browser, so this runs inside the test that made the reveal).
+    """
     copy = tmp_path / "store"
     shutil.copytree(store / "audit", copy / "audit")
 
