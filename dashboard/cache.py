@@ -118,6 +118,8 @@ class Dataset:
     sightings: gpd.GeoDataFrame | None
     cameras: pd.DataFrame
     demo: bool
+    #: stored ANPR reads left out because they are before ``DataKey.reads_from``
+    reads_withheld: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -262,9 +264,11 @@ def dataset(dkey: DataKey) -> Dataset:
     from geo.datasets.demo import load_or_demo
 
     inc, sig, demo = load_or_demo(dkey.data_dir, boundaries(dkey.boundaries), seed=dkey.seed)
-    if dkey.reads_from and not demo:
-        sig = drop_reads_before(sig, pd.Timestamp(dkey.reads_from))
-    return Dataset(inc, sig, _cameras_from_sightings(sig), demo=demo)
+    withheld = 0
+    if dkey.reads_from and not demo and sig is not None:
+        shown = drop_reads_before(sig, pd.Timestamp(dkey.reads_from))
+        sig, withheld = shown, len(sig) - len(shown)
+    return Dataset(inc, sig, _cameras_from_sightings(sig), demo=demo, reads_withheld=withheld)
 
 
 def _cameras_from_sightings(sig: pd.DataFrame | None) -> pd.DataFrame:

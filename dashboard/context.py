@@ -19,6 +19,7 @@ from dashboard import cache
 from dashboard.auth import Access
 from dashboard.state import SEVEN, Filters, SessionKeys
 from dashboard.views.format import filters_label, md_escape
+from dashboard.views.reveal import withheld_reads_line
 from dashboard.widgets import apply_style
 
 __all__ = ["Context", "Loaded", "briefing_pack_bytes", "build", "get_context", "load",
@@ -142,6 +143,7 @@ class Loaded(NamedTuple):
     areas: Any
     demo: bool
     force_names: tuple[str, ...]
+    reads_withheld: int = 0
 
 
 def load(access: Access | None = None) -> Loaded:
@@ -157,12 +159,11 @@ def load(access: Access | None = None) -> Loaded:
     except (BoundariesNotFound, ValueError) as exc:  # missing, or not a police force area file
         st.error(md_escape(exc), icon=":material/map:")
         st.stop()
-    # shared mode only: local mode shows what the store holds (``harewatch store purge`` applies retention)
-    shown_from = access.reads_from if access is not None and access.shared else None
-    dkey = cache.data_key(bkey, reads_from=shown_from)
+    # both modes: reads past retention are never shown (``harewatch store purge`` deletes them)
+    dkey = cache.data_key(bkey, reads_from=access.reads_from if access is not None else None)
     ds = cache.dataset(dkey)
     names = tuple(getattr(areas, "names", SEVEN)) or SEVEN
-    return Loaded(bkey, dkey, areas, ds.demo, names)
+    return Loaded(bkey, dkey, areas, ds.demo, names, ds.reads_withheld)
 
 
 def build(loaded: Loaded, filters: Filters, seasons: list[str], access: Access | None = None) -> Context:
@@ -182,6 +183,12 @@ def build(loaded: Loaded, filters: Filters, seasons: list[str], access: Access |
         from geo.datasets.demo import DEMO_NOTICE
 
         st.warning(DEMO_NOTICE, icon=":material/science:")
+    if loaded.reads_withheld and access is not None and access.reads_from is not None:
+        line = withheld_reads_line(loaded.reads_withheld, access.reads_from,
+                                   keep_days=access.settings.anpr_keep_days,
+                                   authorise_after_days=access.settings.anpr_authorise_after_days,
+                                   authorised=not access.shared or access.old_reads is not None)
+        st.caption(md_escape(line), help="ANPR retention (README: Retention)")
     return ctx
 
 

@@ -67,7 +67,7 @@ def live_alerts() -> None:
         return
     else:
         raw = cache.alerts(akey, view.ALERTS_LIMIT)
-        if ctx.access is not None and ctx.access.shared:  # retention and the authorisation age
+        if ctx.access is not None:  # retention (both modes) and the authorisation age (shared)
             raw = drop_reads_before(raw, ctx.access.reads_from)
         now = pd.Timestamp.now(tz="UTC")
     shown = view.alerts_view(raw, forces=f.forces)

@@ -17,6 +17,7 @@ __all__ = [
     "audit_table",
     "roles_table",
     "purge_lines",
+    "withheld_reads_line",
 ]
 
 
@@ -40,6 +41,22 @@ def grant_line(g: Grant) -> str:
     """One sentence about a running grant (plain text: escape before Markdown)."""
     what = f"{g.subject_kind} {g.subject}" if g.kind == "reveal" else "ANPR reads past the authorisation age"
     return (f"{what}: by {g.user} until {_london(g.expires_at)} London time. Reason: {g.reason}")
+
+
+def withheld_reads_line(count: int, reads_from: pd.Timestamp, *, keep_days: int,
+                        authorise_after_days: int, authorised: bool) -> str:
+    """Why ``count`` stored ANPR reads before ``reads_from`` (UTC) are not shown (plain text).
+
+    ``authorised``: every read inside retention may be shown (local mode, or a running
+    old-reads authorisation); otherwise the cut is the authorisation age.
+    """
+    n = f"{count:,} stored ANPR read{'s' if count != 1 else ''}"
+    day = pd.Timestamp(reads_from).tz_convert(LONDON).strftime("%d %b %Y")
+    if authorised or authorise_after_days >= keep_days:
+        return (f"{n} before {day} not shown: past the {keep_days}-day retention "
+                "('harewatch store purge' deletes them).")
+    return (f"{n} before {day} not shown: reads older than {authorise_after_days} days need a "
+            f"recorded authorisation (Reveal page); none older than {keep_days} days is ever shown.")
 
 
 def audit_table(entries: Iterable[Mapping], *, newest_first: bool = True) -> pd.DataFrame:
