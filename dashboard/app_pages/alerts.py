@@ -67,8 +67,14 @@ def live_alerts() -> None:
         return
     else:
         raw = cache.alerts(akey, view.ALERTS_LIMIT)
-        if ctx.access is not None:  # retention (both modes) and the authorisation age (shared)
-            raw = drop_reads_before(raw, ctx.access.reads_from)
+        if ctx.access is not None and ctx.access.reads_from is not None:
+            # retention (both modes) and the authorisation age (shared): said, not silent
+            kept = drop_reads_before(raw, ctx.access.reads_from)
+            if len(kept) < len(raw):
+                since = ctx.access.reads_from.tz_convert(LONDON).strftime("%d %b %Y")
+                st.caption(f"{len(raw) - len(kept):,} alerts on reads before {since} not shown "
+                           "(ANPR retention).")
+            raw = kept
         now = pd.Timestamp.now(tz="UTC")
     shown = view.alerts_view(raw, forces=f.forces)
     widgets.metric_row(view.alert_metrics(shown, now=now, capped=len(raw) >= view.ALERTS_LIMIT))
