@@ -100,12 +100,14 @@ class BoundaryKey(NamedTuple):
 
 
 class DataKey(NamedTuple):
-    """Identity of the analysed data: store folder + its change token, boundaries, seed."""
+    """Identity of the analysed data: store folder + its change token, boundaries, seed,
+    and the earliest ANPR read shown (ISO time; ``""`` none: retention, ``geo.access``)."""
 
     data_dir: str
     store_sig: tuple[int, ...]
     boundaries: BoundaryKey
     seed: int
+    reads_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,8 @@ class Dataset:
     sightings: gpd.GeoDataFrame | None
     cameras: pd.DataFrame
     demo: bool
+    #: stored ANPR reads left out because they are before ``DataKey.reads_from``
+    reads_withheld: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,13 +225,16 @@ def data_dir() -> Path:
     return Path(settings().data_dir)
 
 
-def data_key(bkey: BoundaryKey, seed: int | None = None) -> DataKey:
+def data_key(bkey: BoundaryKey, seed: int | None = None,
+             reads_from: pd.Timestamp | None = None) -> DataKey:
     """Key of the current store state; ``seed`` defaults to ``Settings.demo_seed``
-    (``HAREWATCH_DEMO_SEED``, else 0), the seed of the demo shown when the store is empty."""
+    (``HAREWATCH_DEMO_SEED``, else 0), the seed of the demo shown when the store is empty;
+    stored ANPR reads before ``reads_from`` are left out (``dashboard.auth.Access.reads_from``)."""
     if seed is None:
         seed = settings().demo_seed
     d = data_dir()
-    return DataKey(str(d.resolve()), store_signature(d), bkey, int(seed))
+    since = "" if reads_from is None else pd.Timestamp(reads_from).isoformat()
+    return DataKey(str(d.resolve()), store_signature(d), bkey, int(seed), since)
 
 
 # ------------------------------------------------------------ boundaries
@@ -251,11 +258,17 @@ def display_boundaries(bkey: BoundaryKey) -> gpd.GeoDataFrame:
 @st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Loading incidents…")
 def dataset(dkey: DataKey) -> Dataset:
     """Incidents + sightings from the store; the demo scenario when it has no incidents
-    (``geo.datasets.demo.load_or_demo``)."""
+    (``geo.datasets.demo.load_or_demo``). Stored reads before ``dkey.reads_from`` are left
+    out (``geo.access.drop_reads_before``; the synthetic demo has no retention)."""
+    from geo.access import drop_reads_before
     from geo.datasets.demo import load_or_demo
 
     inc, sig, demo = load_or_demo(dkey.data_dir, boundaries(dkey.boundaries), seed=dkey.seed)
-    return Dataset(inc, sig, _cameras_from_sightings(sig), demo=demo)
+    withheld = 0
+    if dkey.reads_from and not demo and sig is not None:
+        shown = drop_reads_before(sig, pd.Timestamp(dkey.reads_from))
+        sig, withheld = shown, len(sig) - len(shown)
+    return Dataset(inc, sig, _cameras_from_sightings(sig), demo=demo, reads_withheld=withheld)
 
 
 def _cameras_from_sightings(sig: pd.DataFrame | None) -> pd.DataFrame:

@@ -16,8 +16,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import cache
+from dashboard.auth import Access
 from dashboard.state import SEVEN, Filters, SessionKeys
 from dashboard.views.format import filters_label, md_escape
+from dashboard.views.reveal import withheld_reads_line
 from dashboard.widgets import apply_style
 
 __all__ = ["Context", "Loaded", "briefing_pack_bytes", "build", "get_context", "load",
@@ -36,6 +38,8 @@ class Context:
     seasons: tuple[str, ...]
     force_names: tuple[str, ...] = field(default=SEVEN)
     ikey: cache.InteractionsKey | None = None
+    #: Who is looking (``dashboard.auth.gate``); None only outside ``dashboard/app.py``.
+    access: Access | None = None
 
     # The cached layers (cheap after the first call).
     def incidents(self) -> gpd.GeoDataFrame:
@@ -111,6 +115,14 @@ class Context:
             dkey=self.dkey, pattern=pattern, easting_m=float(easting_m),
             northing_m=float(northing_m), at_iso=str(at_iso), km=float(km), hours=float(hours),
             start_month=self.filters.start_month))
+    def download(self, what: dict, make):
+        """``make`` for ``st.download_button(data=...)``, recorded in the audit trail (shared
+        mode) before the file is made; ``what`` says what it holds (file, rows, masked)."""
+        if self.access is None:
+            return make
+        from dashboard.auth import audited_download
+
+        return audited_download(self.access, what, make)
 
     @property
     def season_label(self) -> str:
@@ -131,10 +143,14 @@ class Loaded(NamedTuple):
     areas: Any
     demo: bool
     force_names: tuple[str, ...]
+    reads_withheld: int = 0
 
 
-def load() -> Loaded:
-    """Load boundaries and data (cached); stop the run with a message when the boundaries are unusable."""
+def load(access: Access | None = None) -> Loaded:
+    """Load boundaries and data (cached); stop the run with a message when the boundaries are unusable.
+
+    Stored ANPR reads before ``access.reads_from`` are left out (retention, authorisation).
+    """
     from geo.errors import BoundariesNotFound
 
     try:
@@ -143,22 +159,36 @@ def load() -> Loaded:
     except (BoundariesNotFound, ValueError) as exc:  # missing, or not a police force area file
         st.error(md_escape(exc), icon=":material/map:")
         st.stop()
-    dkey = cache.data_key(bkey)
+    # both modes: reads past retention are never shown (``harewatch store purge`` deletes them)
+    dkey = cache.data_key(bkey, reads_from=access.reads_from if access is not None else None)
     ds = cache.dataset(dkey)
     names = tuple(getattr(areas, "names", SEVEN)) or SEVEN
-    return Loaded(bkey, dkey, areas, ds.demo, names)
+    return Loaded(bkey, dkey, areas, ds.demo, names, ds.reads_withheld)
 
 
-def build(loaded: Loaded, filters: Filters, seasons: list[str]) -> Context:
-    """The context of this run, kept for :func:`get_context`; applies the style, shows the demo banner."""
+def build(loaded: Loaded, filters: Filters, seasons: list[str], access: Access | None = None) -> Context:
+    """The context of this run, kept for :func:`get_context`; applies the style, shows the demo banner.
+
+    In shared mode (``access.masking_locked``) the filters always mask plates and ids,
+    whatever the sidebar or the URL say.
+    """
+    if access is not None and access.masking_locked:
+        filters = filters.with_(redact=True)
     ctx = Context(filters=filters, bkey=loaded.bkey, dkey=loaded.dkey, areas=loaded.areas, demo=loaded.demo,
-                  seasons=tuple(seasons), force_names=loaded.force_names, ikey=cache.interactions_key())
+                  seasons=tuple(seasons), force_names=loaded.force_names, ikey=cache.interactions_key(),
+                  access=access)
     st.session_state[SessionKeys.CONTEXT] = ctx
     apply_style(filters.briefing)
     if loaded.demo:
         from geo.datasets.demo import DEMO_NOTICE
 
         st.warning(DEMO_NOTICE, icon=":material/science:")
+    if loaded.reads_withheld and access is not None and access.reads_from is not None:
+        line = withheld_reads_line(loaded.reads_withheld, access.reads_from,
+                                   keep_days=access.settings.anpr_keep_days,
+                                   authorise_after_days=access.settings.anpr_authorise_after_days,
+                                   authorised=not access.shared or access.old_reads is not None)
+        st.caption(md_escape(line), help="ANPR retention (README: Retention)")
     return ctx
 
 
@@ -223,4 +253,9 @@ def record_interaction(raw_row: pd.DataFrame, *, start_month: int = 9):
     """
     from geo.io.interactions import record_interactions
 
+    ctx = st.session_state.get(SessionKeys.CONTEXT)
+    if ctx is not None and ctx.access is not None:  # shared mode: audited before the write
+        from dashboard.auth import record
+
+        record(ctx.access, "ingest", {"via": "dashboard", "what": "interaction", "rows": int(len(raw_row))})
     return record_interactions(raw_row, cache.data_dir(), start_month=start_month)

@@ -29,11 +29,10 @@ WIDGET_KEYS: tuple[str, ...] = (K.SEASON, K.START_MONTH, K.FORCES, K.HOURS, K.HO
                                 K.MIN_SAMPLES, K.BRIEFING, K.REDACT, K.TILES)
 
 
-def _seed_widgets(f: Filters) -> None:
-    """Put filters into the sidebar widgets' session state."""
-    ss = st.session_state
+def _widget_values(f: Filters) -> dict[str, object]:
+    """The sidebar widgets' session-state values that show the filters ``f``."""
     wrap = f.hours[0] > f.hours[1]
-    values = {
+    return {
         K.SEASON: f.season or _ALL_LABEL,
         K.START_MONTH: f.start_month,
         K.FORCES: list(f.forces),
@@ -47,7 +46,32 @@ def _seed_widgets(f: Filters) -> None:
         K.REDACT: f.redact,
         K.TILES: f.tiles,
     }
-    for key, value in values.items():
+
+
+#: What a sidebar widget holds when Streamlit re-creates it without its state (first
+#: option, empty selection, minimum).
+_BLANK: dict[str, object] = {
+    K.SEASON: _ALL_LABEL, K.START_MONTH: 1, K.FORCES: [], K.DAYS: [], K.CRIME_TYPES: [],
+    K.EPS_M: float(EPS_RANGE_M[0]), K.MIN_SAMPLES: int(MIN_SAMPLES_RANGE[0]),
+}
+
+
+def _looks_reset(ss, last: Filters) -> bool:
+    """Two or more sidebar widgets went back to their blank values in one run.
+
+    A person changes one sidebar widget per run; several at once, each to its first
+    option, empty or minimum, is the browser sending half-drawn inputs (a click on
+    the page while it was still redrawing, seen in Chromium under load).
+    """
+    want = _widget_values(last)
+    changed = [k for k in _BLANK if k in ss and ss[k] != want[k]]
+    return len(changed) >= 2 and all(ss[k] == _BLANK[k] for k in changed)
+
+
+def _seed_widgets(f: Filters) -> None:
+    """Put filters into the sidebar widgets' session state."""
+    ss = st.session_state
+    for key, value in _widget_values(f).items():
         ss[key] = value
     ss[K.DATES_FROM_LINK] = (f.date_from, f.date_to)
     ss.pop(K.DATES_SCOPE, None)
@@ -73,8 +97,13 @@ def _on_briefing_change() -> None:
         st.session_state[K.REDACT] = True  # masking defaults ON for a shared screen
 
 
-def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, list[str]]:
-    """Draw the shared sidebar; returns the current filters (and writes them to the URL)."""
+def draw(dkey: cache.DataKey, force_names: tuple[str, ...], *,
+         masking_locked: bool = False) -> tuple[Filters, list[str]]:
+    """Draw the shared sidebar; returns the current filters (and writes them to the URL).
+
+    ``masking_locked`` (shared mode): the masking toggle is on and cannot be turned off
+    (``dashboard.context.build`` forces it on whatever the browser sends).
+    """
     ss = st.session_state
     if K.SEEDED not in ss:
         qp = ss.get(K.LINK_PARAMS) or {k: st.query_params.get(k) for k in st.query_params}
@@ -84,12 +113,14 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
                                        default_season=seasons[-1] if seasons else None)
         _seed_widgets(f0)
         ss[K.SEEDED] = True
-    elif any(k not in ss for k in WIDGET_KEYS) and isinstance(ss.get(K.LAST_FILTERS), Filters):
+    elif isinstance(ss.get(K.LAST_FILTERS), Filters) and (
+            any(k not in ss for k in WIDGET_KEYS) or _looks_reset(ss, ss[K.LAST_FILTERS])):
         # Streamlit dropped the widgets' state: a page link clicked while a run was still
         # drawing (a fresh tab's slow first load) resets widget state to what the browser
         # had drawn, which may be nothing. Without this the sidebar came back at every
         # widget's minimum (all seasons, Jan, no forces, radius 100, min 2) and the next
-        # click made those the filters. Put back the filters of the last run.
+        # click made those the filters. The browser can also send those blank values for
+        # widgets it was redrawing (_looks_reset). Put back the filters of the last run.
         _seed_widgets(ss[K.LAST_FILTERS])
 
     sb = st.sidebar
@@ -138,7 +169,11 @@ def draw(dkey: cache.DataKey, force_names: tuple[str, ...]) -> tuple[Filters, li
     sb.subheader("Display")
     briefing = sb.toggle("Briefing mode", key=K.BRIEFING, on_change=_on_briefing_change,
                          help="Large type, high contrast; masks plates and ids")
-    redact = sb.toggle("Mask plates and ids", key=K.REDACT)
+    if masking_locked:
+        ss[K.REDACT] = True
+    redact = sb.toggle("Mask plates and ids", key=K.REDACT, disabled=masking_locked,
+                       help="Always on in shared mode: an analyst reveals one subject at a time, "
+                            "with a reason, on the Reveal page" if masking_locked else None)
     tiles = sb.toggle("Map tiles (online only)", key=K.TILES,
                       help="OpenStreetMap background; needs internet. Off: outlines only.")
 

@@ -401,6 +401,22 @@ class SessionKeys:
     PLAN_TABLE = "plan_table"
     PLAN_BACKTEST = "plan_backtest"
     PLAN_MAP = "plan_map"
+    # shared-mode pages (Reveal, Audit, Users and retention)
+    REVEAL_FORM = "reveal_form"
+    REVEAL_SUBJECT = "reveal_subject"
+    REVEAL_REASON = "reveal_reason"
+    OLD_READS_FORM = "old_reads_form"
+    OLD_READS_REASON = "old_reads_reason"
+    AUDIT_USER = "audit_user"
+    AUDIT_ACTION = "audit_action"
+    AUDIT_SINCE = "audit_since"
+    AUDIT_TABLE = "audit_table"
+    ROLES_TABLE = "roles_table"
+    ROLE_FORM = "role_form"
+    ROLE_EMAIL = "role_email"
+    ROLE_VALUE = "role_value"
+    PURGE_CHECK = "purge_check"
+    PURGE_APPLY = "purge_apply"
 
 
 def init_session(session: MutableMapping[str, object], query_params: Mapping[str, object]) -> None:

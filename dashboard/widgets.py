@@ -108,13 +108,16 @@ def apply_style(briefing: bool) -> None:
 
 
 def show_table(df: pd.DataFrame, *, redact: bool, height: int | str = "auto", key: str | None = None,
-               column_config: dict | None = None, briefing: bool = False) -> None:
+               column_config: dict | None = None, briefing: bool = False,
+               unmasked: frozenset[str] = frozenset()) -> None:
     """Show a masked, display-safe copy (geometry dropped, lists joined, London times).
+
+    ``unmasked``: plates and ids an analyst revealed (shown whole; everything else masked).
 
     ``st.dataframe`` normally; in briefing mode short tables become a static
     ``st.table`` so the large projector type applies. Both escape cell text.
     """
-    out = mask_frame(displayable(df), redact)
+    out = mask_frame(displayable(df), redact, unmasked=unmasked)
     if briefing and len(out) <= BRIEFING_TABLE_MAX_ROWS:
         static_table(out)
         return

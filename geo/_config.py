@@ -14,7 +14,18 @@ variable                    setting                                  default
 ``HAREWATCH_NO_FETCH``      ``allow_fetch`` (``1`` turns it off)     fetch allowed
 ``HAREWATCH_CACHE_DIR``     ``cache_dir``: rebuildable files         ``$XDG_CACHE_HOME/harewatch``
                             (force index, demo), ``off`` for none    (else ``~/.cache/harewatch``)
+``HAREWATCH_AUTH``          ``auth``: shared mode, login required    off (local mode)
+``HAREWATCH_AUTH_PROVIDER`` ``auth_provider``: ``[auth.NAME]``       ``""`` (the ``[auth]`` keys)
+``HAREWATCH_ROLES_CLAIM``   ``roles_claim``: OIDC claim of roles     ``roles``
+``HAREWATCH_ROLES_FILE``    ``roles_file``: e-mail/group -> role     ``<data_dir>/access/roles.json``
+``HAREWATCH_REVEAL_MINUTES`` ``reveal_minutes``: a reveal lasts      15
+``HAREWATCH_ANPR_KEEP_DAYS`` ``anpr_keep_days``: reads kept          365
+``HAREWATCH_ANPR_AUTHORISE_AFTER_DAYS`` ``anpr_authorise_after_days``  90
 ==========================  =======================================  ==========================
+
+The ANPR defaults follow the National ANPR Standards for Policing and Law
+Enforcement (NASPLE): reads are kept for at most 12 months, and reads older
+than 90 days are consulted only with a recorded authorisation.
 """
 
 from __future__ import annotations
@@ -81,6 +92,25 @@ class Settings:
         Dates before 1 January of this year are rejected as implausible.
     future_tolerance_h : float
         Dates more than this many hours after now are rejected as implausible.
+    auth : bool
+        Shared mode: the dashboard requires an OpenID Connect login
+        (``st.login``) and enforces roles; False is the local mode.
+    auth_provider : str
+        Name of the provider section ``[auth.NAME]`` of ``.streamlit/secrets.toml``
+        to log in with; ``""`` uses the keys of ``[auth]`` itself.
+    roles_claim : str
+        OIDC claim holding the user's roles or groups (``roles``; ``groups`` for
+        Entra ID security groups).
+    roles_file : Path or None
+        JSON file mapping e-mail addresses and group ids to roles; None means
+        ``<data_dir>/access/roles.json``.
+    reveal_minutes : float
+        How long an analyst's reveal of one plate or id lasts, minutes.
+    anpr_keep_days : int
+        ANPR reads older than this many days are purged and never shown.
+    anpr_authorise_after_days : int
+        ANPR reads older than this many days are shown only with a recorded
+        authorisation (shared mode).
     """
 
     boundaries: Path | None = None
@@ -101,6 +131,23 @@ class Settings:
     cache_dir: Path | None = None
     earliest_year: int = 2000
     future_tolerance_h: float = 24.0
+    auth: bool = False
+    auth_provider: str = ""
+    roles_claim: str = "roles"
+    roles_file: Path | None = None
+    reveal_minutes: float = 15.0
+    anpr_keep_days: int = 365
+    anpr_authorise_after_days: int = 90
+
+    @property
+    def audit_dir(self) -> Path:
+        """``<data_dir>/audit``: the hash-chained audit trail."""
+        return self.data_dir / "audit"
+
+    @property
+    def roles_path(self) -> Path:
+        """The roles file: ``roles_file``, else ``<data_dir>/access/roles.json``."""
+        return self.roles_file if self.roles_file is not None else self.data_dir / "access" / "roles.json"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -116,7 +163,7 @@ class Settings:
             out = replace(out, demo_seed=int(seed))
         if env.get("HAREWATCH_NO_FETCH", "") not in ("", "0"):
             out = replace(out, allow_fetch=False)
-        return replace(out, cache_dir=_cache_dir(env))
+        return _access_from_env(replace(out, cache_dir=_cache_dir(env)), env)
 
     def to_env(self) -> dict[str, str]:
         """The ``HAREWATCH_*`` variables that reproduce these settings in a child process."""
@@ -125,7 +172,44 @@ class Settings:
         if self.boundaries is not None:
             env["HAREWATCH_BOUNDARIES"] = str(self.boundaries)
         env["HAREWATCH_CACHE_DIR"] = "off" if self.cache_dir is None else str(self.cache_dir)
+        env.update({"HAREWATCH_AUTH": "1" if self.auth else "0",
+                    "HAREWATCH_AUTH_PROVIDER": self.auth_provider,
+                    "HAREWATCH_ROLES_CLAIM": self.roles_claim,
+                    "HAREWATCH_REVEAL_MINUTES": repr(float(self.reveal_minutes)),
+                    "HAREWATCH_ANPR_KEEP_DAYS": str(self.anpr_keep_days),
+                    "HAREWATCH_ANPR_AUTHORISE_AFTER_DAYS": str(self.anpr_authorise_after_days)})
+        if self.roles_file is not None:
+            env["HAREWATCH_ROLES_FILE"] = str(self.roles_file)
         return env
+
+
+def _positive(text: str | None, default: float) -> float:
+    """A positive finite number from text; ``default`` for anything else."""
+    try:
+        value = float((text or "").strip())
+    except ValueError:
+        return default
+    return value if 0 < value < float("inf") else default
+
+
+def _access_from_env(out: Settings, env: Mapping[str, str]) -> Settings:
+    """The shared-mode, roles, reveal and ANPR retention settings of ``env``."""
+    changes: dict[str, object] = {}
+    if env.get("HAREWATCH_AUTH", "") not in ("", "0"):
+        changes["auth"] = True
+    if env.get("HAREWATCH_AUTH_PROVIDER", "").strip():
+        changes["auth_provider"] = env["HAREWATCH_AUTH_PROVIDER"].strip()
+    if env.get("HAREWATCH_ROLES_CLAIM", "").strip():
+        changes["roles_claim"] = env["HAREWATCH_ROLES_CLAIM"].strip()
+    if env.get("HAREWATCH_ROLES_FILE", "").strip():
+        changes["roles_file"] = Path(env["HAREWATCH_ROLES_FILE"].strip()).expanduser()
+    changes["reveal_minutes"] = _positive(env.get("HAREWATCH_REVEAL_MINUTES"), out.reveal_minutes)
+    keep = max(1, int(_positive(env.get("HAREWATCH_ANPR_KEEP_DAYS"), out.anpr_keep_days)))
+    changes["anpr_keep_days"] = keep
+    after = max(1, int(_positive(env.get("HAREWATCH_ANPR_AUTHORISE_AFTER_DAYS"),
+                                 out.anpr_authorise_after_days)))
+    changes["anpr_authorise_after_days"] = min(after, keep)
+    return replace(out, **changes)
 
 
 def _cache_dir(env: Mapping[str, str]) -> Path | None:

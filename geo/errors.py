@@ -16,6 +16,11 @@ and is left to show its traceback.
   :class:`StoreCorrupt`: a stored file is damaged or missing, named;
   :class:`StoreWriteFailed`: a write failed, e.g. the disk is full, and
   nothing of it was stored).
+- :class:`AccessDenied` (also a ``PermissionError``): the user's role does
+  not allow the action; the message says which role would.
+- :class:`AuditError`: the audit trail cannot be written or read; the action
+  that needed it is refused (:class:`AuditTampered`: the trail was altered,
+  an entry removed or reordered; names the first such entry).
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ __all__ = [
     "StoreLockTimeout",
     "StoreCorrupt",
     "StoreWriteFailed",
+    "AccessDenied",
+    "AuditError",
+    "AuditTampered",
 ]
 
 
@@ -89,3 +97,31 @@ class StoreWriteFailed(StoreError, OSError):
     The message names the store and the cause; the store is still at its
     previous version.
     """
+
+
+class AccessDenied(HarewatchError, PermissionError):
+    """The user's role does not allow this action; the message says which role would."""
+
+
+class AuditError(HarewatchError, OSError):
+    """The audit trail cannot be written (or read): the action that needed it is refused."""
+
+
+class AuditTampered(AuditError):
+    """The audit trail was altered, or an entry removed or reordered.
+
+    Attributes
+    ----------
+    seq : int
+        Sequence number of the first entry found altered, missing or out of order.
+    line : int
+        Line of the trail (1 = first) where it was found.
+    """
+
+    def __init__(self, message: str, seq: int = 0, line: int = 0) -> None:
+        super().__init__(message)
+        self.seq = int(seq)
+        self.line = int(line)
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.seq, self.line))

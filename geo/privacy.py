@@ -66,21 +66,32 @@ def mask_id(value: str | None, keep: int = 3) -> str:
     return s[:shown] + "*" * (len(s) - shown)
 
 
-def mask_multi(joined: str | None, kind: str = "plate") -> str:
-    """Mask each item of a ``;``-joined list; ``kind`` is ``"plate"`` or ``"id"``."""
+def _mask_one(item: object, kind: str, unmasked: frozenset[str]) -> str:
+    """One plate or id masked, unless it is in ``unmasked`` (a reveal that is running)."""
+    if unmasked and str(item).strip() in unmasked:
+        return str(item)
+    return mask_plate(item) if kind == "plate" else mask_id(item)
+
+
+def mask_multi(joined: str | None, kind: str = "plate", unmasked: frozenset[str] = frozenset()) -> str:
+    """Mask each item of a ``;``-joined list; ``kind`` is ``"plate"`` or ``"id"``.
+
+    Items in ``unmasked`` (revealed subjects) are kept whole.
+    """
     if joined is None or (isinstance(joined, float) and pd.isna(joined)) or joined == "":
         return ""
-    fn = mask_plate if kind == "plate" else mask_id
-    return MULTI_SEP.join(fn(item) for item in str(joined).split(MULTI_SEP))
+    return MULTI_SEP.join(_mask_one(item, kind, unmasked) for item in str(joined).split(MULTI_SEP))
 
 
-def mask_series(values: pd.Series, kind: str = "plate") -> pd.Series:
-    """Mask a Series whose cells are ``;``-joined plates or ids, or lists of them."""
+def mask_series(values: pd.Series, kind: str = "plate",
+                unmasked: frozenset[str] = frozenset()) -> pd.Series:
+    """Mask a Series whose cells are ``;``-joined plates or ids, or lists of them
+    (items in ``unmasked`` kept whole)."""
 
     def one(v):
         if isinstance(v, list | tuple):
-            return [mask_plate(x) if kind == "plate" else mask_id(x) for x in v]
-        return mask_multi(v, kind)
+            return [_mask_one(x, kind, unmasked) for x in v]
+        return mask_multi(v, kind, unmasked)
 
     return values.map(one)
 
@@ -112,7 +123,8 @@ def mask_subject(subject: object, kind: str) -> str:
     return mask_plate(subject) if is_vehicle_kind(kind) else mask_id(subject)
 
 
-def mask_frame(df: pd.DataFrame, redact: bool, *, kind_col: str = "kind") -> pd.DataFrame:
+def mask_frame(df: pd.DataFrame, redact: bool, *, kind_col: str = "kind",
+               unmasked: frozenset[str] = frozenset()) -> pd.DataFrame:
     """A display copy with plates and ids masked and free text dropped when ``redact``.
 
     The one masking policy of Harewatch: plate columns are masked as plates
@@ -120,18 +132,21 @@ def mask_frame(df: pd.DataFrame, redact: bool, *, kind_col: str = "kind") -> pd.
     ``subject`` column as a plate or an id by its ``kind_col`` (a frame
     without it is taken as plates), and free-text columns are removed.
     ``df`` is not modified; without ``redact`` it is returned as a copy.
+    Plates and ids in ``unmasked`` (subjects an analyst revealed, with a
+    recorded reason, see :mod:`geo.access`) are kept whole; nothing else is.
     """
     out = pd.DataFrame(df).copy()
     if not redact:
         return out
+    keep = frozenset(str(v).strip() for v in unmasked)
     for c in out.columns:
         if is_plate_column(c):
-            out[c] = mask_series(out[c].astype(object), "plate")
+            out[c] = mask_series(out[c].astype(object), "plate", keep)
         elif is_id_column(c):
-            out[c] = mask_series(out[c].astype(object), "id")
+            out[c] = mask_series(out[c].astype(object), "id", keep)
     if "subject" in out.columns:
         vehicle = (is_vehicle_kind(out[kind_col]) if kind_col in out.columns
                    else pd.Series(True, index=out.index))
         subj = out["subject"].astype(object)
-        out["subject"] = np.where(vehicle, mask_series(subj, "plate"), mask_series(subj, "id"))
+        out["subject"] = np.where(vehicle, mask_series(subj, "plate", keep), mask_series(subj, "id", keep))
     return out.drop(columns=[c for c in out.columns if str(c).lower() in FREE_TEXT_COLUMNS])

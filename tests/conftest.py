@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ import pytest
 SHARED_BOUNDARIES = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries" / "police_force_areas_east.geojson"
 #: The official ONS BUC file the product ships (data/boundaries/) and its shared copy.
 ONS_BUC = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "Police_Force_Areas_December_2023_EW_BUC.geojson"
+
+#: The test run's own ``__main__`` (pytest), restored after every test.
+_REAL_MAIN = sys.modules.get("__main__")
 
 # Tests (and the servers and CLIs they start) use the test stand-in unless told otherwise, so
 # their known answers do not depend on the product's default file.
@@ -49,11 +53,9 @@ def _restore_main_module():
 
     multiprocessing's spawn start method re-runs ``__main__`` in every child
     (dask workers, concurrent-ingest tests), so a page script left there would
-    run in them. Put the real one back after each test.
+    run in them. Put the real one back after each test (the one of the test run itself:
+    a module-scoped fixture may run AppTest before this fixture records anything).
     """
-    import sys
-
-    main = sys.modules.get("__main__")
     yield
-    if sys.modules.get("__main__") is not main:
-        sys.modules["__main__"] = main
+    if sys.modules.get("__main__") is not _REAL_MAIN:
+        sys.modules["__main__"] = _REAL_MAIN

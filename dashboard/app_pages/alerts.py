@@ -17,6 +17,7 @@ from dashboard import cache, context, widgets
 from dashboard.state import SessionKeys as K
 from dashboard.views import alerts as view
 from dashboard.views.format import md_escape
+from geo.access import drop_reads_before
 from geo.schema import LONDON
 
 ctx = context.get_context()
@@ -66,6 +67,14 @@ def live_alerts() -> None:
         return
     else:
         raw = cache.alerts(akey, view.ALERTS_LIMIT)
+        if ctx.access is not None and ctx.access.reads_from is not None:
+            # retention (both modes) and the authorisation age (shared): said, not silent
+            kept = drop_reads_before(raw, ctx.access.reads_from)
+            if len(kept) < len(raw):
+                since = ctx.access.reads_from.tz_convert(LONDON).strftime("%d %b %Y")
+                st.caption(f"{len(raw) - len(kept):,} alerts on reads before {since} not shown "
+                           "(ANPR retention).")
+            raw = kept
         now = pd.Timestamp.now(tz="UTC")
     shown = view.alerts_view(raw, forces=f.forces)
     widgets.metric_row(view.alert_metrics(shown, now=now, capped=len(raw) >= view.ALERTS_LIMIT))

@@ -65,9 +65,11 @@ if n_subjects(hoppers) > len(table):
 
 st.download_button(
     "Download briefing pack",
-    data=lambda: context.briefing_pack_bytes(
-        ctx, figures, top, table[view.BRIEFING_HOPPER_COLUMNS], plan=crews_table,
-        plan_title=plan_view.tonight_title(tonight) if tonight else ""),
+    data=ctx.download({"file": f"harewatch_briefing_{slug(ctx.season_label)}.zip", "masked": True,
+                       "hotspots": len(top), "hoppers": len(table)},
+                      lambda: context.briefing_pack_bytes(
+                          ctx, figures, top, table[view.BRIEFING_HOPPER_COLUMNS], plan=crews_table,
+                          plan_title=plan_view.tonight_title(tonight) if tonight else "")),
     file_name=f"harewatch_briefing_{slug(ctx.season_label)}" + ("_SYNTHETIC_DEMO" if ctx.demo else "") + ".zip",
     mime="application/zip",
     type="primary",

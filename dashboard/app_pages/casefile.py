@@ -42,11 +42,14 @@ if latest:
         st.warning(md_escape(gap), icon=":material/report:")
 
 d1, d2, _ = st.columns([2, 2, 3])
-d1.download_button("Download case file (PDF)", data=lambda: ctx.case_document(subject, kind, "pdf"),
+d1.download_button("Download case file (PDF)",
+                   data=ctx.download({"file": view.download_name(case, "pdf"), "subject_kind": kind,
+                                      "masked": ctx.mask}, lambda: ctx.case_document(subject, kind, "pdf")),
                    file_name=view.download_name(case, "pdf"), mime="application/pdf",
                    type="primary")
 d2.download_button("Download case file (HTML)",
-                   data=lambda: ctx.case_document(subject, kind, "html"),
+                   data=ctx.download({"file": view.download_name(case, "html"), "subject_kind": kind,
+                                      "masked": ctx.mask}, lambda: ctx.case_document(subject, kind, "html")),
                    file_name=view.download_name(case, "html"), mime="text/html")
 
 titles = dict(enumerate(SECTION_TITLES, start=1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, context, widgets
+from dashboard import auth, cache, context, widgets
 from dashboard.state import SessionKeys as K
 from dashboard.views import data as view
 from dashboard.views.format import fmt_int, md_escape, slug
@@ -41,7 +41,10 @@ if upload is not None:
         if len(rejects):
             st.markdown("**Rejected rows** (row = data row number in the file, 1 = first row after the header)")
             widgets.show_table(rejects, redact=f.redact, key=K.REJECTS_TABLE, briefing=f.briefing)
-            st.download_button("Download rejected rows (CSV)", data=lambda: view.safe_csv(rejects),
+            st.download_button("Download rejected rows (CSV)",
+                               data=ctx.download({"file": "harewatch_rejects.csv", "rows": len(rejects),
+                                                  "of_upload": upload.name, "masked": False},
+                                                 lambda: view.safe_csv(rejects)),
                                file_name="harewatch_rejects.csv", mime="text/csv")
         else:
             st.success("Every row was accepted.")
@@ -54,6 +57,9 @@ if upload is not None:
         if done is not None:
             st.success(done)
         elif st.button("Add accepted rows to the store", type="primary", disabled=not counts["accepted"]):
+            auth.record(ctx.access, "ingest", {"via": "dashboard", "file": upload.name,
+                                               "kind": outcome.kind, "rows": counts["accepted"],
+                                               "upload": token})
             with st.status("Adding the accepted rows to the store…") as status:
                 msg = view.ingest_outcome(outcome, cache.data_dir())
                 status.update(label=md_escape(msg), state="complete")
@@ -67,10 +73,16 @@ inc = ctx.incidents()
 st.caption(f"{fmt_int(len(inc))} incidents · season {md_escape(ctx.season_label)}"
            + (" · plates and ids masked, notes left out" if f.redact else ""))
 d1, d2 = st.columns(2)
-d1.download_button("Download incidents (CSV)", data=lambda: view.incidents_csv(inc, redact=f.redact),
+inc_file = f"harewatch_incidents_{slug(ctx.season_label)}"
+inc_what = {"rows": len(inc), "season": ctx.season_label, "masked": f.redact}
+d1.download_button("Download incidents (CSV)",
+                   data=ctx.download({"file": inc_file + ".csv", **inc_what},
+                                     lambda: view.incidents_csv(inc, redact=f.redact)),
                    file_name=f"harewatch_incidents_{slug(ctx.season_label)}.csv", mime="text/csv",
                    disabled=not len(inc))
-d2.download_button("Download incidents (GeoJSON)", data=lambda: view.incidents_geojson(inc, redact=f.redact),
+d2.download_button("Download incidents (GeoJSON)",
+                   data=ctx.download({"file": inc_file + ".geojson", **inc_what},
+                                     lambda: view.incidents_geojson(inc, redact=f.redact)),
                    file_name=f"harewatch_incidents_{slug(ctx.season_label)}.geojson",
                    mime="application/geo+json", disabled=not len(inc))
 with st.expander("Preview (first 200 rows)"):

@@ -55,7 +55,9 @@ if not len(table):
 widgets.show_table(table, redact=f.redact, key=K.HOP_TABLE, briefing=f.briefing)
 st.download_button(
     "Download this list (CSV)",
-    data=lambda: view.hoppers_csv(table, redact=f.redact),
+    data=ctx.download({"file": f"harewatch_border_hoppers_{slug(ctx.season_label)}.csv",
+                       "subjects": view.n_subjects(rows), "masked": f.redact},
+                      lambda: view.hoppers_csv(table, redact=f.redact)),
     file_name=f"harewatch_border_hoppers_{slug(ctx.season_label)}" + ("_SYNTHETIC_DEMO" if ctx.demo else "") + ".csv",
     mime="text/csv",
     help="The table above, column for column (masked as shown); times are London time with their UTC offset",

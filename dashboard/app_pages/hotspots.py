@@ -64,7 +64,7 @@ stem = f"harewatch_hotspots_{slug(ctx.season_label)}" + ("_SYNTHETIC_DEMO" if ct
 c1, c2 = st.columns(2)
 c1.download_button(
     "Download hotspots (CSV)",
-    data=lambda: view.hotspots_csv(table),
+    data=ctx.download({"file": f"{stem}.csv", "rows": len(table)}, lambda: view.hotspots_csv(table)),
     file_name=f"{stem}.csv",
     mime="text/csv",
     disabled=not len(table),
@@ -72,7 +72,7 @@ c1.download_button(
 )
 c2.download_button(
     "Download hotspots (GeoJSON)",
-    data=lambda: view.hotspots_geojson(hs),
+    data=ctx.download({"file": f"{stem}.geojson", "rows": len(table)}, lambda: view.hotspots_geojson(hs)),
     file_name=f"{stem}.geojson",
     mime="application/geo+json",
     disabled=not len(table),

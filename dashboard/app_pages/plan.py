@@ -85,7 +85,9 @@ st.subheader("Where to put the crews")
 widgets.show_table(view.plan_table(result.areas), redact=f.redact, key=K.PLAN_TABLE, briefing=f.briefing)
 d1, d2 = st.columns(2)
 name = f"harewatch_plan_{slug(result.params['window'])}"
-d1.download_button("Download plan (CSV)", data=lambda: view.plan_csv(result), file_name=f"{name}.csv",
+d1.download_button("Download plan (CSV)", data=ctx.download({"file": f"{name}.csv", "rows": len(result.areas)},
+                                                          lambda: view.plan_csv(result)), file_name=f"{name}.csv",
                    mime="text/csv", disabled=not len(result.areas))
-d2.download_button("Download circles (GeoJSON)", data=lambda: view.plan_geojson(result),
+d2.download_button("Download circles (GeoJSON)", data=ctx.download({"file": f"{name}.geojson", "rows": len(result.areas)},
+                                                                  lambda: view.plan_geojson(result)),
                    file_name=f"{name}.geojson", mime="application/geo+json", disabled=not len(result.areas))

@@ -1,11 +1,12 @@
 """The ``harewatch`` command line.
 
 Sub-commands: ``validate``, ``ingest``, ``hotspots``, ``offenders``, ``plan``, ``demo``,
-``boundaries fetch|show``, ``store upgrade|compact|verify|stats|history|vacuum``,
-``dashboard``, ``watch``, and for casework ``interactions import``, ``case`` and
-``plates`` (:mod:`geo.cli.casework`). Every command prints JSON on stdout by default
-(``--format text``: lines for people; the JSON documents are the stable contracts);
-messages and progress bars go to stderr. Exit codes, the same for every command (README, "Exit
+``boundaries fetch|show``, ``store upgrade|compact|verify|stats|history|vacuum|purge``,
+``dashboard``, ``watch``, ``audit show|verify``, ``users list|set``, and for casework
+``interactions import``, ``case`` and ``plates`` (:mod:`geo.cli.casework`). Commands that
+read or write personal data are recorded in the audit trail first (``geo.cli.access``).
+Every command prints JSON on stdout by default (``--format text``: lines for people; the
+JSON documents are the stable contracts); messages and progress bars go to stderr. Exit codes, the same for every command (README, "Exit
 codes"): 0 all good; 1 some rows were rejected (``store verify``: some stored
 files are damaged), the rest was done; 2 nothing usable, or an error whose
 message names the cause.
@@ -26,6 +27,14 @@ from geo.cli._common import (
     err,
     format_opt,
     hours_arg,
+)
+from geo.cli.access import (
+    audit_command,
+    cmd_audit_show,
+    cmd_audit_verify,
+    cmd_store_purge,
+    cmd_users_list,
+    cmd_users_set,
 )
 from geo.cli.analyse import cmd_hotspots, cmd_offenders
 from geo.cli.casework import cmd_case, cmd_interactions_import, cmd_plates
@@ -236,6 +245,45 @@ def build_parser() -> argparse.ArgumentParser:
                     help="only months ending by this date (London midnight), e.g. the 1st of this month "
                          "(default: every month)")
     sc.set_defaults(func=cmd_store_compact)
+    sp = _sub(stsub, "purge", help="apply the ANPR retention policy: list the reads past "
+                                        "retention (dry run), delete them with --apply (audited)")
+    data_dir_opt(sp)
+    sp.add_argument("--apply", action="store_true",
+                    help="delete them (default: only say what would go)")
+    sp.add_argument("--keep-days", type=int, default=None, metavar="N",
+                    help=f"keep reads N days (default $HAREWATCH_ANPR_KEEP_DAYS, else "
+                         f"{DEFAULTS.anpr_keep_days})")
+    format_opt(sp)
+    sp.set_defaults(func=cmd_store_purge)
+
+    au = _sub(sub, "audit", help="the audit trail of who did what with personal data")
+    ausub = au.add_subparsers(dest="action", required=True)
+    aus = _sub(ausub, "show", help="entries, oldest first")
+    data_dir_opt(aus)
+    aus.add_argument("--user", metavar="U", help="only this user (e-mail or OS account)")
+    aus.add_argument("--since", metavar="DATE", help="only entries at or after DATE (UTC), e.g. 2025-01-31")
+    aus.add_argument("--action", dest="only_action", metavar="A", help="only this action (view, reveal, download, "
+                                                   "ingest, purge, role_change, read, ...)")
+    format_opt(aus)
+    aus.set_defaults(func=cmd_audit_show)
+    auv = _sub(ausub, "verify", help="check the hash chain; exit 1 naming the first "
+                                          "altered, removed or reordered entry")
+    data_dir_opt(auv)
+    format_opt(auv)
+    auv.set_defaults(func=cmd_audit_verify)
+
+    us = _sub(sub, "users", help="the roles file: who has which dashboard role")
+    ussub = us.add_subparsers(dest="action", required=True)
+    usl = _sub(ussub, "list", help="users and groups with their roles (JSON)")
+    data_dir_opt(usl)
+    usl.set_defaults(func=cmd_users_list)
+    uss = _sub(ussub, "set", help="give a user (e-mail) a role, block them (none) or "
+                                       "remove their entry (audited)")
+    data_dir_opt(uss)
+    uss.add_argument("email", help="the user's e-mail address (as their login gives it)")
+    uss.add_argument("role", choices=["viewer", "analyst", "admin", "none", "remove"],
+                     help="the role to give; none blocks the user, remove deletes their entry")
+    uss.set_defaults(func=cmd_users_set)
 
     s = _sub(sub, "dashboard", help="start the Streamlit dashboard (keeps running: Ctrl+C to stop)")
     data_dir_opt(s)
@@ -243,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8501, help="port to listen on")
     s.add_argument("--address", default="127.0.0.1", help="address to listen on")
     s.add_argument("--headless", action="store_true", help="do not open a browser")
+    s.add_argument("--auth", action="store_true",
+                   help="shared mode: OpenID Connect login (.streamlit/secrets.toml [auth]), "
+                        "roles, audit (default: $HAREWATCH_AUTH, else local mode)")
     s.set_defaults(func=cmd_dashboard)
 
     w = _sub(sub, "watch", help="ingest ANPR files dropped into a folder and raise alerts "
@@ -318,6 +369,7 @@ def _casework_parsers(sub) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        audit_command(args)  # refused (AuditError, exit 2) when it cannot be recorded
         return args.func(args)
     except (HarewatchError, OSError) as exc:  # bad input or environment; anything else is a bug
         err(f"harewatch: {exc}")

@@ -89,17 +89,38 @@ def supervise(cmd: list[str], *, env: dict, cwd: Path, grace_s: float = STOP_GRA
     return EXIT_UNREADABLE
 
 
+#: Streamlit options of the shared mode (``harewatch dashboard --auth``): XSRF checks and
+#: CORS on, no agent API, no identity taken from request headers, no table export outside
+#: the audited downloads, no file watching, no error details in the browser.
+SHARED_MODE_OPTIONS: tuple[str, ...] = (
+    "--server.enableXsrfProtection", "true",
+    "--server.enableCORS", "true",
+    "--server.enableAgentApi", "false",
+    "--server.maxUploadSize", "100",
+    "--server.fileWatcherType", "none",
+    "--server.runOnSave", "false",
+    "--client.disableDataExport", "true",
+    "--client.showErrorDetails", "type",
+    "--global.developmentMode", "false",
+)
+
+
 def cmd_dashboard(args) -> int:
     repo = REPO_ROOT
     settings = settings_from(args)
     if settings.boundaries is not None:  # the server runs from the repo root
         settings = replace(settings, boundaries=settings.boundaries.resolve())
+    if getattr(args, "auth", False):
+        settings = replace(settings, auth=True)
     env = {**os.environ, **replace(settings, data_dir=settings.data_dir.resolve()).to_env()}
     cmd = [sys.executable, "-m", "dashboard.serve", "--server.port", str(args.port),
            "--server.address", args.address, "--browser.gatherUsageStats", "false"]
     if args.headless:
         cmd += ["--server.headless", "true"]
-    err(f"Harewatch dashboard on http://{args.address}:{args.port}")
+    if settings.auth:
+        cmd += list(SHARED_MODE_OPTIONS)
+    err(f"Harewatch dashboard on http://{args.address}:{args.port}"
+        + (" (shared mode: login required)" if settings.auth else ""))
     code = supervise(cmd, env=env, cwd=repo)
     err("harewatch dashboard: stopped")
     return code

@@ -29,6 +29,7 @@ __all__ = [
     "alerts_db_path",
     "read_alerts",
     "count_alerts",
+    "purge_alerts",
     "AlertStore",
 ]
 
@@ -237,6 +238,22 @@ def count_alerts(data_dir: str | os.PathLike, *, timeout_s: float = 2.0) -> int:
         raise
     finally:
         con.close()
+
+
+def purge_alerts(data_dir: str | os.PathLike, before: pd.Timestamp, *, dry_run: bool = False,
+                 timeout_s: float = 30.0) -> int:
+    """Delete the alerts raised on ANPR reads before ``before`` (retention); one transaction.
+
+    Returns the number of such alerts (deleted unless ``dry_run``); 0 without a database.
+    """
+    if not alerts_db_path(data_dir).is_file():
+        return 0
+    cut = _ts_us(before)
+    with AlertStore(data_dir, timeout_s=timeout_s) as store, store._write() as con:
+        n = int(con.execute("SELECT COUNT(*) FROM alerts WHERE read_at < ?", (cut,)).fetchone()[0])
+        if n and not dry_run:
+            con.execute("DELETE FROM alerts WHERE read_at < ?", (cut,))
+    return n
 
 
 class AlertStore:

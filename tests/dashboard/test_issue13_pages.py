@@ -119,6 +119,28 @@ def test_sidebar_comes_back_with_the_last_filters_when_streamlit_drops_widget_st
     assert at.query_params.get("season") in ("2020-21", ["2020-21"])
 
 
+def test_blank_values_sent_for_half_drawn_widgets_do_not_become_the_filters():
+    """A click while the page is redrawing: the browser sends the sidebar widgets it was
+    redrawing at their blanks (all seasons, Jan, no forces, radius 100, min 2; seen in
+    Chromium). The last run's filters come back; one changed widget is still a change."""
+    at = new_app(season="2020-21", forces="Norfolk,Suffolk", eps_m="2500", min_samples="4")
+    at.run()
+    sb = at.sidebar
+    assert sb.multiselect(key=K.FORCES).value == ["Norfolk", "Suffolk"]
+    for key, blank in ((K.SEASON, "All seasons"), (K.START_MONTH, 1), (K.FORCES, []),
+                       (K.EPS_M, 100.0), (K.MIN_SAMPLES, 2)):
+        at.session_state[key] = blank
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    sb = at.sidebar
+    assert sb.selectbox(key=K.SEASON).value == "2020-21"
+    assert sb.multiselect(key=K.FORCES).value == ["Norfolk", "Suffolk"]
+    assert (sb.number_input(key=K.EPS_M).value, sb.number_input(key=K.MIN_SAMPLES).value) == (2500.0, 4)
+    sb.multiselect(key=K.FORCES).set_value([]).run()  # a person emptying the forces: kept
+    assert at.sidebar.multiselect(key=K.FORCES).value == []
+    assert at.sidebar.number_input(key=K.EPS_M).value == 2500.0
+
+
 def test_demo_ingested_into_the_store_keeps_the_demo_banner(tmp_path, boundaries_path, areas, monkeypatch):
     from geo.datasets.demo import write_demo
     from geo.pipeline.ingest import check_file, ingest_check

@@ -387,6 +387,7 @@ def store(tmp_path, areas, boundaries_path, monkeypatch) -> Iterator[Path]:
     monkeypatch.setenv("HAREWATCH_BOUNDARIES", str(boundaries_path))
     monkeypatch.setenv("HAREWATCH_DATA_DIR", str(d))
     monkeypatch.setenv("HAREWATCH_NO_FETCH", "1")
+    monkeypatch.setenv("HAREWATCH_ANPR_KEEP_DAYS", "36500")  # the 2021 alerts stay inside retention
     yield d
 
 
@@ -410,6 +411,15 @@ def alerts_shown(at: AppTest) -> pd.DataFrame:
     frames = [d.value for d in at.dataframe if "camera" in d.value.columns]
     assert len(frames) == 1, [list(d.value.columns) for d in at.dataframe]
     return frames[0]
+
+
+def test_alerts_on_reads_past_retention_are_held_back_and_counted(store, monkeypatch):
+    add_alerts(store)
+    monkeypatch.setenv("HAREWATCH_ANPR_KEEP_DAYS", "365")  # the 2021 reads are past it
+    at = alerts_page()
+    assert not [d for d in at.dataframe if "camera" in d.value.columns]
+    notes = [c.value for c in at.caption if "not shown" in c.value]
+    assert len(notes) == 1 and notes[0].startswith("3 alerts on reads before "), notes
 
 
 def test_no_alert_database_gives_the_watch_command(store):

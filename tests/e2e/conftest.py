@@ -84,9 +84,11 @@ def _boundaries_path() -> Path:
     return p.resolve()
 
 
-def start_streamlit(script: Path, name: str, env_extra: dict[str, str]) -> Server:
-    """Start ``streamlit run script`` on a free 127.0.0.1 port and wait for health."""
-    port = _free_port()
+def start_streamlit(script: Path, name: str, env_extra: dict[str, str], *,
+                    port: int | None = None, args: tuple[str, ...] = ()) -> Server:
+    """Start ``streamlit run script`` on a free 127.0.0.1 port (or ``port``) and wait for
+    health; ``args`` are more Streamlit options."""
+    port = port or _free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / f"streamlit-{name}.log"
     env = {**os.environ, **env_extra, "HAREWATCH_NO_FETCH": "1", "PYTHONUNBUFFERED": "1"}
@@ -101,6 +103,7 @@ def start_streamlit(script: Path, name: str, env_extra: dict[str, str]) -> Serve
         "--server.fileWatcherType=none",
         "--server.enableStaticServing=true",
         "--browser.gatherUsageStats=false",
+        *args,
     ]  # fmt: skip
     t0 = time.monotonic()
     with open(log, "w") as fh:
