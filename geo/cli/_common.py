@@ -47,21 +47,25 @@ def load_accepted(path: str, kind: str, areas, label: str, geometry: bool = True
     return result.accepted, int(result.n_rejected)
 
 
-def incidents_source(args, areas):
+def incidents_source(args, areas, geometry: bool = True):
     """(incidents, rows rejected): from ``--incidents FILE``, else the store (0 rejected),
-    of the ``--crime-type`` asked for."""
-    incidents, rejected = _incidents(args, areas)
+    of the ``--crime-type`` asked for.
+
+    ``geometry=False``: stored incidents as a plain DataFrame (no geopandas, no points), for
+    analyses that read easting/northing only; ``areas`` is then needed only with ``--incidents``.
+    """
+    incidents, rejected = _incidents(args, areas, geometry)
     return with_crime_types(incidents, getattr(args, "crime_type", None)), rejected
 
 
-def _incidents(args, areas):
+def _incidents(args, areas, geometry: bool = True):
     if args.incidents:  # hotspots and offenders read positions from easting/northing
         frame, rejected = load_accepted(args.incidents, "incidents", areas, "incidents",
                                         geometry=False)
         return positions_only(frame), rejected
     from geo.io.store.read import read_incidents
 
-    gdf = read_incidents(settings_from(args).data_dir)
+    gdf = read_incidents(settings_from(args).data_dir, geometry=geometry)
     if gdf is None or gdf.empty:
         raise InputError("no incidents: pass --incidents FILE or ingest a file into the store first")
     return gdf, 0

@@ -84,7 +84,6 @@ def _mask_offenders(table, mask: bool):
 
 def cmd_offenders(args) -> int:
     from geo.io.formats import offenders_to_frame, offenders_to_json
-    from geo.movements import border_crossings, crossings_near_incidents, trips, vehicle_points
     from geo.offenders import ladder
     from geo.seasons import filter_incidents
 
@@ -98,12 +97,15 @@ def cmd_offenders(args) -> int:
         err("harewatch: --engine dask scans the sightings store; it cannot be combined with "
              "--sightings FILE (ingest the file, or drop --engine)")
         return EXIT_UNREADABLE
-    areas = areas_for(args)
-    incidents, skipped = incidents_source(args, areas)
+    # boundaries are read only for files given on the command line (validation needs them)
+    areas = areas_for(args) if args.incidents or args.sightings else None
+    incidents, skipped = incidents_source(args, areas, geometry=False)
     if args.days:
         incidents = filter_incidents(incidents, days=args.days, start_month=args.season_start_month)
     table = sightings = None
     if args.sightings:
+        from geo.movements import border_crossings, crossings_near_incidents, trips, vehicle_points
+
         sightings, skipped_reads = load_accepted(args.sightings, "sightings", areas, "sightings")
         skipped += skipped_reads
         points = trips(vehicle_points(incidents, sightings), max_gap_h=args.max_gap_h)

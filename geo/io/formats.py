@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from shapely.geometry import mapping
 
 from geo._frames import (
     as_text,
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
     from geo.hotspots import HotspotResult
 from geo.offenders import LADDER_COLUMNS, STAGES
 from geo.schema import MULTI_SEP, WGS84
-from geo.significance import SIGNIFICANCE_COLUMNS, significance_records
 
 if TYPE_CHECKING:  # geo.hotspots is imported where used: offenders output does not need it
     from geo.hotspots import HotspotResult
@@ -81,6 +79,9 @@ def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
                 "grid_ref": str(where["grid_ref"].iat[i]),
             }
         )
+    # imported here: scipy (under geo.significance) is not needed for offenders output
+    from geo.significance import SIGNIFICANCE_COLUMNS, significance_records
+
     if set(SIGNIFICANCE_COLUMNS) <= set(hotspots.columns):  # added by hotspots_with_trend
         for rec, extra in zip(out, significance_records(hotspots), strict=True):
             rec.update(extra)
@@ -159,6 +160,8 @@ def hotspots_to_geojson(result: HotspotResult) -> dict[str, Any]:
 
     Each feature's ``properties`` are the hotspot's :func:`hotspots_to_json` record.
     """
+    from shapely.geometry import mapping
+
     hs = result.hotspots
     geoms = hs.geometry.to_crs(WGS84).values if len(hs) else []
     features = [
