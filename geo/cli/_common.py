@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -146,6 +147,25 @@ def emit(args: argparse.Namespace, payload, text: Callable[[object], str]) -> No
         print(text(payload))
     else:
         print(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused for the block (restored afterwards).
+
+    A command that builds hundreds of thousands of small dicts and lists that
+    live until its output is written gains nothing from the collector: each
+    full collection walks every one of them and finds no garbage (reference
+    counting frees what the command drops). On the offenders command over 10M
+    reads the collections cost about 15 % of the run.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from geo.cli._common import (
     check_forces,
     emit,
     err,
+    gc_paused,
     incidents_source,
     load_accepted,
     progress,
@@ -83,6 +84,11 @@ def _mask_offenders(table, mask: bool):
 
 
 def cmd_offenders(args) -> int:
+    with gc_paused():  # the ladder's many small dicts and lists: no garbage to find
+        return _offenders(args)
+
+
+def _offenders(args) -> int:
     from geo.io.formats import offenders_to_frame, offenders_to_json
     from geo.offenders import ladder
     from geo.seasons import filter_incidents
