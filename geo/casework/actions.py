@@ -548,6 +548,5 @@ def actions_json(df: pd.DataFrame) -> list[dict]:
     _require(df, ACTIONS_COLUMNS, "ladder with actions")
     return [{"actions": [dict(x) for x in a], "next_action": str(n), "next_action_rule": str(r),
              "gaps": [str(x) for x in g], "now_in": None if w is None else dict(w)}
-            for a, n, r, g, w in zip(df["actions"], df["next_action"], df["next_action_rule"],
-                                     df["gaps"], df["now_in"], strict=True)]
+            for a, n, r, g, w in zip(*(py_list(df[c]) for c in ACTIONS_COLUMNS), strict=True)]
 

@@ -12,6 +12,7 @@ import pandas as pd
 from geo._frames import (
     as_text,
     iso_utc,
+    py_list,
     require_columns,
 )
 from geo.casework.actions import ACTIONS_COLUMNS, actions_json
@@ -219,24 +220,18 @@ def offenders_to_json(df: pd.DataFrame) -> dict:
             "n_incidents": int(n),
         }
         for subject, kind, season, incidents, forces_, stage, label, hopper, crossings, f, la, evidence, n in zip(
-            df["subject"],
-            df["kind"],
-            df["season"],
-            df["incidents"],
-            df["forces"],
-            df["stage"],
-            df["stage_label"],
-            df["border_hopper"],
-            df["crossings"],
+            *(py_list(df[c]) for c in ("subject", "kind", "season", "incidents", "forces", "stage",
+                                       "stage_label", "border_hopper", "crossings")),
             first,
             last,
-            df["evidence"],
-            df["n_incidents"],
+            py_list(df["evidence"]),
+            py_list(df["n_incidents"]),
             strict=True,
         )
     ]
     if all(c in df.columns for c in ACTIONS_COLUMNS):
-        rows = [{**row, **extra} for row, extra in zip(rows, actions_json(df), strict=True)]
+        for row, extra in zip(rows, actions_json(df), strict=True):
+            row.update(extra)
     return {"offenders": rows}
 
 
