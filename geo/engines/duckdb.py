@@ -95,24 +95,28 @@ def _table_files(table: Path) -> list[Path]:
 
 
 def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool,
-              latest: bool = False) -> str:
+              latest: bool = False, positions: bool = True) -> str:
     """The duckdb query of :func:`crossings_from_parquet` (one ``?`` for the file list,
     then the ``where`` parameters, then the season start when ``season_start``).
 
     ``latest`` (not with ``season_start``): each plate's last read (in the window order)
     comes back too, flagged ``is_last``; crossings are flagged ``is_crossing``. Without it
-    only crossings come back.
+    only crossings come back. ``positions=False``: easting and northing are not read (NULL)
+    nor used to order reads of a plate taken at the same time, camera and force (their
+    crossings and last reads are the same whichever comes first).
     """
     if latest and season_start:
         raise ValueError("latest reads need the whole scan, not a season's")
-    order = "read_at, camera_id, force, easting, northing"
+    order = "read_at, camera_id, force" + (", easting, northing" if positions else "")
+    xy = ("CAST(easting AS DOUBLE) AS easting, CAST(northing AS DOUBLE) AS northing"
+          if positions else "NULL::DOUBLE AS easting, NULL::DOUBLE AS northing")
     crossing = f"NOT brk {'AND read_at >= ?' if season_start else ''}"
     if latest:  # a last read that is no crossing has brk false or NULL: the trips do not change
         crossing = f"coalesce(force <> from_force AND {crossing}, false)"
     return f"""
     WITH src AS (
         SELECT vrm, {read_at} AS read_at, force, coalesce(camera_id, '') AS camera_id,
-               CAST(easting AS DOUBLE) AS easting, CAST(northing AS DOUBLE) AS northing
+               {xy}
         FROM read_parquet(?, union_by_name = true)
         WHERE {" AND ".join(where)}
     ),
@@ -221,11 +225,14 @@ def crossings_and_latest_reads(
     threads: int | None = None,
     memory_limit: str | None = None,
     latest: bool = True,
+    positions: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """:func:`crossings_from_parquet` and, from the same scan, each plate's latest read.
 
     Parameters are those of :func:`crossings_from_parquet`; ``latest=False``
-    skips the latest reads.
+    skips the latest reads. ``positions=False``: the crossings' ``easting``
+    and ``northing`` are NaN (not read; the ladder does not use them), which
+    saves reading and sorting them.
 
     Returns
     -------
@@ -246,7 +253,8 @@ def crossings_and_latest_reads(
         return finish_crossings(empty_crossings_raw()), (_no_reads() if latest else None)
     con = _connect(threads, memory_limit)
     try:
-        sql, params = _scan_query(con, files, plate_list, gap_us, season, start_month, latest)
+        sql, params = _scan_query(con, files, plate_list, gap_us, season, start_month,
+                                  latest=latest, positions=positions)
         try:
             raw = con.sql(sql, params=params).to_arrow_table()
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
@@ -293,7 +301,8 @@ def _read_at_sql(con, files: list[str]) -> str:
 
 
 def _scan_query(con, files: list[str], plate_list: list[str] | None, gap_us: int,
-                season: str | None, start_month: int, latest: bool) -> tuple[str, list]:
+                season: str | None, start_month: int, *, latest: bool,
+                positions: bool) -> tuple[str, list]:
     """The scan's SQL and parameters (registers the plates on ``con``)."""
     read_at = _read_at_sql(con, files)
     where = ["vrm IS NOT NULL", "vrm <> ''", "read_at IS NOT NULL", "force IS NOT NULL",
@@ -310,7 +319,8 @@ def _scan_query(con, files: list[str], plate_list: list[str] | None, gap_us: int
     if plate_list is not None:
         con.register("_plates", pd.DataFrame({"vrm": pd.Series(plate_list, dtype="str")}))
         where.append("vrm IN (SELECT vrm FROM _plates)")
-    sql = _scan_sql(read_at, where, gap_us, season_start=start is not None, latest=latest)
+    sql = _scan_sql(read_at, where, gap_us, season_start=start is not None, latest=latest,
+                    positions=positions)
     if start is not None:
         params.append(start.to_pydatetime())
     return sql, params
@@ -466,6 +476,7 @@ plates, all_plates, threads, memory_limit
     crossings, reads = crossings_and_latest_reads(
         sightings_paths, max_gap_h=max_gap_h, plates=scan, season=season,
         start_month=start_month, threads=threads, memory_limit=memory_limit, latest=latest,
+        positions=False,  # the ladder lists crossings without their positions
     )
     ladder = ladder_from_crossings(incidents, inc, crossings, start_month=start_month,
                                    window_h=window_h, forces=forces)

@@ -275,9 +275,11 @@ def test_offenders_from_store_matches_in_memory(tmp_path):
     pd.testing.assert_frame_equal(s21, want)
 
 
-# CROSS_READS plus a plate read once (its first read is its last) and one whose last read
-# starts a new trip in another force (a break, not a crossing)
+# CROSS_READS plus a plate read once (its first read is its last), one whose last read
+# starts a new trip in another force (a break, not a crossing), and a second read of a
+# crossing at the same time, camera and force but another position (reads() spaces them)
 LATEST_READS = CROSS_READS + [
+    ("TWO22BB", "2021-10-05 12:30", "Essex", "EX02"),
     ("FOU44DD", "2021-12-01 20:00", "Kent", "KT02"),
     ("THR33CC", "2021-10-20 10:00", "Essex", "EX01"),
     ("THR33CC", "2021-10-21 10:00", "Kent", "KT01"),
