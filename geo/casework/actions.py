@@ -472,6 +472,9 @@ def _default_now(timeline: list[Incident]) -> Position | None:
 def _row_step(row: Mapping, timeline: list[Incident], acts: list[tuple[str, Action]],
               now: Position | None) -> Step:
     """:func:`next_step` for one ladder row (``now`` None: no "unknown to" check)."""
+    if not acts and timeline:  # nothing on record in any season: rule 7 and the step-3 gap
+        action, rule = _ladder_rule(timeline, [])
+        return Step(action, rule, tuple(_step3_gaps(timeline, None, None)))
     season_acts = [a for s, a in acts if s == row["season"]]
     upto = [a for s, a in acts if s <= row["season"]]  # labels sort chronologically
     return next_step(timeline, season_acts, actions_all=upto, now=now)

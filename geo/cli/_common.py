@@ -174,9 +174,12 @@ def progress(label: str, steps: list[str]) -> Iterator[Callable[[], None]]:
 
     Yields ``step()``: call it when one of ``steps`` is done (the bar shows the next one).
     """
+    if not sys.stderr.isatty():  # no bar: not even the import of tqdm
+        yield lambda: None
+        return
     from tqdm import tqdm
 
-    bar = tqdm(total=len(steps), desc=label, file=sys.stderr, disable=not sys.stderr.isatty(),
+    bar = tqdm(total=len(steps), desc=label, file=sys.stderr,
                leave=False, bar_format="{desc}: {bar} {n_fmt}/{total_fmt} {postfix}")
     state = {"i": 0}
     if steps:
