@@ -35,6 +35,7 @@ __all__ = [
     "offenders_from_store",
 ]
 
+
 @dataclass(frozen=True)
 class LatestReads:
     """The latest read of each plate a store scan covered.
