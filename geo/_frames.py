@@ -28,6 +28,8 @@ __all__ = [
     "isin_strings",
     "epoch_us",
     "as_text",
+    "py_list",
+    "records",
     "group_bounds",
     "check_metres",
     "explode_multi",
@@ -107,6 +109,20 @@ def as_text(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.StringDtype):
         return values.fillna("")
     return values.astype("object").where(values.notna(), "").astype("str")
+
+
+def py_list(values: pd.Series) -> list:
+    """The values as a Python list, as iterating the Series gives them, without the
+    element-by-element iteration of arrow-backed text (vectorised conversion)."""
+    return values.to_numpy(dtype=object).tolist()
+
+
+def records(df: pd.DataFrame, columns: Iterable[str]) -> list[dict]:
+    """``df[columns].to_dict("records")`` (Python ints and floats, Timestamps), built column by
+    column: much faster on frames with arrow-backed text and list cells."""
+    names = list(columns)
+    cols = [py_list(df[c]) for c in names]
+    return [dict(zip(names, vals, strict=True)) for vals in zip(*cols, strict=True)]
 
 
 def group_bounds(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -58,10 +58,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
+from geo._frames import py_list, records
 from geo.casework import CaseworkInputError
 from geo.offenders import LADDER_COLUMNS
 from geo.schema import LONDON, MULTI_SEP
@@ -113,6 +115,11 @@ _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
 _INTERACTION_NEEDED = ["interaction_id", "vrm", "person_id", "type", "force", "at"]
 
 
+def _iso(at: pd.Timestamp) -> str:
+    """``at.isoformat()``; through :class:`datetime.datetime` (much faster) when that is exact."""
+    return at.isoformat() if at.nanosecond else at.to_pydatetime().isoformat()
+
+
 @dataclass(frozen=True)
 class Incident:
     """One counted incident of a subject: time (UTC), force (None if unknown), id."""
@@ -135,7 +142,7 @@ class Action:
 
     def to_dict(self) -> dict:
         """JSON form: ``{type, force, at (ISO 8601 UTC), interaction_id, reference, incident_id}``."""
-        return {"type": self.type, "force": self.force, "at": self.at.isoformat(),
+        return {"type": self.type, "force": self.force, "at": _iso(self.at),
                 "interaction_id": self.interaction_id, "reference": self.reference,
                 "incident_id": self.incident_id}
 
@@ -150,7 +157,7 @@ class Position:
 
     def to_dict(self) -> dict:
         """JSON form."""
-        return {"force": self.force, "at": self.at.isoformat(), "source": self.source}
+        return {"force": self.force, "at": _iso(self.at), "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -165,10 +172,28 @@ class Step:
 # --------------------------------------------------------------------------- words
 
 
-def _day(at: pd.Timestamp) -> str:
-    """``3 Oct 2021`` (Europe/London date)."""
+#: From 1900 on, Europe/London is a whole number of hours off UTC (before 1847: -0:01:15), so
+#: the London date is the same throughout each UTC hour and can be cached per hour.
+_WHOLE_HOURS_FROM_NS = pd.Timestamp("1900-01-01", tz="UTC").value
+_HOUR_NS = 3_600_000_000_000
+
+
+def _london_day(at: pd.Timestamp) -> str:
     local = at.tz_convert(LONDON)
     return f"{local.day} {local:%b %Y}"
+
+
+@lru_cache(maxsize=1 << 16)
+def _day_of_hour(hour: int) -> str:
+    return _london_day(pd.Timestamp(hour * _HOUR_NS, tz="UTC"))
+
+
+def _day(at: pd.Timestamp) -> str:
+    """``3 Oct 2021`` (Europe/London date)."""
+    ns = at.value  # UTC nanoseconds whatever the unit
+    if ns < _WHOLE_HOURS_FROM_NS:
+        return _london_day(at)
+    return _day_of_hour(ns // _HOUR_NS)
 
 
 def _ordinal(n: int) -> str:
@@ -339,8 +364,10 @@ def _timelines_from_incidents(incidents: pd.DataFrame,
                               start_month: int) -> dict[tuple, list[Incident]]:
     links = _incident_links(incidents, start_month)
     out: dict[tuple, list[Incident]] = {}
-    for s, k, se, i, f, t in zip(links["subject"], links["kind"], links["season"],
-                                 links["incident_id"], links["force"], links["at"], strict=True):
+    # lists, not the Series: iterating arrow-backed text element by element is slow
+    columns = [py_list(links[c]) for c in ("subject", "kind", "season", "incident_id", "force",
+                                           "at")]
+    for s, k, se, i, f, t in zip(*columns, strict=True):
         out.setdefault((s, k, se), []).append(Incident(t, f, i))
     return out
 
@@ -428,7 +455,8 @@ def _positions(now_in: pd.DataFrame | None) -> dict[tuple[str, str], Position]:
     source = now_in["source"] if "source" in now_in else pd.Series("sighting", index=now_in.index)
     at = _utc(now_in["at"], "now_in at")
     return {(str(s), str(k)): Position(str(f), t, str(src))
-            for s, k, f, t, src in zip(now_in["subject"], kinds, now_in["force"], at, source,
+            for s, k, f, t, src in zip(py_list(now_in["subject"]), py_list(kinds),
+                                       py_list(now_in["force"]), py_list(at), py_list(source),
                                        strict=True)}
 
 
@@ -444,6 +472,9 @@ def _default_now(timeline: list[Incident]) -> Position | None:
 def _row_step(row: Mapping, timeline: list[Incident], acts: list[tuple[str, Action]],
               now: Position | None) -> Step:
     """:func:`next_step` for one ladder row (``now`` None: no "unknown to" check)."""
+    if not acts and timeline:  # nothing on record in any season: rule 7 and the step-3 gap
+        action, rule = _ladder_rule(timeline, [])
+        return Step(action, rule, tuple(_step3_gaps(timeline, None, None)))
     season_acts = [a for s, a in acts if s == row["season"]]
     upto = [a for s, a in acts if s <= row["season"]]  # labels sort chronologically
     return next_step(timeline, season_acts, actions_all=upto, now=now)
@@ -494,7 +525,9 @@ def ladder_with_actions(
     places = _positions(now_in)
     latest = out.groupby(["subject", "kind"])["season"].transform("max").to_numpy()
     cols: dict[str, list] = {c: [] for c in ACTIONS_COLUMNS}
-    for i, row in enumerate(out.to_dict("records")):
+    rows = records(out, ["subject", "kind", "season", "incidents", "n_incidents", "last_at",
+                         "evidence"])  # what a row's step needs, nothing more
+    for i, row in enumerate(rows):
         key = (row["subject"], row["kind"])
         timeline = (timelines or {}).get((*key, row["season"])) or _timeline_from_row(row)
         mine = acts.get(key, [])
@@ -518,6 +551,5 @@ def actions_json(df: pd.DataFrame) -> list[dict]:
     _require(df, ACTIONS_COLUMNS, "ladder with actions")
     return [{"actions": [dict(x) for x in a], "next_action": str(n), "next_action_rule": str(r),
              "gaps": [str(x) for x in g], "now_in": None if w is None else dict(w)}
-            for a, n, r, g, w in zip(df["actions"], df["next_action"], df["next_action_rule"],
-                                     df["gaps"], df["now_in"], strict=True)]
+            for a, n, r, g, w in zip(*(py_list(df[c]) for c in ACTIONS_COLUMNS), strict=True)]
 

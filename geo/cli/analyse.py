@@ -14,6 +14,7 @@ from geo.cli._common import (
     check_forces,
     emit,
     err,
+    gc_paused,
     incidents_source,
     load_accepted,
     progress,
@@ -83,8 +84,12 @@ def _mask_offenders(table, mask: bool):
 
 
 def cmd_offenders(args) -> int:
+    with gc_paused():  # the ladder's many small dicts and lists: no garbage to find
+        return _offenders(args)
+
+
+def _offenders(args) -> int:
     from geo.io.formats import offenders_to_frame, offenders_to_json
-    from geo.movements import border_crossings, crossings_near_incidents, trips, vehicle_points
     from geo.offenders import ladder
     from geo.seasons import filter_incidents
 
@@ -98,12 +103,15 @@ def cmd_offenders(args) -> int:
         err("harewatch: --engine dask scans the sightings store; it cannot be combined with "
              "--sightings FILE (ingest the file, or drop --engine)")
         return EXIT_UNREADABLE
-    areas = areas_for(args)
-    incidents, skipped = incidents_source(args, areas)
+    # boundaries are read only for files given on the command line (validation needs them)
+    areas = areas_for(args) if args.incidents or args.sightings else None
+    incidents, skipped = incidents_source(args, areas, geometry=False)
     if args.days:
         incidents = filter_incidents(incidents, days=args.days, start_month=args.season_start_month)
-    table = sightings = None
+    table = sightings = latest = None
     if args.sightings:
+        from geo.movements import border_crossings, crossings_near_incidents, trips, vehicle_points
+
         sightings, skipped_reads = load_accepted(args.sightings, "sightings", areas, "sightings")
         skipped += skipped_reads
         points = trips(vehicle_points(incidents, sightings), max_gap_h=args.max_gap_h)
@@ -112,7 +120,7 @@ def cmd_offenders(args) -> int:
     else:
         crossings = None
         with progress("offenders", ["scanning stored ANPR reads for border crossings"]) as step:
-            table = _offenders_from_store(args, incidents)
+            table, latest = _offenders_from_store(args, incidents)
             step()
     if table is None:
         if args.season:
@@ -121,7 +129,7 @@ def cmd_offenders(args) -> int:
     if args.season:
         table = table[table["season"] == args.season]
     if args.format != "csv":
-        table = _with_actions(args, table, incidents, sightings if args.sightings else None)
+        table = _with_actions(args, table, incidents, sightings, latest)
     table = _mask_offenders(table, args.mask)
     if args.format == "csv":
         from geo.io.export import to_safe_csv
@@ -133,15 +141,17 @@ def cmd_offenders(args) -> int:
 
 
 def _offenders_from_store(args, incidents):
-    """The ladder with crossings scanned from the store's sightings by the chosen engine;
-    None when the store holds no sightings (then the ladder has no crossings)."""
+    """(ladder, latest reads): the ladder with crossings scanned from the store's sightings by
+    the chosen engine, and the latest read of each scanned plate when the scan gave them
+    (embedded engine, no season; else None). (None, None) when the store holds no
+    sightings (then the ladder has no crossings)."""
     from geo.io.store.read import stored_rows
 
     data_dir = settings_from(args).data_dir
     if not stored_rows(data_dir, "sightings"):
         if args.engine == "dask":
             err(f"offenders: no sightings stored in {data_dir}; ladder without crossings")
-        return None
+        return None, None
     opts = dict(season=args.season, start_month=args.season_start_month, max_gap_h=args.max_gap_h,
                 window_h=args.window_h, all_plates=args.all_plates)
     if args.engine == "dask":
@@ -150,24 +160,45 @@ def _offenders_from_store(args, incidents):
         where = args.scheduler or f"a local cluster of {args.workers} worker(s)"
         err(f"offenders: scanning crossings in {data_dir} with dask on {where}")
         with dask_client(args.scheduler, n_workers=args.workers) as client:
-            return offenders_dask(incidents, data_dir, client=client, **opts)
-    from geo.engines.duckdb import offenders_from_store
+            return offenders_dask(incidents, data_dir, client=client, **opts), None
+    from geo.engines.duckdb import offenders_and_latest_reads
 
-    return offenders_from_store(incidents, data_dir=data_dir, **opts)
+    return offenders_and_latest_reads(incidents, data_dir=data_dir, **opts)
 
 
-def _with_actions(args, table, incidents, sightings):
+def _with_actions(args, table, incidents, sightings, scanned=None):
     """The ladder with the actions on record, the next lawful action and the gaps
     (:func:`geo.casework.actions.ladder_with_actions`); "now in" from the latest ANPR read
-    (``--sightings`` FILE, else the store) or incident."""
+    (``sightings``: the ``--sightings`` FILE's reads; else the store's, taken from
+    ``scanned`` where the store scan gave them) or incident."""
     from geo.casework.actions import ladder_with_actions, latest_positions
-    from geo.engines.casework import latest_reads_store
     from geo.io.interactions import read_interactions
 
     data_dir = settings_from(args).data_dir
-    if sightings is None:
+    reads = sightings
+    if reads is None:
         plates = table.loc[table["kind"] == "vehicle", "subject"].astype(str)
-        sightings = latest_reads_store(data_dir, plates)
-    now_in = latest_positions(incidents, sightings)
+        reads = _latest_reads(data_dir, plates, scanned)
+    now_in = latest_positions(incidents, reads)
     return ladder_with_actions(table, read_interactions(data_dir), incidents=incidents,
                                now_in=now_in, start_month=args.season_start_month)
+
+
+def _latest_reads(data_dir, plates, scanned):
+    """Latest stored read of each of ``plates``: from ``scanned`` (the store scan's
+    :class:`geo.engines.duckdb.LatestReads`, if any) and, for plates it did not cover, from the
+    store."""
+    import pandas as pd
+
+    from geo.engines.casework import latest_reads_store
+
+    if scanned is None:
+        return latest_reads_store(data_dir, plates)
+    wanted = pd.Index(plates.unique())
+    have = scanned.reads[scanned.reads["vrm"].isin(wanted)]
+    if scanned.plates is None:
+        return have.reset_index(drop=True)
+    missing = wanted.difference(pd.Index(sorted(scanned.plates)))
+    if missing.empty:
+        return have.reset_index(drop=True)
+    return pd.concat([have, latest_reads_store(data_dir, missing)], ignore_index=True)

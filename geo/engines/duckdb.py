@@ -11,6 +11,7 @@ import glob as _glob
 import os
 import tempfile
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -28,8 +29,30 @@ from geo.offenders import ladder_from_crossings
 
 __all__ = [
     "crossings_from_parquet",
+    "crossings_and_latest_reads",
+    "offenders_and_latest_reads",
+    "LatestReads",
     "offenders_from_store",
 ]
+
+
+@dataclass(frozen=True)
+class LatestReads:
+    """The latest read of each plate a store scan covered.
+
+    Attributes
+    ----------
+    reads : DataFrame
+        ``vrm, read_at, force``, one row per plate with a read, as
+        :func:`geo.engines.casework.latest_reads_store` gives them.
+    plates : frozenset of str or None
+        The plates the scan covered (one of them without a row has no read
+        with a force); None: every plate.
+    """
+
+    reads: pd.DataFrame
+    plates: frozenset[str] | None
+
 
 #: Columns the parquet scan reads (and nothing else).
 _SCAN_COLUMNS = ["vrm", "read_at", "force", "camera_id", "easting", "northing"]
@@ -72,14 +95,29 @@ def _table_files(table: Path) -> list[Path]:
     return read_snapshot_files(table)
 
 
-def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool) -> str:
+def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool,
+              latest: bool = False, positions: bool = True) -> str:
     """The duckdb query of :func:`crossings_from_parquet` (one ``?`` for the file list,
-    then the ``where`` parameters, then the season start when ``season_start``)."""
-    order = "read_at, camera_id, force, easting, northing"
+    then the ``where`` parameters, then the season start when ``season_start``).
+
+    ``latest`` (not with ``season_start``): each plate's last read (in the window order)
+    comes back too, flagged ``is_last``; crossings are flagged ``is_crossing``. Without it
+    only crossings come back. ``positions=False``: easting and northing are not read (NULL)
+    nor used to order reads of a plate taken at the same time, camera and force (their
+    crossings and last reads are the same whichever comes first).
+    """
+    if latest and season_start:
+        raise ValueError("latest reads need the whole scan, not a season's")
+    order = "read_at, camera_id, force" + (", easting, northing" if positions else "")
+    xy = ("CAST(easting AS DOUBLE) AS easting, CAST(northing AS DOUBLE) AS northing"
+          if positions else "NULL::DOUBLE AS easting, NULL::DOUBLE AS northing")
+    crossing = f"NOT brk {'AND read_at >= ?' if season_start else ''}"
+    if latest:  # a last read that is no crossing has brk false or NULL: the trips do not change
+        crossing = f"coalesce(force <> from_force AND {crossing}, false)"
     return f"""
     WITH src AS (
         SELECT vrm, {read_at} AS read_at, force, coalesce(camera_id, '') AS camera_id,
-               CAST(easting AS DOUBLE) AS easting, CAST(northing AS DOUBLE) AS northing
+               {xy}
         FROM read_parquet(?, union_by_name = true)
         WHERE {" AND ".join(where)}
     ),
@@ -90,13 +128,14 @@ def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool
                lag(camera_id) OVER win AS from_ref,
                epoch_us(read_at) - epoch_us(lag(read_at) OVER win) AS gap_us,
                row_number() OVER win AS rn
+               {", lead(read_at) OVER win IS NULL AS is_last" if latest else ""}
         FROM src
         WINDOW win AS (PARTITION BY vrm ORDER BY {order})
     ),
     ev AS (  -- trip breaks and crossings only: a small fraction of the reads
         SELECT *, gap_us > {gap_us} AS brk
         FROM w
-        WHERE gap_us > {gap_us} OR force <> from_force
+        WHERE gap_us > {gap_us} OR force <> from_force {"OR is_last" if latest else ""}
     ),
     t AS (
         SELECT *, sum(CAST(brk AS INTEGER)) OVER (
@@ -105,8 +144,9 @@ def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool
     )
     SELECT vrm, trip, from_force, force AS to_force, from_at, read_at AS "at", camera_id,
            easting, northing, from_ref, camera_id AS ref
+           {f", {crossing} AS is_crossing, is_last" if latest else ""}
     FROM t
-    WHERE NOT brk {"AND read_at >= ?" if season_start else ""}
+    WHERE {f"({crossing}) OR is_last" if latest else crossing}
     ORDER BY vrm, rn
     """
 
@@ -169,72 +209,137 @@ def crossings_from_parquet(
     StoreCorrupt
         A file cannot be read by duckdb (named).
     """
+    crossings, _ = crossings_and_latest_reads(
+        paths_or_glob, max_gap_h=max_gap_h, plates=plates, season=season,
+        start_month=start_month, threads=threads, memory_limit=memory_limit, latest=False,
+    )
+    return crossings
+
+
+def crossings_and_latest_reads(
+    paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    max_gap_h: float = DEFAULTS.max_gap_h,
+    plates: Iterable[str] | None = None,
+    season: str | None = None,
+    start_month: int = DEFAULTS.start_month,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    latest: bool = True,
+    positions: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """:func:`crossings_from_parquet` and, from the same scan, each plate's latest read.
+
+    Parameters are those of :func:`crossings_from_parquet`; ``latest=False``
+    skips the latest reads. ``positions=False``: the crossings' ``easting``
+    and ``northing`` are NaN (not read; the ladder does not use them), which
+    saves reading and sorting them.
+
+    Returns
+    -------
+    (DataFrame, DataFrame or None)
+        The crossings, and ``vrm, read_at, force`` of the last read (by time) of
+        every scanned plate with a read, as
+        :func:`geo.engines.casework.latest_reads_store` gives them (sorted by
+        plate). None without ``latest`` or with ``season`` (the scan then
+        does not see every read).
+    """
     import duckdb
 
     gap_us = gap_us_of(max_gap_h)
     files = _resolve_paths(paths_or_glob)
     plate_list = None if plates is None else distinct_plates(plates)
+    latest = latest and season is None
     if not files or (plate_list is not None and not plate_list):
-        return finish_crossings(empty_crossings_raw())
-    lo = hi = None
-    if season is not None:
-        from geo.seasons import season_bounds
-
-        start, hi = season_bounds(season, start_month)
-        lo = start - pd.Timedelta(microseconds=gap_us)
-
-    con = duckdb.connect()
+        return finish_crossings(empty_crossings_raw()), (_no_reads() if latest else None)
+    con = _connect(threads, memory_limit)
     try:
-        if threads is not None:
-            con.execute(f"SET threads = {int(threads)}")
-        if memory_limit is not None:
-            con.execute("SET memory_limit = ?", [str(memory_limit)])
-        con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
-        # spill (if the sort outgrows memory_limit) to the system temp dir, not the cwd
-        con.execute(
-            "SET temp_directory = ?", [os.path.join(tempfile.gettempdir(), "harewatch-duckdb")]
-        )
-        schema = _describe(con, files)
-        types = {row[0]: str(row[1]) for row in schema}
-        missing = [c for c in _SCAN_COLUMNS if c not in types]
-        if missing:
-            raise InputError(f"sightings parquet lacks required column(s): {', '.join(missing)}")
-        rtype = types["read_at"].upper()
-        if rtype == "TIMESTAMP WITH TIME ZONE":
-            read_at = "read_at"
-        elif rtype in ("TIMESTAMP_NS WITH TIME ZONE", "TIMESTAMPTZ_NS"):
-            # truncate to microseconds, as the pandas engine does
-            read_at = "make_timestamptz(epoch_ns(read_at) // 1000)"
-        else:
-            raise InputError(
-                f"read_at must be a timezone-aware (UTC) timestamp, got {types['read_at']}"
-            )
-
-        where = [
-            "vrm IS NOT NULL",
-            "vrm <> ''",
-            "read_at IS NOT NULL",
-            "force IS NOT NULL",
-            "force <> ''",
-        ]
-        params: list = [files]
-        if lo is not None:
-            where.append("read_at >= ? AND read_at < ?")
-            params += [lo.to_pydatetime(), hi.to_pydatetime()]
-        if plate_list is not None:
-            con.register("_plates", pd.DataFrame({"vrm": pd.Series(plate_list, dtype="str")}))
-            where.append("vrm IN (SELECT vrm FROM _plates)")
-        sql = _scan_sql(read_at, where, gap_us, season_start=lo is not None)
-        if lo is not None:
-            params.append(start.to_pydatetime())
+        sql, params = _scan_query(con, files, plate_list, gap_us, season, start_month,
+                                  latest=latest, positions=positions)
         try:
-            raw = con.sql(sql, params=params).to_arrow_table().to_pandas()
+            raw = con.sql(sql, params=params).to_arrow_table()
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             raise _unreadable(exc, files) from exc
     finally:
         con.close()
-    return finish_crossings(raw)
+    if not latest:
+        return finish_crossings(raw.to_pandas()), None
+    return _split_latest(raw)
+
+
+def _connect(threads: int | None, memory_limit: str | None):
+    """A duckdb connection for the scan (threads, memory limit, spill folder)."""
+    import duckdb
+
+    con = duckdb.connect()
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
+    if memory_limit is not None:
+        con.execute("SET memory_limit = ?", [str(memory_limit)])
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
+    # spill (if the sort outgrows memory_limit) to the system temp dir, not the cwd
+    con.execute(
+        "SET temp_directory = ?", [os.path.join(tempfile.gettempdir(), "harewatch-duckdb")]
+    )
+    return con
+
+
+def _read_at_sql(con, files: list[str]) -> str:
+    """The scan's ``read_at`` expression (UTC microseconds), after checking the columns."""
+    schema = _describe(con, files)
+    types = {row[0]: str(row[1]) for row in schema}
+    missing = [c for c in _SCAN_COLUMNS if c not in types]
+    if missing:
+        raise InputError(f"sightings parquet lacks required column(s): {', '.join(missing)}")
+    rtype = types["read_at"].upper()
+    if rtype == "TIMESTAMP WITH TIME ZONE":
+        return "read_at"
+    if rtype in ("TIMESTAMP_NS WITH TIME ZONE", "TIMESTAMPTZ_NS"):
+        # truncate to microseconds, as the pandas engine does
+        return "make_timestamptz(epoch_ns(read_at) // 1000)"
+    raise InputError(f"read_at must be a timezone-aware (UTC) timestamp, got {types['read_at']}")
+
+
+def _scan_query(con, files: list[str], plate_list: list[str] | None, gap_us: int,
+                season: str | None, start_month: int, *, latest: bool,
+                positions: bool) -> tuple[str, list]:
+    """The scan's SQL and parameters (registers the plates on ``con``)."""
+    read_at = _read_at_sql(con, files)
+    where = ["vrm IS NOT NULL", "vrm <> ''", "read_at IS NOT NULL", "force IS NOT NULL",
+             "force <> ''"]
+    params: list = [files]
+    start = None
+    if season is not None:
+        from geo.seasons import season_bounds
+
+        start, hi = season_bounds(season, start_month)
+        where.append("read_at >= ? AND read_at < ?")
+        params += [(start - pd.Timedelta(microseconds=gap_us)).to_pydatetime(),
+                   hi.to_pydatetime()]
+    if plate_list is not None:
+        con.register("_plates", pd.DataFrame({"vrm": pd.Series(plate_list, dtype="str")}))
+        where.append("vrm IN (SELECT vrm FROM _plates)")
+    sql = _scan_sql(read_at, where, gap_us, season_start=start is not None, latest=latest,
+                    positions=positions)
+    if start is not None:
+        params.append(start.to_pydatetime())
+    return sql, params
+
+
+def _no_reads() -> pd.DataFrame:
+    return pd.DataFrame({"vrm": pd.Series([], dtype="str"),
+                         "read_at": pd.Series([], dtype="datetime64[us, UTC]"),
+                         "force": pd.Series([], dtype="str")})
+
+
+def _split_latest(raw) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(crossings, latest reads) from the rows of a ``latest`` scan (a pyarrow table)."""
+    crossing = raw.filter(raw["is_crossing"]).drop_columns(["is_crossing", "is_last"])
+    last = raw.filter(raw["is_last"]).select(["vrm", "at", "to_force"])
+    reads = last.rename_columns(["vrm", "read_at", "force"]).to_pandas()  # by plate already
+    reads["read_at"] = pd.to_datetime(reads["read_at"], utc=True).dt.as_unit("us")
+    return finish_crossings(crossing.to_pandas()), reads.astype({"vrm": "str", "force": "str"})
 
 
 def _unreadable(exc: Exception, files: list[str]) -> Exception:
@@ -322,23 +427,63 @@ def offenders_from_store(
     DataFrame
         As :func:`ladder`.
     """
+    ladder, _ = offenders_and_latest_reads(
+        incidents, sightings_paths, data_dir=data_dir, season=season, start_month=start_month,
+        max_gap_h=max_gap_h, window_h=window_h, forces=forces, plates=plates,
+        all_plates=all_plates, threads=threads, memory_limit=memory_limit, latest=False,
+    )
+    return ladder
+
+
+def offenders_and_latest_reads(
+    incidents: pd.DataFrame,
+    sightings_paths: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    season: str | None = None,
+    start_month: int = DEFAULTS.start_month,
+    max_gap_h: float = DEFAULTS.max_gap_h,
+    window_h: float = DEFAULTS.window_h,
+    forces: Collection[str] | str | None = None,
+    plates: Iterable[str] | None = None,
+    all_plates: bool = False,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    latest: bool = True,
+) -> tuple[pd.DataFrame, LatestReads | None]:
+    """:func:`offenders_from_store` and, from the same scan, each scanned plate's latest read.
+
+    Parameters
+    ----------
+    incidents, sightings_paths, data_dir, season, start_month, max_gap_h, window_h, forces, \
+plates, all_plates, threads, memory_limit
+        As :func:`offenders_from_store`.
+    latest : bool, default True
+        Also return the latest reads (``False``: None instead).
+
+    Returns
+    -------
+    (DataFrame, LatestReads or None)
+        The ladder, and the latest read of each scanned plate
+        (:func:`crossings_and_latest_reads`; None with a ``season`` or
+        without ``latest``). Saves a second scan
+        (:func:`geo.engines.casework.latest_reads_store`) for those plates.
+    """
     if (sightings_paths is None) == (data_dir is None):
         raise InputError("give either sightings_paths or data_dir")
     inc, scan = scan_plan(incidents, season, start_month, window_h, plates, all_plates)
     if data_dir is not None:
         sightings_paths = _store_paths(data_dir, season, start_month, max_gap_h, scan)
-    crossings = crossings_from_parquet(
-        sightings_paths,
-        max_gap_h=max_gap_h,
-        plates=scan,
-        season=season,
-        start_month=start_month,
-        threads=threads,
-        memory_limit=memory_limit,
+    crossings, reads = crossings_and_latest_reads(
+        sightings_paths, max_gap_h=max_gap_h, plates=scan, season=season,
+        start_month=start_month, threads=threads, memory_limit=memory_limit, latest=latest,
+        positions=False,  # the ladder lists crossings without their positions
     )
-    return ladder_from_crossings(
-        incidents, inc, crossings, start_month=start_month, window_h=window_h, forces=forces
-    )
+    ladder = ladder_from_crossings(incidents, inc, crossings, start_month=start_month,
+                                   window_h=window_h, forces=forces)
+    if reads is None:
+        return ladder, None
+    return ladder, LatestReads(reads, None if scan is None else frozenset(distinct_plates(scan)))
 
 
 def _store_paths(

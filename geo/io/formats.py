@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from shapely.geometry import mapping
 
 from geo._frames import (
     as_text,
     iso_utc,
+    py_list,
     require_columns,
 )
 from geo.casework.actions import ACTIONS_COLUMNS, actions_json
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from geo.hotspots import HotspotResult
 from geo.offenders import LADDER_COLUMNS, STAGES
 from geo.schema import MULTI_SEP, WGS84
-from geo.significance import SIGNIFICANCE_COLUMNS, significance_records
 
 if TYPE_CHECKING:  # geo.hotspots is imported where used: offenders output does not need it
     from geo.hotspots import HotspotResult
@@ -81,6 +80,9 @@ def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
                 "grid_ref": str(where["grid_ref"].iat[i]),
             }
         )
+    # imported here: scipy (under geo.significance) is not needed for offenders output
+    from geo.significance import SIGNIFICANCE_COLUMNS, significance_records
+
     if set(SIGNIFICANCE_COLUMNS) <= set(hotspots.columns):  # added by hotspots_with_trend
         for rec, extra in zip(out, significance_records(hotspots), strict=True):
             rec.update(extra)
@@ -159,6 +161,8 @@ def hotspots_to_geojson(result: HotspotResult) -> dict[str, Any]:
 
     Each feature's ``properties`` are the hotspot's :func:`hotspots_to_json` record.
     """
+    from shapely.geometry import mapping
+
     hs = result.hotspots
     geoms = hs.geometry.to_crs(WGS84).values if len(hs) else []
     features = [
@@ -216,24 +220,18 @@ def offenders_to_json(df: pd.DataFrame) -> dict:
             "n_incidents": int(n),
         }
         for subject, kind, season, incidents, forces_, stage, label, hopper, crossings, f, la, evidence, n in zip(
-            df["subject"],
-            df["kind"],
-            df["season"],
-            df["incidents"],
-            df["forces"],
-            df["stage"],
-            df["stage_label"],
-            df["border_hopper"],
-            df["crossings"],
+            *(py_list(df[c]) for c in ("subject", "kind", "season", "incidents", "forces", "stage",
+                                       "stage_label", "border_hopper", "crossings")),
             first,
             last,
-            df["evidence"],
-            df["n_incidents"],
+            py_list(df["evidence"]),
+            py_list(df["n_incidents"]),
             strict=True,
         )
     ]
     if all(c in df.columns for c in ACTIONS_COLUMNS):
-        rows = [{**row, **extra} for row, extra in zip(rows, actions_json(df), strict=True)]
+        for row, extra in zip(rows, actions_json(df), strict=True):
+            row.update(extra)
     return {"offenders": rows}
 
 

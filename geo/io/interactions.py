@@ -41,9 +41,7 @@ from geo.casework.interactions import (
     INTERACTION_COLUMNS,
     InteractionsResult,
     empty_interactions,
-    validate_interactions,
 )
-from geo.io.readers import read_table
 from geo.io.store.layout import STORE_LOCK_FILE
 
 __all__ = [
@@ -255,6 +253,8 @@ def import_interactions(
     geo.errors.UnreadableFile
         The file cannot be read at all.
     """
+    from geo.io.readers import read_table  # the file readers: only an import needs them
+
     return record_interactions(read_table(path, name=name), data_dir, start_month=start_month)
 
 
@@ -284,6 +284,8 @@ def record_interactions(
         The validation outcome and what was written (nothing when no row
         was accepted).
     """
+    from geo.casework.interactions import validate_interactions
+
     result = validate_interactions(raw, start_month=start_month)
     if result.accepted.empty:
         return result, RegisterReport(0, 0)

@@ -22,21 +22,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapely
 
 from geo._config import DEFAULTS
 from geo._frames import as_arrow, from_arrow
-from geo.areas import ForceAreas, assign_force, nearest_force
 from geo.errors import InputError
 from geo.forces import force_codes, force_key
 from geo.gridref import parse_gridref
 from geo.schema import BNG, MULTI_SEP, REJECT_COLUMNS, WGS84
+
+if TYPE_CHECKING:  # geopandas, shapely and the force areas are imported where used, so the
+    # text helpers here (plates, times) stay cheap for readers of the store and the register
+    import geopandas as gpd
+
+    from geo.areas import ForceAreas
 
 #: What a validated file holds.
 KINDS = ("incidents", "sightings", "outcomes", "cameras")
@@ -510,6 +514,8 @@ def assign_forces(areas: ForceAreas, loc: Locations, problems: Problems,
     one (generalised boundaries cut the coast: quays, piers, islands) gets the
     nearest force and its distance; farther out it is "outside the region".
     """
+    from geo.areas import assign_force, nearest_force
+
     n = len(loc.easting)
     codes, ue, un = loc.distinct()
     have = codes >= 0
@@ -643,6 +649,9 @@ def to_points(frame: pd.DataFrame, loc: Locations | None = None,
     """
     if not geometry:
         return frame
+    import geopandas as gpd
+    import shapely
+
     if loc is not None and rows is not None and loc.codes is not None:
         codes, ue, un = loc.codes[rows], loc.unique_e, loc.unique_n
     else:

@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.engines.duckdb import offenders_from_store
+from geo.engines.duckdb import (
+    crossings_and_latest_reads,
+    crossings_from_parquet,
+    offenders_and_latest_reads,
+    offenders_from_store,
+)
 from geo.io.formats import offenders_to_frame, offenders_to_json
 from geo.movements import border_crossings, crossings_near_incidents, vehicle_points
 from geo.offenders import LADDER_COLUMNS, STAGES, ladder
@@ -268,6 +273,49 @@ def test_offenders_from_store_matches_in_memory(tmp_path):
     assert one.empty  # no counted incidents in 2022-23
     s21 = offenders_from_store(inc, tmp_path / "sightings", season="2021-22")
     pd.testing.assert_frame_equal(s21, want)
+
+
+# CROSS_READS plus a plate read once (its first read is its last), one whose last read
+# starts a new trip in another force (a break, not a crossing), and a second read of a
+# crossing at the same time, camera and force but another position (reads() spaces them)
+LATEST_READS = CROSS_READS + [
+    ("TWO22BB", "2021-10-05 12:30", "Essex", "EX02"),
+    ("FOU44DD", "2021-12-01 20:00", "Kent", "KT02"),
+    ("THR33CC", "2021-10-20 10:00", "Essex", "EX01"),
+    ("THR33CC", "2021-10-21 10:00", "Kent", "KT01"),
+]
+
+
+def test_offenders_and_latest_reads_one_scan(tmp_path):
+    inc = incidents(LADDER_ROWS)
+    rd = reads(LATEST_READS)
+    (tmp_path / "sightings").mkdir()
+    rd.to_parquet(tmp_path / "sightings" / "part-00000.parquet")
+    paths = tmp_path / "sightings"
+    lad, latest = offenders_and_latest_reads(inc, paths)
+    pd.testing.assert_frame_equal(lad, offenders_from_store(inc, paths))
+    want = ladder(
+        inc, crossings=crossings_near_incidents(border_crossings(vehicle_points(None, rd)), inc)
+    )
+    pd.testing.assert_frame_equal(lad, want)
+    assert latest.plates == {"ONE11AA", "TWO22BB", "THR33CC", "FOU44DD"}
+    expect = pd.DataFrame({
+        "vrm": pd.Series(["FOU44DD", "ONE11AA", "THR33CC", "TWO22BB"], dtype="str"),
+        "read_at": pd.to_datetime(["2021-12-01 20:00", "2022-10-01 12:30", "2021-10-21 10:00",
+                                   "2021-10-05 12:30"], utc=True).as_unit("us"),
+        "force": pd.Series(["Kent", "Kent", "Kent", "Essex"], dtype="str"),
+    })
+    pd.testing.assert_frame_equal(latest.reads, expect)
+    _, every = offenders_and_latest_reads(inc, paths, all_plates=True)
+    assert every.plates is None
+    assert every.reads["vrm"].tolist() == ["FOU44DD", "NOT00NN", "ONE11AA", "THR33CC", "TWO22BB"]
+    assert offenders_and_latest_reads(inc, paths, season="2021-22")[1] is None
+    assert offenders_and_latest_reads(inc, paths, latest=False)[1] is None
+    crossings, last = crossings_and_latest_reads(paths)
+    pd.testing.assert_frame_equal(crossings, crossings_from_parquet(paths))
+    pd.testing.assert_frame_equal(last, every.reads)
+    none, no_reads = crossings_and_latest_reads(paths, plates=[])
+    assert none.empty and no_reads.empty and list(no_reads.columns) == ["vrm", "read_at", "force"]
 
 
 def test_empty_and_not_mutated_and_errors():

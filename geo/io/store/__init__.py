@@ -26,38 +26,49 @@ Layout under ``data_dir`` (see :mod:`geo.io.store.layout`)::
 
 from __future__ import annotations
 
-from geo.errors import LegacyLayoutError, StoreCorrupt, StoreLockTimeout, StoreWriteFailed
-from geo.io.store.layout import (
-    DEFAULT_BUCKETS,
-    DEFAULT_LOCK_TIMEOUT_S,
-    PLATE_HASH,
-    STORE_LOCK_FILE,
-    SightingsLayout,
-    default_data_dir,
-    fnv1a64,
-    init_sightings_store,
-    plate_buckets,
-    sightings_layout,
-)
-from geo.io.store.maintain import (
-    CompactReport,
-    UpgradeReport,
-    compact_incidents,
-    compact_sightings,
-    upgrade_store,
-    vacuum_store,
-)
-from geo.io.store.read import (
-    incidents_paths,
-    read_incidents,
-    read_sightings,
-    sightings_partitions,
-    sightings_paths,
-    store_history,
-    store_version,
-)
-from geo.io.store.verify import VerifyReport, store_stats, verify_store
-from geo.io.store.write import IngestReport, ingest, write_sightings
+import importlib
+from typing import Any
+
+#: Public name -> module that defines it. Imported on first use (PEP 562), so reading the
+#: store does not import the writers (and their geopandas/shapely validation) on the way.
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        ["LegacyLayoutError", "StoreCorrupt", "StoreLockTimeout", "StoreWriteFailed"],
+        "geo.errors",
+    ),
+    **dict.fromkeys(
+        ["DEFAULT_BUCKETS", "DEFAULT_LOCK_TIMEOUT_S", "PLATE_HASH", "STORE_LOCK_FILE",
+         "SightingsLayout", "default_data_dir", "fnv1a64", "init_sightings_store",
+         "plate_buckets", "sightings_layout"],
+        "geo.io.store.layout",
+    ),
+    **dict.fromkeys(
+        ["CompactReport", "UpgradeReport", "compact_incidents", "compact_sightings",
+         "upgrade_store", "vacuum_store"],
+        "geo.io.store.maintain",
+    ),
+    **dict.fromkeys(
+        ["incidents_paths", "read_incidents", "read_sightings", "sightings_partitions",
+         "sightings_paths", "store_history", "store_version"],
+        "geo.io.store.read",
+    ),
+    **dict.fromkeys(["VerifyReport", "store_stats", "verify_store"], "geo.io.store.verify"),
+    **dict.fromkeys(["IngestReport", "ingest", "write_sightings"], "geo.io.store.write"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'geo.io.store' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_BUCKETS",

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -115,6 +114,8 @@ def read_legacy_file(path: Path) -> pd.DataFrame:
     InputError
         The file cannot be read (names it).
     """
+    import geopandas as gpd  # only legacy GeoParquet files need it
+
     try:
         geo = b"geo" in (pq.read_schema(path).metadata or {})
         frame = gpd.read_parquet(path) if geo else pq.read_table(path).to_pandas()

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -44,6 +44,9 @@ from geo.io.store.table import (
 )
 from geo.io.store.verify import check_files
 from geo.schema import BNG, INCIDENT_DEFAULTS
+
+if TYPE_CHECKING:  # imported where used: readers that need no geometry skip geopandas
+    import geopandas as gpd
 
 __all__ = [
     "require_upgraded",
@@ -254,6 +257,8 @@ def _first_unreadable(paths: list[Path], schema: pa.Schema) -> str | None:
 
 
 def _with_geometry(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
     geom = gpd.points_from_xy(frame["easting"].to_numpy(dtype="float64"),
                               frame["northing"].to_numpy(dtype="float64"), crs=BNG)
     return gpd.GeoDataFrame(frame, geometry=geom, crs=BNG)
@@ -261,7 +266,8 @@ def _with_geometry(frame: pd.DataFrame) -> gpd.GeoDataFrame:
 
 def read_incidents(
     data_dir: str | os.PathLike | None = None, *, version: int | None = None,
-) -> gpd.GeoDataFrame | None:
+    geometry: bool = True,
+) -> gpd.GeoDataFrame | pd.DataFrame | None:
     """All stored incidents, None if none.
 
     Parameters
@@ -271,13 +277,17 @@ def read_incidents(
     version : int, optional
         Time travel: the incidents as they were at this table version (see
         :func:`store_history`; e.g. before a correction).
+    geometry : bool, default True
+        Build the point geometry. False gives a plain DataFrame (no
+        geopandas import, no point per row) for analyses that read
+        ``easting``/``northing`` only, such as the offenders ladder.
 
     Returns
     -------
-    GeoDataFrame or None
+    GeoDataFrame, DataFrame or None
         The table's columns (``INCIDENT_COLUMNS``, plus any added later) and
-        point geometry from easting/northing (EPSG:27700), in the order the
-        rows were stored.
+        (``geometry=True``) point geometry from easting/northing (EPSG:27700),
+        in the order the rows were stored.
     """
     snap = _snapshot(data_dir, INCIDENTS, version)
     if snap.version < 0 or snap.files.empty:
@@ -285,7 +295,7 @@ def read_incidents(
     frame = read_snapshot_table(snap, snap.files, None).to_pandas()
     for column, default in INCIDENT_DEFAULTS.items():  # rows stored before a column existed
         frame[column] = frame[column].fillna(default) if column in frame.columns else default
-    return _with_geometry(frame)
+    return _with_geometry(frame) if geometry else frame
 
 
 def read_outcomes(data_dir: str | os.PathLike | None = None) -> pd.DataFrame | None:
