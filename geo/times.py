@@ -54,6 +54,7 @@ __all__ = [
     "knows_hour",
     "PRECISIONS",
     "UK_FORMATS",
+    "london_stamps",
 ]
 
 #: How much of a time was written, finest first.
@@ -379,3 +380,15 @@ def london_fields(utc_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         rel = hour_idx - h0
         return tuple(field[rel] for field in _wall_fields(_london_wall_ns(grid)))
     return _wall_fields(_london_wall_ns(utc_ns))
+
+
+def london_stamps(times) -> pd.Series:
+    """Times as London wall-clock text with their UTC offset: ``"2021-10-01 21:40 +01:00"``.
+
+    The form every Harewatch export uses for people (the JSON contracts keep
+    ISO 8601 UTC). Missing or unparsable times give ``""``.
+    """
+    t = pd.to_datetime(pd.Series(times), utc=True, errors="coerce").dt.tz_convert(LONDON)
+    off = t.dt.strftime("%z")
+    text = t.dt.strftime("%Y-%m-%d %H:%M ") + off.str.slice(0, 3) + ":" + off.str.slice(3, 5)
+    return text.where(t.notna(), "").astype(object)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from geo.errors import InputError
 from geo.schema import WGS84
+from geo.times import london_stamps
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -31,20 +32,9 @@ def neutralise_csv_cell(value: object) -> object:
     return value
 
 
-def london_stamps(times) -> pd.Series:
-    """Times as London wall-clock text with their UTC offset: ``"2021-10-01 21:40 +01:00"``.
-
-    The form every Harewatch export uses for people (the JSON contracts keep
-    ISO 8601 UTC). Missing or unparsable times give ``""``.
-    """
-    t = pd.to_datetime(pd.Series(times), utc=True, errors="coerce").dt.tz_convert("Europe/London")
-    off = t.dt.strftime("%z")
-    text = t.dt.strftime("%Y-%m-%d %H:%M ") + off.str.slice(0, 3) + ":" + off.str.slice(3, 5)
-    return text.where(t.notna(), "").astype(object)
-
-
 def flatten_for_export(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy with list cells joined by ``;``, times as ISO 8601 and, for a
+    """A copy with list cells joined by ``;``, times with a zone as London time with the
+    UTC offset (:func:`london_stamps`; naive times as ISO 8601) and, for a
     GeoDataFrame in EPSG:27700, ``lat``/``lon`` columns instead of geometry."""
     out = pd.DataFrame(df.drop(columns=df.geometry.name) if isinstance(df, gpd.GeoDataFrame) else df).copy()
     if isinstance(df, gpd.GeoDataFrame) and len(df) and df.crs is not None:
@@ -54,7 +44,9 @@ def flatten_for_export(df: pd.DataFrame) -> pd.DataFrame:
         out["lon"] = cent.x.round(6).to_numpy()
     for col in out.columns:
         s = out[col]
-        if pd.api.types.is_datetime64_any_dtype(s):
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            out[col] = london_stamps(s).to_numpy()
+        elif pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.map(lambda t: t.isoformat() if pd.notna(t) else "")
         elif s.dtype == object and s.map(lambda v: isinstance(v, list | tuple)).any():
             out[col] = s.map(lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v)

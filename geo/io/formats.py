@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from geo.hotspots import HotspotResult
 from geo.offenders import LADDER_COLUMNS, STAGES
 from geo.schema import MULTI_SEP, WGS84
+from geo.times import london_stamps
 
 if TYPE_CHECKING:  # geo.hotspots is imported where used: offenders output does not need it
     from geo.hotspots import HotspotResult
@@ -247,7 +248,8 @@ def offenders_to_frame(df: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``subject, kind, season, stage, stage_label, n_incidents,
-        border_hopper, forces, incidents, first_at, last_at`` (ISO 8601),
+        border_hopper, forces, incidents, first_at, last_at`` (London time
+        with the UTC offset, ``2021-10-01 21:40 +01:00``, as every export),
         for each stage *s* in 1..3 ``stage{s}_incident, stage{s}_force,
         stage{s}_at`` (``""`` when not reached), ``n_crossings``,
         ``n_crossings_near_incident`` and ``crossings`` (``"from>to@at"``
@@ -267,8 +269,8 @@ def offenders_to_frame(df: pd.DataFrame) -> pd.DataFrame:
             "border_hopper": df["border_hopper"].to_numpy(dtype=bool),
             "forces": [";".join(map(str, v)) for v in df["forces"]],
             "incidents": [";".join(map(str, v)) for v in df["incidents"]],
-            "first_at": iso_utc(df["first_at"]) if n else [],
-            "last_at": iso_utc(df["last_at"]) if n else [],
+            "first_at": london_stamps(df["first_at"]).to_numpy() if n else [],
+            "last_at": london_stamps(df["last_at"]).to_numpy() if n else [],
         }
     )
     for s in STAGES:
@@ -276,11 +278,21 @@ def offenders_to_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[f"stage{s}_{field}"] = [
                 str(ev[s - 1][key]) if len(ev) >= s else "" for ev in df["evidence"]
             ]
+        out[f"stage{s}_at"] = london_stamps(out[f"stage{s}_at"]).to_numpy() if n else []
     out["n_crossings"] = np.array([len(c) for c in df["crossings"]], dtype="int64")
     out["n_crossings_near_incident"] = np.array(
         [sum(bool(x["near_incident"]) for x in c) for c in df["crossings"]], dtype="int64"
     )
-    out["crossings"] = [
-        ";".join(f"{x['from']}>{x['to']}@{x['at']}" for x in c) for c in df["crossings"]
-    ]
+    out["crossings"] = _crossings_text(df["crossings"])
     return out
+
+
+def _crossings_text(crossings: pd.Series) -> list[str]:
+    """Each subject's crossings as ``"from>to@at"`` joined by ``;`` (London time, offset)."""
+    flat = [x for c in crossings for x in c]
+    at = london_stamps([x["at"] for x in flat]).tolist() if flat else []
+    texts, i = [], 0
+    for c in crossings:
+        texts.append(";".join(f"{x['from']}>{x['to']}@{at[i + j]}" for j, x in enumerate(c)))
+        i += len(c)
+    return texts

@@ -252,7 +252,8 @@ def test_json_and_frame():
     assert (
         t["stage3_incident"] == "" and t["n_crossings"] == 2 and t["n_crossings_near_incident"] == 1
     )
-    assert t["crossings"].startswith("Norfolk>Suffolk@2021-10-02T19:10:00+00:00;")
+    assert t["crossings"].startswith("Norfolk>Suffolk@2021-10-02 20:10 +01:00;")  # London time
+    assert f["first_at"] == "2021-10-03 22:00 +01:00" and f["stage1_at"] == f["first_at"]
     for col in flat.columns:
         assert not flat[col].map(lambda v: isinstance(v, list | dict)).any(), col
     assert offenders_to_json(ladder(incidents([]))) == {"offenders": []}

@@ -23,7 +23,7 @@ def _gdf():
     return gpd.GeoDataFrame(
         {
             "incident_id": ["=cmd|' /C calc'!A0", "INC2"],
-            "occurred_at": pd.to_datetime(["2021-10-01T20:00Z", "2021-10-02T21:00Z"]),
+            "occurred_at": pd.to_datetime(["2021-10-01T20:00Z", "2021-10-02T21:00Z"], utc=True),
             "notes": ["<img src=x onerror=alert(1)>", "£5 bet, café"],
             "forces": [["Norfolk", "Suffolk"], ["Essex"]],
             "n": [-1, 2],
@@ -43,7 +43,8 @@ def test_safe_csv_round_trip():
     assert back.loc[0, "forces"] == "Norfolk;Suffolk"
     assert back.loc[0, "n"] == -1
     assert back.loc[0, "lat"] == pytest.approx(52.205, abs=0.01)  # Cambridge
-    assert back.loc[0, "occurred_at"].startswith("2021-10-01T20:00:00")
+    assert back.loc[0, "occurred_at"] == "2021-10-01 21:00 +01:00"  # London time, as on screen
+    assert back.loc[1, "occurred_at"] == "2021-10-02 22:00 +01:00"
 
 
 def test_geojson_is_wgs84_and_keeps_text():
