@@ -15,7 +15,7 @@ Incident specific rules:
   id is a reject ("missing id").
 * **Duplicates.** A row repeating an earlier row's id *and* content is
   collapsed: counted in ``duplicates_collapsed``, not stored twice, not an
-  error. The same id with different content is a reject naming the first row.
+  error (a repeat of a rejected row is rejected with the same reasons). The same id with different content is a reject naming the first row.
 * **Time precision.** ``time_precision`` keeps what was written: ``month``
   for data.police.uk's ``Month`` (``2021-10``), ``day`` for a date alone,
   ``minute`` otherwise (:func:`geo.times.time_precision`).
@@ -248,7 +248,9 @@ def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
                     future_h=settings.future_tolerance_h)
     loc = resolve_locations(raw, cols, problems)
     fidx, dist = assign_forces(areas, loc, problems, settings.coastal_tolerance_m)
-    collapse = _duplicates(raw, ids, problems)
+    # a repeat of a row that is itself rejected (no location, outside the region) is a reject
+    # with its reasons, not a collapse: each row is counted once
+    collapse = _duplicates(raw, ids, problems) & ~problems.rejected
     keep = np.flatnonzero(~problems.rejected & ~collapse)
     frame = _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, dist)
     accepted = to_points(frame, loc, keep, geometry=geometry)

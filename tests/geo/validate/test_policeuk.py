@@ -245,3 +245,16 @@ def test_ten_km_grid_references_stay_refused_and_say_why(areas):
     assert list(res.accepted["incident_id"]) == ["G2"]
     np.testing.assert_allclose(res.accepted[["easting", "northing"]].to_numpy()[0],
                                [545500, 267500])
+
+
+def test_a_repeated_rejected_row_is_rejected_not_collapsed(ons_areas):
+    # a crime published twice with no location, and twice far out at sea: each copy is a
+    # reject with its reason (not also a collapsed repeat); an accepted row's copy collapses
+    lines = STREET_FILE.read_text(encoding="utf-8").splitlines()
+    sea = "f" * 64 + lines[4][64:].replace("0.473012,51.735188", "2.900000,52.900000")
+    body = [lines[0], lines[7], lines[7], sea, sea, lines[4], lines[4]]
+    res = check_file(("\n".join(body) + "\n").encode(), ons_areas, name="s.csv").result
+    assert (res.rows, res.n_accepted, res.n_rejected, res.collapsed) == (6, 1, 4, 1)
+    assert list(res.rejects["row"]) == [1, 2, 3, 4]
+    assert res.rejects["reason"].str.contains("No Location").sum() == 2
+    assert res.rejects["reason"].str.contains("outside the region").sum() == 2
