@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo._config import DEFAULTS, Settings
-from geo._frames import as_arrow, fnv1a64, from_arrow
+from geo._frames import as_arrow, fnv1a64, from_arrow, repeated
 from geo.areas import ForceAreas
 from geo.errors import InputError
 from geo.schema import INCIDENT_COLUMNS
@@ -108,54 +108,89 @@ def content_ids(raw: pd.DataFrame, rows: np.ndarray) -> pd.Series:
     """
     if len(rows) == 0:
         return pd.Series([], dtype="str")
-    content = _row_content(raw.iloc[rows])
-    codes, uniques = pd.factorize(content)
-    hashes = fnv1a64(pd.Series(uniques, dtype="str"))
-    digests = np.char.add("row-", np.char.zfill(np.char.mod("%x", hashes), 16)).astype(object)
-    nth = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
-    ids = digests[codes]
-    repeat = nth > 1
-    if repeat.any():
-        ids[repeat] = [f"{i}-{k}" for i, k in zip(ids[repeat], nth[repeat], strict=True)]
-    return pd.Series(ids, index=rows, dtype="str")
+    return from_arrow(_content_id_array(_row_content(raw, np.asarray(rows))), pd.Index(rows))
 
 
-def _row_content(raw: pd.DataFrame) -> pd.Series:
-    """Every cell of each row joined: equal strings = identical rows."""
-    cells = [pc.fill_null(as_arrow(raw.iloc[:, j]), "").cast(pa.large_string())
+def _row_content(raw: pd.DataFrame, rows: np.ndarray) -> pa.Array:
+    """Every cell of each row at ``rows`` joined: equal strings = identical rows."""
+    take = pa.array(rows, pa.int64())
+    cells = [pc.fill_null(as_arrow(raw.iloc[:, j]), "").cast(pa.large_string()).take(take)
              for j in range(raw.shape[1])]
     if not cells:
-        return pd.Series([""] * len(raw), dtype="str")
+        return pa.array([""] * len(rows), pa.large_string())
     sep = pa.scalar("\x1f", type=pa.large_string())
-    return from_arrow(pc.binary_join_element_wise(*cells, sep))
+    return pc.binary_join_element_wise(*cells, sep)
+
+
+def _content_id_array(content: pa.Array) -> pa.Array:
+    """``row-`` + the FNV-1a hash of each content, ``-2``, ``-3``... on identical repeats."""
+    hashes = fnv1a64(content)
+    codes, _ = pd.factorize(hashes)
+    if not _same_within_groups(content, codes):  # two contents with one hash: group exactly
+        codes, uniques = pd.factorize(from_arrow(content))
+        hashes = fnv1a64(pd.Series(uniques, dtype="str"))[codes]
+    ids = _hex_ids(hashes)
+    nth = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
+    repeat = nth > 1
+    if repeat.any():
+        heads = ids.filter(pa.array(repeat)).to_pylist()
+        tails = pa.array([f"{i}-{k}" for i, k in zip(heads, nth[repeat], strict=True)],
+                         pa.large_string())
+        ids = pc.replace_with_mask(ids, pa.array(repeat), tails)
+    return ids
+
+
+def _same_within_groups(content: pa.Array, codes: np.ndarray) -> bool:
+    """Whether every row's content equals the first content of its group (``codes``)."""
+    n = len(codes)
+    first = np.zeros(int(codes.max()) + 1 if n else 0, dtype="int64")
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)  # the last write of each group: its first row
+    other = np.flatnonzero(first[codes] != np.arange(n))
+    if len(other) == 0:
+        return True
+    mine = content.take(pa.array(other))
+    theirs = content.take(pa.array(first[codes[other]]))
+    return bool(pc.all(pc.equal(mine, theirs)).as_py())
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def _hex_ids(hashes: np.ndarray) -> pa.Array:
+    """``row-`` and the 16 lower-case hex digits of each hash, as Arrow strings (no objects)."""
+    n = len(hashes)
+    shifts = np.arange(60, -4, -4, dtype=np.uint64)
+    text = np.empty((n, 20), dtype=np.uint8)
+    text[:, :4] = np.frombuffer(b"row-", dtype=np.uint8)
+    text[:, 4:] = _HEX[((hashes[:, None] >> shifts) & np.uint64(15)).astype(np.intp)]
+    offsets = np.arange(0, 20 * (n + 1), 20, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
 
 
 def _ids(raw: pd.DataFrame, cols: dict, layout: str | None, problems: Problems) -> pd.Series:
     """The id of each row: as written (stripped), or derived where the file allows it."""
-    ids = text_column(raw, cols.get("id")).str.strip()
-    blank = (ids == "").to_numpy(dtype=bool)
+    ids = pc.utf8_trim_whitespace(as_arrow(text_column(raw, cols.get("id"))))
+    blank = pc.fill_null(pc.equal(ids, ""), False).to_numpy(zero_copy_only=False)
     if layout in _DERIVED_ID_LAYOUTS and blank.any():
-        pos = np.flatnonzero(blank)
-        ids = ids.copy()
-        ids.iloc[pos] = content_ids(raw, pos).to_numpy(dtype=object)
+        derived = _content_id_array(_row_content(raw, np.flatnonzero(blank)))
+        ids = pc.replace_with_mask(ids, pa.array(blank), derived.cast(ids.type))
     elif blank.any():
         problems.add(blank, "missing id (no such column; expected e.g. "
                             + ", ".join(ALIASES["id"][:4]) + ")" if "id" not in cols else "missing id")
-    return ids
+    return from_arrow(ids)
 
 
 def _duplicates(raw: pd.DataFrame, ids: pd.Series, problems: Problems) -> np.ndarray:
     """Rows to collapse (an exact repeat of an earlier row); other repeats of an id rejected."""
     n = len(ids)
     collapse = np.zeros(n, dtype=bool)
-    if pc.count_distinct(as_arrow(ids)).as_py() == n:  # the usual case, found by one hash pass
-        return collapse
-    seen = (ids != "").to_numpy(dtype=bool) & ids.duplicated(keep=False).to_numpy(dtype=bool)
+    seen = repeated(ids) & (ids != "").to_numpy(dtype=bool)  # one fast hash pass, usually none
     if not seen.any():
         return collapse
     pos = np.flatnonzero(seen)
-    content = _row_content(raw.iloc[pos])
-    key = pd.DataFrame({"id": ids.iloc[pos].to_numpy(dtype=object), "c": content.to_numpy(dtype=object)})
+    content = _row_content(raw, pos)
+    key = pd.DataFrame({"id": ids.iloc[pos].to_numpy(dtype=object),
+                        "c": content.to_numpy(zero_copy_only=False)})
     same = key.duplicated(keep="first").to_numpy(dtype=bool)
     collapse[pos[same]] = True
     first_row = pd.Series(pos + 1, index=key["id"]).groupby(level=0).first()

@@ -258,3 +258,40 @@ def test_a_repeated_rejected_row_is_rejected_not_collapsed(ons_areas):
     assert list(res.rejects["row"]) == [1, 2, 3, 4]
     assert res.rejects["reason"].str.contains("No Location").sum() == 2
     assert res.rejects["reason"].str.contains("outside the region").sum() == 2
+
+
+def _fnv_reference(text: str) -> int:
+    h = 0xCBF29CE484222325
+    for b in text.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001B3) % 2**64
+    return h
+
+
+def test_content_ids_are_the_published_hash_of_the_joined_cells(ons_areas):
+    # the id format existing stores hold: "row-" + 16 hex digits of the 64-bit FNV-1a of every
+    # cell joined with U+001F, "-2", "-3" on identical repeats (in file order)
+    raw = read_table(STREET_FILE)
+    ids = validate_incidents(raw, ons_areas).accepted.set_index("source_row")["incident_id"]
+    seen: dict[str, int] = {}
+    for row in ASB_ROWS:
+        base = f"row-{_fnv_reference(chr(0x1F).join(raw.iloc[row - 1])):016x}"
+        seen[base] = seen.get(base, 0) + 1
+        assert ids[row] == base + ("" if seen[base] == 1 else f"-{seen[base]}")
+
+
+def test_content_ids_survive_a_hash_collision(ons_areas, monkeypatch):
+    # every content given one hash: the rows are grouped by their text instead, same ids
+    import geo.validate.incidents as incidents
+
+    raw = read_table(STREET_FILE)
+    want = validate_incidents(raw, ons_areas).accepted["incident_id"]
+    real, calls = incidents.fnv1a64, []
+
+    def colliding(values):
+        calls.append(len(values))
+        return real(values) * 0 if len(calls) == 1 else real(values)
+
+    monkeypatch.setattr(incidents, "fnv1a64", colliding)
+    got = validate_incidents(raw, ons_areas).accepted["incident_id"]
+    assert len(calls) == 2
+    pd.testing.assert_series_equal(got, want)
