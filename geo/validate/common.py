@@ -270,8 +270,9 @@ def normalise_plates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     simple = pc.utf8_upper(pc.replace_substring(arr, " ", ""))
     plain = _mask(pc.utf8_is_alnum(simple))  # False for "", separators, tabs, punctuation
     count = plain.astype("int64")
-    if not plain.all():
-        other = np.flatnonzero(~plain)
+    plain_or_empty = plain | _mask(pc.equal(pc.binary_length(arr), 0))  # "" stays "": no plate
+    if not plain_or_empty.all():
+        other = np.flatnonzero(~plain_or_empty)
         sub = arr.take(pa.array(other))
         sub = pc.replace_substring_regex(sub, _SEP_RUN, MULTI_SEP)
         sub = pc.replace_substring_regex(sub, r"\s+", "")
