@@ -49,6 +49,7 @@ __all__ = [
     "camera_key",
     "Problems",
     "text_column",
+    "empty_text",
     "filled",
     "normalise_plates",
     "normalise_multi",
@@ -226,14 +227,18 @@ class Problems:
 
 def text_column(raw: pd.DataFrame, column: object | None) -> pd.Series:
     """Column ``column`` of ``raw`` as str with a RangeIndex ("" for missing/absent)."""
-    if column is None:  # n empty strings without building n Python objects
-        n = len(raw)
-        offsets = pa.py_buffer(np.zeros(n + 1, dtype="int32"))
-        return from_arrow(pa.StringArray.from_buffers(n, offsets, pa.py_buffer(b"")))
+    if column is None:
+        return empty_text(len(raw))
     s = raw[column]
     if isinstance(s, pd.DataFrame):  # duplicated column label: first one
         s = s.iloc[:, 0]
     return from_arrow(as_arrow(s))
+
+
+def empty_text(n: int) -> pd.Series:
+    """``n`` empty strings (RangeIndex), without building ``n`` Python objects."""
+    offsets = pa.py_buffer(np.zeros(n + 1, dtype="int32"))
+    return from_arrow(pa.StringArray.from_buffers(n, offsets, pa.py_buffer(b"")))
 
 
 def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -51,6 +51,7 @@ from geo.validate.common import (
     ValidationResult,
     assign_forces,
     combine_time_text,
+    empty_text,
     force_columns,
     mismatch,
     normalise_multi,
@@ -208,8 +209,14 @@ def _no_location_published(raw: pd.DataFrame, cols: dict, problems: Problems) ->
     """data.police.uk publishes some crimes with "No Location": say so rather than "missing"."""
     if "location" not in cols:
         return
-    text = text_column(raw, cols["location"]).str.strip().str.lower()
-    hit = (text == "no location").to_numpy(dtype=bool)
+    text = as_arrow(text_column(raw, cols["location"]))
+    hit = pc.fill_null(pc.match_substring(text, "no location", ignore_case=True), False)
+    hit = hit.to_numpy(zero_copy_only=False)  # a cheap pass; the few candidates compared exactly
+    if hit.any():
+        pos = np.flatnonzero(hit)
+        exact = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(text.take(pa.array(pos)))),
+                         "no location")
+        hit[pos] = pc.fill_null(exact, False).to_numpy(zero_copy_only=False)
     problems.add_unread({int(p): "no location (the file gives 'No Location' for this row)"
                          for p in np.flatnonzero(hit)})
 
@@ -234,7 +241,14 @@ def _text_fields(raw: pd.DataFrame, cols: dict, keep: np.ndarray, layout: str | 
 
 def _taken(raw: pd.DataFrame, column, keep: np.ndarray):
     """Text of ``column`` at the rows ``keep``, still as Arrow strings (no Python objects)."""
-    return text_column(raw, column).iloc[keep].array
+    return _taken_series(raw, column, keep).array
+
+
+def _taken_series(raw: pd.DataFrame, column, keep: np.ndarray) -> pd.Series:
+    """:func:`_taken` as a Series (RangeIndex); an absent column is empty text, never taken."""
+    if column is None:
+        return empty_text(len(keep))
+    return text_column(raw, column).iloc[keep].reset_index(drop=True)
 
 
 def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
@@ -300,7 +314,7 @@ def _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, 
     """The accepted rows as the canonical incident frame."""
     forces = force_columns(areas, fidx[keep])
     reported = _reported_force(raw, cols).iloc[keep]
-    vrms, _ = normalise_plates(text_column(raw, cols.get("vrms")).iloc[keep])
+    vrms, _ = normalise_plates(_taken_series(raw, cols.get("vrms"), keep))
     frame = pd.DataFrame(
         {
             "incident_id": ids.iloc[keep].array,
@@ -311,7 +325,7 @@ def _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, 
             "reported_force": reported.array,
             "force_mismatch": mismatch(reported, forces["force"], forces["force_code"]),
             "vrms": vrms.array,
-            "nominals": normalise_multi(text_column(raw, cols.get("nominals")).iloc[keep]).array,
+            "nominals": normalise_multi(_taken_series(raw, cols.get("nominals"), keep)).array,
             **_text_fields(raw, cols, keep, layout),
             "time_precision": time_precision(time_text.iloc[keep]).array,
             "force_distance_m": np.round(np.nan_to_num(dist[keep], nan=0.0), 1),

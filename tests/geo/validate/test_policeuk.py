@@ -295,3 +295,16 @@ def test_content_ids_survive_a_hash_collision(ons_areas, monkeypatch):
     got = validate_incidents(raw, ons_areas).accepted["incident_id"]
     assert len(calls) == 2
     pd.testing.assert_series_equal(got, want)
+
+
+@pytest.mark.parametrize("text,published", [("No Location", True), ("  no location ", True),
+                                            ("NO LOCATION", True), ("No Location Given", False),
+                                            ("On or near No Location Road", False)])
+def test_no_location_is_said_in_any_case_and_spacing_only_when_it_is_the_whole_text(
+        ons_areas, text, published):
+    lines = STREET_FILE.read_text(encoding="utf-8").splitlines()
+    row = lines[7].replace("No Location", text)
+    res = check_file(f"{lines[0]}\n{row}\n".encode(), ons_areas, name="s.csv").result
+    reason = res.rejects["reason"].iloc[0]
+    assert ("the file gives 'No Location'" in reason) == published
+    assert published or reason == "missing coordinates"
