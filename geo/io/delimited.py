@@ -36,7 +36,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -250,7 +252,7 @@ def _assemble(table: pa.Table, keys: list[str], names: list[str], bad: list[_Bad
             first, *rest = b.text.split("\n")
             rows += _reparse_lines([r for r in rest if r.strip()], delimiter, ncols)
         inserts.append((good_before, rows))
-    columns = {k: pd.array(table.column(k).combine_chunks(), dtype=STR_DTYPE) for k in keys}
+    columns = dict(zip(keys, _text_arrays(table, keys), strict=True))
     if not inserts:
         return _frame(columns, keys, names), {}
     pieces, problems, start, pos = [], {}, 0, 0
@@ -270,6 +272,23 @@ def _assemble(table: pa.Table, keys: list[str], names: list[str], bad: list[_Bad
     pieces.append(pd.DataFrame({k: v[start:] for k, v in columns.items()}))
     whole = pd.concat(pieces, ignore_index=True)
     return _frame({k: whole[k].astype(STR_DTYPE).array for k in keys}, keys, names), problems
+
+
+def _text_arrays(table: pa.Table, keys: list[str]) -> list:
+    """Each column as one contiguous pandas string array (no copy when already one chunk).
+
+    Joining the parser's blocks is a copy that releases the GIL: columns are
+    joined in parallel.
+    """
+    def one(key: str):
+        column = table.column(key)
+        whole = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        return pd.array(whole, dtype=STR_DTYPE)
+
+    if table.column(keys[0]).num_chunks <= 1 or len(keys) == 1:
+        return [one(k) for k in keys]
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(one, keys))
 
 
 def _frame(columns: dict, keys: list[str], names: list[str]) -> pd.DataFrame:
