@@ -326,16 +326,37 @@ def hash_words(values) -> np.ndarray:
     return h
 
 
+def _ends_hash(arr: pa.Array) -> np.ndarray:
+    """A hash of each string's length, first eight and last eight bytes (two word reads)."""
+    starts, lengths, data = _bytes_of(arr)
+    if len(arr) == 0 or not lengths.any():
+        return lengths.astype(np.uint64)
+    padded = np.concatenate([data[: starts[-1] + lengths[-1]], np.zeros(8, dtype=np.uint8)])
+    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    mask = _WORD_MASKS[np.minimum(lengths, 8)]
+    h = lengths.astype(np.uint64) * _MIX
+    with np.errstate(over="ignore"):
+        for at in (starts, starts + np.maximum(lengths - 8, 0)):
+            h ^= words[at] & mask
+            h *= _MIX
+            h ^= h >> np.uint64(29)
+    return h
+
+
 def repeated(values) -> np.ndarray:
     """True where a string occurs more than once in ``values`` (missing values as ``""``).
 
-    One fast hash per string (:func:`hash_words`), then the few strings whose
-    hash repeats are compared exactly; a vectorised ``duplicated(keep=False)``.
+    A vectorised ``duplicated(keep=False)``: a hash of each string's ends
+    (two word reads), then :func:`hash_words` on the strings whose ends
+    repeat, and an exact comparison of the few whose full hash repeats.
     """
     arr = _large_string(values)
-    maybe = pd.Series(hash_words(arr)).duplicated(keep=False).to_numpy(dtype=bool)
+    pos = np.flatnonzero(pd.Series(_ends_hash(arr)).duplicated(keep=False).to_numpy(dtype=bool))
     out = np.zeros(len(arr), dtype=bool)
-    if maybe.any():
-        pos = np.flatnonzero(maybe)
-        out[pos] = from_arrow(arr.take(pa.array(pos))).duplicated(keep=False).to_numpy(dtype=bool)
+    if len(pos):
+        sub = arr.take(pa.array(pos))
+        maybe = pd.Series(hash_words(sub)).duplicated(keep=False).to_numpy(dtype=bool)
+        if maybe.any():
+            same = from_arrow(sub.filter(pa.array(maybe))).duplicated(keep=False)
+            out[pos[maybe]] = same.to_numpy(dtype=bool)
     return out
