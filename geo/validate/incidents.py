@@ -34,6 +34,9 @@ Incident specific rules:
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -230,7 +233,7 @@ def _reported_force(raw: pd.DataFrame, cols: dict) -> pd.Series:
 
 
 def _text_fields(raw: pd.DataFrame, cols: dict, keep: np.ndarray, layout: str | None) -> dict:
-    out = {f: _taken(raw, cols.get(f), keep) for f in _TEXT_FIELDS}
+    out = _taken_all(raw, {f: cols.get(f) for f in _TEXT_FIELDS}, keep)
     if layout == "data.police.uk stop and search" or "legislation" in cols and "search_type" in cols:
         kind = pd.Series(_taken(raw, cols.get("search_type"), keep))
         context, crime_type = pd.Series(out["context"]), pd.Series(out["crime_type"])
@@ -242,6 +245,20 @@ def _text_fields(raw: pd.DataFrame, cols: dict, keep: np.ndarray, layout: str | 
 def _taken(raw: pd.DataFrame, column, keep: np.ndarray):
     """Text of ``column`` at the rows ``keep``, still as Arrow strings (no Python objects)."""
     return _taken_series(raw, column, keep).array
+
+
+def _taken_all(raw: pd.DataFrame, columns: dict, keep: np.ndarray) -> dict:
+    """:func:`_taken` of several columns (field -> column or None); the takes of a million
+    cells each release the GIL, so they run in parallel."""
+    present = [f for f, c in columns.items() if c is not None]
+    if len(present) < 2 or len(keep) < 65_536:
+        return {f: _taken(raw, c, keep) for f, c in columns.items()}
+    texts = [as_arrow(text_column(raw, columns[f])) for f in present]  # pandas: this thread
+    rows = pa.array(keep, pa.int64())
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        taken = list(pool.map(lambda text: text.take(rows), texts))  # Arrow only
+    out = {f: from_arrow(t).array for f, t in zip(present, taken, strict=True)}
+    return {f: out[f] if f in out else _taken(raw, None, keep) for f in columns}
 
 
 def _taken_series(raw: pd.DataFrame, column, keep: np.ndarray) -> pd.Series:
