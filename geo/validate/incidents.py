@@ -157,16 +157,13 @@ def _same_within_groups(content: pa.Array, codes: np.ndarray) -> bool:
     return bool(pc.all(pc.equal(mine, theirs)).as_py())
 
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-
 def _hex_ids(hashes: np.ndarray) -> pa.Array:
     """``row-`` and the 16 lower-case hex digits of each hash, as Arrow strings (no objects)."""
     n = len(hashes)
-    shifts = np.arange(60, -4, -4, dtype=np.uint64)
+    digits = np.asarray(hashes, dtype=">u8").tobytes().hex().encode("ascii")  # big-endian: 16 each
     text = np.empty((n, 20), dtype=np.uint8)
     text[:, :4] = np.frombuffer(b"row-", dtype=np.uint8)
-    text[:, 4:] = _HEX[((hashes[:, None] >> shifts) & np.uint64(15)).astype(np.intp)]
+    text[:, 4:] = np.frombuffer(digits, dtype=np.uint8).reshape(n, 16)
     offsets = np.arange(0, 20 * (n + 1), 20, dtype=np.int64)
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
 
