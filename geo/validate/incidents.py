@@ -15,7 +15,8 @@ Incident specific rules:
   id is a reject ("missing id").
 * **Duplicates.** A row repeating an earlier row's id *and* content is
   collapsed: counted in ``duplicates_collapsed``, not stored twice, not an
-  error (a repeat of a rejected row is rejected with the same reasons). The same id with different content is a reject naming the first row.
+  error (a repeat of a rejected row is rejected with the same reasons). The
+  same id with different content is a reject naming the first row.
 * **Time precision.** ``time_precision`` keeps what was written: ``month``
   for data.police.uk's ``Month`` (``2021-10``), ``day`` for a date alone,
   ``minute`` otherwise (:func:`geo.times.time_precision`).
