@@ -40,6 +40,9 @@ __all__ = [
     "check_start_month",
     "check_hours",
     "iso_utc",
+    "fnv1a64",
+    "hash_words",
+    "repeated",
 ]
 
 US_PER_H = 3_600_000_000
@@ -240,12 +243,35 @@ _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 
 
+def _large_string(values) -> pa.Array:
+    """``values`` as one large_string Arrow array, missing values as ``""``."""
+    if not isinstance(values, pd.Series | pa.Array | pa.ChunkedArray):
+        values = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(
+        values, from_pandas=True)
+    arr = pc.fill_null(arr.cast(pa.large_string()), "")
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr
+
+
+def _bytes_of(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start offset, byte length, data bytes) of each string of a large_string array."""
+    n = len(arr)
+    _validity, offs_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offs_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = (np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None
+            else np.zeros(0, dtype=np.uint8))
+    return offsets[:-1], np.diff(offsets), data
+
+
 def fnv1a64(values) -> np.ndarray:
     """64-bit FNV-1a hash of each string's UTF-8 bytes (vectorised; missing values as ``""``).
 
-    One pass per byte position over the strings still that long, so the cost
-    is proportional to the total number of bytes (about 10 numpy operations
-    for 1M plates).
+    The strings are ordered longest first, so that step ``k`` (the ``k``-th
+    byte of every string longer than ``k``) works on a contiguous prefix: one
+    gather and two in-place operations per byte position, the cost
+    proportional to the total number of bytes.
 
     Parameters
     ----------
@@ -255,28 +281,98 @@ def fnv1a64(values) -> np.ndarray:
     -------
     ndarray of uint64
     """
-    if not isinstance(values, pd.Series | pa.Array | pa.ChunkedArray):
-        values = pd.Series(np.asarray(values, dtype=object), dtype=object)
-    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(
-        values, from_pandas=True)
-    arr = pc.fill_null(arr.cast(pa.large_string()), "")
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = _large_string(values)
     n = len(arr)
     out = np.full(n, _FNV_OFFSET, dtype=np.uint64)
     if n == 0:
         return out
-    _validity, offs_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offs_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data = (np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None
-            else np.zeros(0, dtype=np.uint8))
-    lengths = np.diff(offsets)
-    by_length = np.argsort(-lengths, kind="stable")  # longest first: step k uses a prefix
-    neg_sorted = -lengths[by_length]  # ascending
+    starts, lengths, data = _bytes_of(arr)
+    order = np.argsort(-lengths, kind="stable")  # longest first: step k uses a prefix
+    neg_sorted = -lengths[order]  # ascending
+    pos = starts[order]  # next byte of each string, advanced in place
+    h = out[order]
     with np.errstate(over="ignore"):  # multiplication modulo 2**64 is the algorithm
         for k in range(int(-neg_sorted[0])):
-            # the strings longer than k bytes are the first ones in by_length
-            rows = by_length[: int(np.searchsorted(neg_sorted, -k, side="left"))]
-            byte = data[offsets[rows] + k].astype(np.uint64)
-            out[rows] = (out[rows] ^ byte) * _FNV_PRIME
+            m = int(np.searchsorted(neg_sorted, -k, side="left"))  # strings longer than k
+            head, at = h[:m], pos[:m]
+            np.bitwise_xor(head, data[at], out=head, casting="unsafe")
+            np.multiply(head, _FNV_PRIME, out=head)
+            at += 1
+    out[order] = h
+    return out
+
+
+_WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def hash_words(values) -> np.ndarray:
+    """A fast 64-bit hash of each string, eight bytes at a time (missing values as ``""``).
+
+    For finding equal strings within one run only (equal strings give equal
+    hashes; unequal ones almost never do, and callers confirm): the values are
+    not published and may change between versions; :func:`fnv1a64` is the
+    stable hash.
+
+    Parameters
+    ----------
+    values : array-like of str
+
+    Returns
+    -------
+    ndarray of uint64
+    """
+    arr = _large_string(values)
+    starts, lengths, data = _bytes_of(arr)
+    h = lengths.astype(np.uint64) * _MIX
+    if len(arr) == 0 or not lengths.any():
+        return h
+    padded = np.concatenate([data[: starts[-1] + lengths[-1]], np.zeros(8, dtype=np.uint8)])
+    # every byte offset read as a little-endian 64-bit word (unaligned, no copy)
+    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    order = np.argsort(-lengths, kind="stable")  # longest first: word w uses a prefix
+    neg_sorted, pos, hs = -lengths[order], starts[order], h[order]
+    with np.errstate(over="ignore"):
+        for w in range(int((-neg_sorted[0] + 7) // 8)):
+            m = int(np.searchsorted(neg_sorted, -8 * w, side="left"))  # longer than 8 w bytes
+            left = np.minimum(-neg_sorted[:m] - 8 * w, 8)
+            mixed = (hs[:m] ^ (words[pos[:m] + 8 * w] & _WORD_MASKS[left])) * _MIX
+            hs[:m] = mixed ^ (mixed >> np.uint64(29))
+    h[order] = hs
+    return h
+
+
+def _ends_hash(arr: pa.Array) -> np.ndarray:
+    """A hash of each string's length, first eight and last eight bytes (two word reads)."""
+    starts, lengths, data = _bytes_of(arr)
+    if len(arr) == 0 or not lengths.any():
+        return lengths.astype(np.uint64)
+    padded = np.concatenate([data[: starts[-1] + lengths[-1]], np.zeros(8, dtype=np.uint8)])
+    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    mask = _WORD_MASKS[np.minimum(lengths, 8)]
+    h = lengths.astype(np.uint64) * _MIX
+    with np.errstate(over="ignore"):
+        for at in (starts, starts + np.maximum(lengths - 8, 0)):
+            h ^= words[at] & mask
+            h *= _MIX
+            h ^= h >> np.uint64(29)
+    return h
+
+
+def repeated(values) -> np.ndarray:
+    """True where a string occurs more than once in ``values`` (missing values as ``""``).
+
+    A vectorised ``duplicated(keep=False)``: a hash of each string's ends
+    (two word reads), then :func:`hash_words` on the strings whose ends
+    repeat, and an exact comparison of the few whose full hash repeats.
+    """
+    arr = _large_string(values)
+    pos = np.flatnonzero(pd.Series(_ends_hash(arr)).duplicated(keep=False).to_numpy(dtype=bool))
+    out = np.zeros(len(arr), dtype=bool)
+    if len(pos):
+        sub = arr.take(pa.array(pos))
+        maybe = pd.Series(hash_words(sub)).duplicated(keep=False).to_numpy(dtype=bool)
+        if maybe.any():
+            same = from_arrow(sub.filter(pa.array(maybe))).duplicated(keep=False)
+            out[pos[maybe]] = same.to_numpy(dtype=bool)
     return out

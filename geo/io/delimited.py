@@ -36,12 +36,15 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from geo._config import DEFAULTS
@@ -99,6 +102,8 @@ def _decode(data: bytes, label: str) -> tuple[bytes, dict[int, str], str]:
                                  f"(byte {exc.start}); save it as CSV UTF-8") from exc
     if data.startswith(codecs.BOM_UTF8):
         data = data[3:]
+    if data.isascii():  # plain ASCII is UTF-8: no need to decode to find out
+        return data, _nul_lines(data), "utf-8"
     try:
         data.decode("utf-8")  # validation only
         return data, _nul_lines(data), "utf-8"
@@ -201,7 +206,7 @@ def _read_csv(data: bytes, delimiter: str, keys: list[str], header: bool, thread
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=b'"' in data,
                                          invalid_row_handler=on_invalid),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(keys, pa.string()), strings_can_be_null=False,
+            column_types=dict.fromkeys(keys, pa.large_string()), strings_can_be_null=False,
             quoted_strings_can_be_null=False, check_utf8=False),
     )
     return table, bad
@@ -247,7 +252,7 @@ def _assemble(table: pa.Table, keys: list[str], names: list[str], bad: list[_Bad
             first, *rest = b.text.split("\n")
             rows += _reparse_lines([r for r in rest if r.strip()], delimiter, ncols)
         inserts.append((good_before, rows))
-    columns = {k: pd.array(table.column(k).combine_chunks(), dtype=STR_DTYPE) for k in keys}
+    columns = dict(zip(keys, _text_arrays(table, keys), strict=True))
     if not inserts:
         return _frame(columns, keys, names), {}
     pieces, problems, start, pos = [], {}, 0, 0
@@ -269,6 +274,23 @@ def _assemble(table: pa.Table, keys: list[str], names: list[str], bad: list[_Bad
     return _frame({k: whole[k].astype(STR_DTYPE).array for k in keys}, keys, names), problems
 
 
+def _text_arrays(table: pa.Table, keys: list[str]) -> list:
+    """Each column as one contiguous pandas string array (no copy when already one chunk).
+
+    Joining the parser's blocks is a copy that releases the GIL: columns are
+    joined in parallel.
+    """
+    def one(key: str):
+        column = table.column(key)
+        whole = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        return pd.array(whole, dtype=STR_DTYPE)
+
+    if table.column(keys[0]).num_chunks <= 1 or len(keys) == 1:
+        return [one(k) for k in keys]
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(one, keys))
+
+
 def _frame(columns: dict, keys: list[str], names: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame({i: pd.Series(columns[k]) for i, k in enumerate(keys)})
     frame.columns = names
@@ -279,11 +301,21 @@ def _long_fields(frame: pd.DataFrame, max_chars: int) -> dict[int, str]:
     """Rows holding a field longer than ``max_chars`` (the first such field named)."""
     out: dict[int, str] = {}
     for j, name in enumerate(frame.columns):
-        lengths = frame.iloc[:, j].str.len().to_numpy(dtype="int64", na_value=0)
+        column = frame.iloc[:, j]
+        if _max_bytes(column) <= max_chars:  # no more characters than bytes: none too long
+            continue
+        lengths = column.str.len().to_numpy(dtype="int64", na_value=0)
         for p in np.flatnonzero(lengths > max_chars):
             out.setdefault(int(p), f"field {j + 1} ({name}) has {lengths[p]:,} characters; "
                                    f"the limit is {max_chars:,}")
     return out
+
+
+def _max_bytes(column: pd.Series) -> int:
+    """The longest value's length in UTF-8 bytes (0 for none)."""
+    arr = pa.array(column.array, from_pandas=True)
+    longest = pc.max(pc.binary_length(arr)).as_py() if len(arr) else None
+    return int(longest or 0)
 
 
 def _mark_bad_lines(data: bytes, bad_lines: dict[int, str]) -> bytes:

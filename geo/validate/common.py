@@ -53,6 +53,7 @@ __all__ = [
     "camera_key",
     "Problems",
     "text_column",
+    "empty_text",
     "filled",
     "normalise_plates",
     "normalise_multi",
@@ -230,14 +231,18 @@ class Problems:
 
 def text_column(raw: pd.DataFrame, column: object | None) -> pd.Series:
     """Column ``column`` of ``raw`` as str with a RangeIndex ("" for missing/absent)."""
-    if column is None:  # n empty strings without building n Python objects
-        n = len(raw)
-        offsets = pa.py_buffer(np.zeros(n + 1, dtype="int32"))
-        return from_arrow(pa.StringArray.from_buffers(n, offsets, pa.py_buffer(b"")))
+    if column is None:
+        return empty_text(len(raw))
     s = raw[column]
     if isinstance(s, pd.DataFrame):  # duplicated column label: first one
         s = s.iloc[:, 0]
     return from_arrow(as_arrow(s))
+
+
+def empty_text(n: int) -> pd.Series:
+    """``n`` empty strings (RangeIndex), without building ``n`` Python objects."""
+    offsets = pa.py_buffer(np.zeros(n + 1, dtype="int32"))
+    return from_arrow(pa.StringArray.from_buffers(n, offsets, pa.py_buffer(b"")))
 
 
 def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -274,8 +279,9 @@ def normalise_plates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     simple = pc.utf8_upper(pc.replace_substring(arr, " ", ""))
     plain = _mask(pc.utf8_is_alnum(simple))  # False for "", separators, tabs, punctuation
     count = plain.astype("int64")
-    if not plain.all():
-        other = np.flatnonzero(~plain)
+    plain_or_empty = plain | _mask(pc.equal(pc.binary_length(arr), 0))  # "" stays "": no plate
+    if not plain_or_empty.all():
+        other = np.flatnonzero(~plain_or_empty)
         sub = arr.take(pa.array(other))
         sub = pc.replace_substring_regex(sub, _SEP_RUN, MULTI_SEP)
         sub = pc.replace_substring_regex(sub, r"\s+", "")

@@ -15,7 +15,8 @@ Incident specific rules:
   id is a reject ("missing id").
 * **Duplicates.** A row repeating an earlier row's id *and* content is
   collapsed: counted in ``duplicates_collapsed``, not stored twice, not an
-  error. The same id with different content is a reject naming the first row.
+  error (a repeat of a rejected row is rejected with the same reasons). The
+  same id with different content is a reject naming the first row.
 * **Time precision.** ``time_precision`` keeps what was written: ``month``
   for data.police.uk's ``Month`` (``2021-10``), ``day`` for a date alone,
   ``minute`` otherwise (:func:`geo.times.time_precision`).
@@ -34,13 +35,16 @@ Incident specific rules:
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo._config import DEFAULTS, Settings
-from geo._frames import as_arrow, fnv1a64, from_arrow
+from geo._frames import as_arrow, fnv1a64, from_arrow, repeated
 from geo.areas import ForceAreas
 from geo.errors import InputError
 from geo.schema import INCIDENT_COLUMNS
@@ -51,6 +55,7 @@ from geo.validate.common import (
     ValidationResult,
     assign_forces,
     combine_time_text,
+    empty_text,
     force_columns,
     mismatch,
     normalise_multi,
@@ -108,54 +113,86 @@ def content_ids(raw: pd.DataFrame, rows: np.ndarray) -> pd.Series:
     """
     if len(rows) == 0:
         return pd.Series([], dtype="str")
-    content = _row_content(raw.iloc[rows])
-    codes, uniques = pd.factorize(content)
-    hashes = fnv1a64(pd.Series(uniques, dtype="str"))
-    digests = np.char.add("row-", np.char.zfill(np.char.mod("%x", hashes), 16)).astype(object)
-    nth = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
-    ids = digests[codes]
-    repeat = nth > 1
-    if repeat.any():
-        ids[repeat] = [f"{i}-{k}" for i, k in zip(ids[repeat], nth[repeat], strict=True)]
-    return pd.Series(ids, index=rows, dtype="str")
+    return from_arrow(_content_id_array(_row_content(raw, np.asarray(rows))), pd.Index(rows))
 
 
-def _row_content(raw: pd.DataFrame) -> pd.Series:
-    """Every cell of each row joined: equal strings = identical rows."""
-    cells = [pc.fill_null(as_arrow(raw.iloc[:, j]), "").cast(pa.large_string())
+def _row_content(raw: pd.DataFrame, rows: np.ndarray) -> pa.Array:
+    """Every cell of each row at ``rows`` joined: equal strings = identical rows."""
+    take = pa.array(rows, pa.int64())
+    cells = [pc.fill_null(as_arrow(raw.iloc[:, j]), "").cast(pa.large_string()).take(take)
              for j in range(raw.shape[1])]
     if not cells:
-        return pd.Series([""] * len(raw), dtype="str")
+        return pa.array([""] * len(rows), pa.large_string())
     sep = pa.scalar("\x1f", type=pa.large_string())
-    return from_arrow(pc.binary_join_element_wise(*cells, sep))
+    return pc.binary_join_element_wise(*cells, sep)
+
+
+def _content_id_array(content: pa.Array) -> pa.Array:
+    """``row-`` + the FNV-1a hash of each content, ``-2``, ``-3``... on identical repeats."""
+    hashes = fnv1a64(content)
+    codes, _ = pd.factorize(hashes)
+    if not _same_within_groups(content, codes):  # two contents with one hash: group exactly
+        codes, uniques = pd.factorize(from_arrow(content))
+        hashes = fnv1a64(pd.Series(uniques, dtype="str"))[codes]
+    ids = _hex_ids(hashes)
+    nth = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
+    repeat = nth > 1
+    if repeat.any():
+        heads = ids.filter(pa.array(repeat)).to_pylist()
+        tails = pa.array([f"{i}-{k}" for i, k in zip(heads, nth[repeat], strict=True)],
+                         pa.large_string())
+        ids = pc.replace_with_mask(ids, pa.array(repeat), tails)
+    return ids
+
+
+def _same_within_groups(content: pa.Array, codes: np.ndarray) -> bool:
+    """Whether every row's content equals the first content of its group (``codes``)."""
+    n = len(codes)
+    first = np.zeros(int(codes.max()) + 1 if n else 0, dtype="int64")
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)  # the last write of each group: its first row
+    other = np.flatnonzero(first[codes] != np.arange(n))
+    if len(other) == 0:
+        return True
+    mine = content.take(pa.array(other))
+    theirs = content.take(pa.array(first[codes[other]]))
+    return bool(pc.all(pc.equal(mine, theirs)).as_py())
+
+
+def _hex_ids(hashes: np.ndarray) -> pa.Array:
+    """``row-`` and the 16 lower-case hex digits of each hash, as Arrow strings (no objects)."""
+    n = len(hashes)
+    digits = np.asarray(hashes, dtype=">u8").tobytes().hex().encode("ascii")  # big-endian: 16 each
+    text = np.empty((n, 20), dtype=np.uint8)
+    text[:, :4] = np.frombuffer(b"row-", dtype=np.uint8)
+    text[:, 4:] = np.frombuffer(digits, dtype=np.uint8).reshape(n, 16)
+    offsets = np.arange(0, 20 * (n + 1), 20, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
 
 
 def _ids(raw: pd.DataFrame, cols: dict, layout: str | None, problems: Problems) -> pd.Series:
     """The id of each row: as written (stripped), or derived where the file allows it."""
-    ids = text_column(raw, cols.get("id")).str.strip()
-    blank = (ids == "").to_numpy(dtype=bool)
+    ids = pc.utf8_trim_whitespace(as_arrow(text_column(raw, cols.get("id"))))
+    blank = pc.fill_null(pc.equal(ids, ""), False).to_numpy(zero_copy_only=False)
     if layout in _DERIVED_ID_LAYOUTS and blank.any():
-        pos = np.flatnonzero(blank)
-        ids = ids.copy()
-        ids.iloc[pos] = content_ids(raw, pos).to_numpy(dtype=object)
+        derived = _content_id_array(_row_content(raw, np.flatnonzero(blank)))
+        ids = pc.replace_with_mask(ids, pa.array(blank), derived.cast(ids.type))
     elif blank.any():
         problems.add(blank, "missing id (no such column; expected e.g. "
                             + ", ".join(ALIASES["id"][:4]) + ")" if "id" not in cols else "missing id")
-    return ids
+    return from_arrow(ids)
 
 
 def _duplicates(raw: pd.DataFrame, ids: pd.Series, problems: Problems) -> np.ndarray:
     """Rows to collapse (an exact repeat of an earlier row); other repeats of an id rejected."""
     n = len(ids)
     collapse = np.zeros(n, dtype=bool)
-    if pc.count_distinct(as_arrow(ids)).as_py() == n:  # the usual case, found by one hash pass
-        return collapse
-    seen = (ids != "").to_numpy(dtype=bool) & ids.duplicated(keep=False).to_numpy(dtype=bool)
+    seen = repeated(ids) & (ids != "").to_numpy(dtype=bool)  # one fast hash pass, usually none
     if not seen.any():
         return collapse
     pos = np.flatnonzero(seen)
-    content = _row_content(raw.iloc[pos])
-    key = pd.DataFrame({"id": ids.iloc[pos].to_numpy(dtype=object), "c": content.to_numpy(dtype=object)})
+    content = _row_content(raw, pos)
+    key = pd.DataFrame({"id": ids.iloc[pos].to_numpy(dtype=object),
+                        "c": content.to_numpy(zero_copy_only=False)})
     same = key.duplicated(keep="first").to_numpy(dtype=bool)
     collapse[pos[same]] = True
     first_row = pd.Series(pos + 1, index=key["id"]).groupby(level=0).first()
@@ -173,8 +210,14 @@ def _no_location_published(raw: pd.DataFrame, cols: dict, problems: Problems) ->
     """data.police.uk publishes some crimes with "No Location": say so rather than "missing"."""
     if "location" not in cols:
         return
-    text = text_column(raw, cols["location"]).str.strip().str.lower()
-    hit = (text == "no location").to_numpy(dtype=bool)
+    text = as_arrow(text_column(raw, cols["location"]))
+    hit = pc.fill_null(pc.match_substring(text, "no location", ignore_case=True), False)
+    hit = hit.to_numpy(zero_copy_only=False)  # a cheap pass; the few candidates compared exactly
+    if hit.any():
+        pos = np.flatnonzero(hit)
+        exact = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(text.take(pa.array(pos)))),
+                         "no location")
+        hit[pos] = pc.fill_null(exact, False).to_numpy(zero_copy_only=False)
     problems.add_unread({int(p): "no location (the file gives 'No Location' for this row)"
                          for p in np.flatnonzero(hit)})
 
@@ -188,7 +231,7 @@ def _reported_force(raw: pd.DataFrame, cols: dict) -> pd.Series:
 
 
 def _text_fields(raw: pd.DataFrame, cols: dict, keep: np.ndarray, layout: str | None) -> dict:
-    out = {f: _taken(raw, cols.get(f), keep) for f in _TEXT_FIELDS}
+    out = _taken_all(raw, {f: cols.get(f) for f in _TEXT_FIELDS}, keep)
     if layout == "data.police.uk stop and search" or "legislation" in cols and "search_type" in cols:
         kind = pd.Series(_taken(raw, cols.get("search_type"), keep))
         context, crime_type = pd.Series(out["context"]), pd.Series(out["crime_type"])
@@ -199,7 +242,28 @@ def _text_fields(raw: pd.DataFrame, cols: dict, keep: np.ndarray, layout: str | 
 
 def _taken(raw: pd.DataFrame, column, keep: np.ndarray):
     """Text of ``column`` at the rows ``keep``, still as Arrow strings (no Python objects)."""
-    return text_column(raw, column).iloc[keep].array
+    return _taken_series(raw, column, keep).array
+
+
+def _taken_all(raw: pd.DataFrame, columns: dict, keep: np.ndarray) -> dict:
+    """:func:`_taken` of several columns (field -> column or None); the takes of a million
+    cells each release the GIL, so they run in parallel."""
+    present = [f for f, c in columns.items() if c is not None]
+    if len(present) < 2 or len(keep) < 65_536:
+        return {f: _taken(raw, c, keep) for f, c in columns.items()}
+    texts = [as_arrow(text_column(raw, columns[f])) for f in present]  # pandas: this thread
+    rows = pa.array(keep, pa.int64())
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        taken = list(pool.map(lambda text: text.take(rows), texts))  # Arrow only
+    out = {f: from_arrow(t).array for f, t in zip(present, taken, strict=True)}
+    return {f: out[f] if f in out else _taken(raw, None, keep) for f in columns}
+
+
+def _taken_series(raw: pd.DataFrame, column, keep: np.ndarray) -> pd.Series:
+    """:func:`_taken` as a Series (RangeIndex); an absent column is empty text, never taken."""
+    if column is None:
+        return empty_text(len(keep))
+    return text_column(raw, column).iloc[keep].reset_index(drop=True)
 
 
 def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
@@ -248,7 +312,9 @@ def validate_incidents(raw: pd.DataFrame, areas: ForceAreas, *,
                     future_h=settings.future_tolerance_h)
     loc = resolve_locations(raw, cols, problems)
     fidx, dist = assign_forces(areas, loc, problems, settings.coastal_tolerance_m)
-    collapse = _duplicates(raw, ids, problems)
+    # a repeat of a row that is itself rejected (no location, outside the region) is a reject
+    # with its reasons, not a collapse: each row is counted once
+    collapse = _duplicates(raw, ids, problems) & ~problems.rejected
     keep = np.flatnonzero(~problems.rejected & ~collapse)
     frame = _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, dist)
     accepted = to_points(frame, loc, keep, geometry=geometry)
@@ -263,7 +329,7 @@ def _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, 
     """The accepted rows as the canonical incident frame."""
     forces = force_columns(areas, fidx[keep])
     reported = _reported_force(raw, cols).iloc[keep]
-    vrms, _ = normalise_plates(text_column(raw, cols.get("vrms")).iloc[keep])
+    vrms, _ = normalise_plates(_taken_series(raw, cols.get("vrms"), keep))
     frame = pd.DataFrame(
         {
             "incident_id": ids.iloc[keep].array,
@@ -274,7 +340,7 @@ def _assemble(raw, cols, layout, areas, keep, ids, times, time_text, loc, fidx, 
             "reported_force": reported.array,
             "force_mismatch": mismatch(reported, forces["force"], forces["force_code"]),
             "vrms": vrms.array,
-            "nominals": normalise_multi(text_column(raw, cols.get("nominals")).iloc[keep]).array,
+            "nominals": normalise_multi(_taken_series(raw, cols.get("nominals"), keep)).array,
             **_text_fields(raw, cols, keep, layout),
             "time_precision": time_precision(time_text.iloc[keep]).array,
             "force_distance_m": np.round(np.nan_to_num(dist[keep], nan=0.0), 1),

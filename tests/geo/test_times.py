@@ -135,3 +135,26 @@ def test_never_raises_and_nothing_lost(values):
     assert len(t) == len(r) == len(values)
     # each value is either parsed (no reason) or rejected (a reason), never both/neither
     assert ((t.notna()) == (r == "")).all()
+
+
+def test_repeated_values_parse_once_each_with_the_same_results():
+    # 9,000 rows of a dozen distinct values (a data.police.uk month column): parsed per
+    # distinct value, the result is what each value gives alone
+    from geo.times import parse_times, time_precision
+
+    distinct = ["2021-10", "2021-1", "2021-13", "", " 2021-03 ", "2021-03-28 01:30", "31/02/2021",
+                "2021-10-31 01:30", "02/10/2021", "2021-10-02T21:40:00+00:00", "yesterday",
+                "1999-10"]
+    values = pd.Series([distinct[i % len(distinct)] for i in range(9_000)], dtype="str",
+                       index=pd.RangeIndex(5, 9_005))
+    times, reasons = parse_times(values)
+    precision = time_precision(values)
+    alone = [parse_times(pd.Series([v], dtype="str")) for v in distinct]
+    for k, v in enumerate(distinct):
+        rows = values.index[k::len(distinct)]
+        assert (reasons[rows] == alone[k][1].iloc[0]).all(), v
+        want = alone[k][0].iloc[0]
+        assert (times[rows].isna().all() if pd.isna(want) else (times[rows] == want).all()), v
+        assert (precision[rows] == time_precision(pd.Series([v], dtype="str")).iloc[0]).all(), v
+    assert times.index.equals(values.index) and reasons.index.equals(values.index)
+    assert str(times.dtype) == "datetime64[us, UTC]" and precision.index.equals(values.index)

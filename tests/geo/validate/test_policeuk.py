@@ -245,3 +245,66 @@ def test_ten_km_grid_references_stay_refused_and_say_why(areas):
     assert list(res.accepted["incident_id"]) == ["G2"]
     np.testing.assert_allclose(res.accepted[["easting", "northing"]].to_numpy()[0],
                                [545500, 267500])
+
+
+def test_a_repeated_rejected_row_is_rejected_not_collapsed(ons_areas):
+    # a crime published twice with no location, and twice far out at sea: each copy is a
+    # reject with its reason (not also a collapsed repeat); an accepted row's copy collapses
+    lines = STREET_FILE.read_text(encoding="utf-8").splitlines()
+    sea = "f" * 64 + lines[4][64:].replace("0.473012,51.735188", "2.900000,52.900000")
+    body = [lines[0], lines[7], lines[7], sea, sea, lines[4], lines[4]]
+    res = check_file(("\n".join(body) + "\n").encode(), ons_areas, name="s.csv").result
+    assert (res.rows, res.n_accepted, res.n_rejected, res.collapsed) == (6, 1, 4, 1)
+    assert list(res.rejects["row"]) == [1, 2, 3, 4]
+    assert res.rejects["reason"].str.contains("No Location").sum() == 2
+    assert res.rejects["reason"].str.contains("outside the region").sum() == 2
+
+
+def _fnv_reference(text: str) -> int:
+    h = 0xCBF29CE484222325
+    for b in text.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001B3) % 2**64
+    return h
+
+
+def test_content_ids_are_the_published_hash_of_the_joined_cells(ons_areas):
+    # the id format existing stores hold: "row-" + 16 hex digits of the 64-bit FNV-1a of every
+    # cell joined with U+001F, "-2", "-3" on identical repeats (in file order)
+    raw = read_table(STREET_FILE)
+    ids = validate_incidents(raw, ons_areas).accepted.set_index("source_row")["incident_id"]
+    seen: dict[str, int] = {}
+    for row in ASB_ROWS:
+        base = f"row-{_fnv_reference(chr(0x1F).join(raw.iloc[row - 1])):016x}"
+        seen[base] = seen.get(base, 0) + 1
+        assert ids[row] == base + ("" if seen[base] == 1 else f"-{seen[base]}")
+
+
+def test_content_ids_survive_a_hash_collision(ons_areas, monkeypatch):
+    # every content given one hash: the rows are grouped by their text instead, same ids
+    import geo.validate.incidents as incidents
+
+    raw = read_table(STREET_FILE)
+    want = validate_incidents(raw, ons_areas).accepted["incident_id"]
+    real, calls = incidents.fnv1a64, []
+
+    def colliding(values):
+        calls.append(len(values))
+        return real(values) * 0 if len(calls) == 1 else real(values)
+
+    monkeypatch.setattr(incidents, "fnv1a64", colliding)
+    got = validate_incidents(raw, ons_areas).accepted["incident_id"]
+    assert len(calls) == 2
+    pd.testing.assert_series_equal(got, want)
+
+
+@pytest.mark.parametrize("text,published", [("No Location", True), ("  no location ", True),
+                                            ("NO LOCATION", True), ("No Location Given", False),
+                                            ("On or near No Location Road", False)])
+def test_no_location_is_said_in_any_case_and_spacing_only_when_it_is_the_whole_text(
+        ons_areas, text, published):
+    lines = STREET_FILE.read_text(encoding="utf-8").splitlines()
+    row = lines[7].replace("No Location", text)
+    res = check_file(f"{lines[0]}\n{row}\n".encode(), ons_areas, name="s.csv").result
+    reason = res.rejects["reason"].iloc[0]
+    assert ("the file gives 'No Location'" in reason) == published
+    assert published or reason == "missing coordinates"
