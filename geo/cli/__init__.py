@@ -30,6 +30,7 @@ from geo.cli._common import (
 )
 from geo.cli.access import (
     audit_command,
+    cmd_audit_repair,
     cmd_audit_show,
     cmd_audit_verify,
     cmd_store_purge,
@@ -271,6 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
     data_dir_opt(auv)
     format_opt(auv)
     auv.set_defaults(func=cmd_audit_verify)
+    aur = _sub(ausub, "repair", help="set aside an unfinished last write (power cut, full "
+                                          "disk) and record it; changes nothing else")
+    data_dir_opt(aur)
+    format_opt(aur)
+    aur.set_defaults(func=cmd_audit_repair)
 
     us = _sub(sub, "users", help="the roles file: who has which dashboard role")
     ussub = us.add_subparsers(dest="action", required=True)

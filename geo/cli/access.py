@@ -19,6 +19,7 @@ __all__ = [
     "AUDITED_COMMANDS",
     "audit_command",
     "cmd_audit_show",
+    "cmd_audit_repair",
     "cmd_audit_verify",
     "cmd_store_purge",
     "cmd_users_list",
@@ -140,6 +141,23 @@ def cmd_audit_verify(args) -> int:
     else:
         print(f"audit trail NOT intact: {check.problem}")
     return EXIT_OK if check.ok else EXIT_REJECTS
+
+
+def cmd_audit_repair(args) -> int:
+    """Set aside an unfinished last write of the trail (power cut, full disk); exit 1 when
+    the trail has another problem (nothing changed)."""
+    from geo.io.audit import os_user, repair_trail
+
+    out = repair_trail(settings_from(args).audit_dir, user=os_user())
+    if args.format == "json":
+        print(json.dumps(out, indent=2))
+    elif out["repaired"]:
+        print(f"set aside {out['bytes']} bytes of an unfinished write to {out['set_aside']} "
+              f"(SHA-256 {out['sha256']}); recorded as entry {out['entry']}")
+    else:
+        print(f"nothing repaired: {out['problem']}" if out["problem"]
+              else "nothing to repair: the trail ends in a whole entry")
+    return EXIT_REJECTS if out["problem"] else EXIT_OK
 
 
 def cmd_store_purge(args) -> int:

@@ -50,6 +50,7 @@ __all__ = [
     "read_entries",
     "filter_entries",
     "verify_trail",
+    "repair_trail",
     "entry_hash",
     "trail_path",
     "os_user",
@@ -63,7 +64,7 @@ GENESIS = "0" * 64
 #: What an entry records (``action``).
 ACTIONS: tuple[str, ...] = (
     "login", "denied", "view", "reveal", "authorise", "download", "ingest", "purge",
-    "role_change", "read", "alter", "audit_read",
+    "role_change", "read", "alter", "audit_read", "repair",
 )
 _LOCAL = threading.Lock()
 _TAIL_CHUNK = 64 * 1024
@@ -326,19 +327,30 @@ def _check_head(folder: Path, last_seq: int, hashes: dict[int, str]) -> tuple[st
 def verify_trail(audit_dir: str | os.PathLike) -> TrailCheck:
     """Check the whole chain (and the head): the first altered, removed or reordered entry.
 
+    An unfinished last write (a power cut or a full disk mid-line: no newline at
+    the end of the file) is named as such; :func:`repair_trail` sets it aside.
+
     Raises
     ------
     AuditError
         The trail cannot be read at all.
     """
     folder = Path(audit_dir)
-    path = folder / AUDIT_FILE
-    try:
-        lines = path.read_bytes().split(b"\n") if path.exists() else []
-    except OSError as exc:
-        raise AuditError(f"the audit trail {path} cannot be read ({exc})") from exc
+    data = _read_trail(folder / AUDIT_FILE)
+    lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
+    return _check_lines(folder, lines, torn=bool(data) and not data.endswith(b"\n"))
+
+
+def _read_trail(path: Path) -> bytes:
+    try:
+        return path.read_bytes() if path.exists() else b""
+    except OSError as exc:
+        raise AuditError(f"the audit trail {path} cannot be read ({exc})") from exc
+
+
+def _check_lines(folder: Path, lines: list[bytes], *, torn: bool) -> TrailCheck:
     prev_hash, hashes = GENESIS, {}
     for i, line in enumerate(lines):
         entry = _parse(line)
@@ -346,6 +358,11 @@ def verify_trail(audit_dir: str | os.PathLike) -> TrailCheck:
         good = (entry is not None and entry["seq"] == want and entry.get("prev") == prev_hash
                 and entry_hash(entry) == entry["hash"])
         if not good:
+            if torn and entry is None and i == len(lines) - 1:
+                problem = (f"line {i + 1} is an unfinished write (the file does not end in a "
+                           f"newline); entries 1-{want - 1} are intact: `harewatch audit repair` "
+                           "sets the unfinished line aside")
+                return TrailCheck(False, len(lines), prev_hash, problem, want, i + 1)
             problem, seq = _break(lines, i, want)
             return TrailCheck(False, len(lines), prev_hash, problem, seq, i + 1)
         prev_hash = hashes[want] = str(entry["hash"])
@@ -353,3 +370,54 @@ def verify_trail(audit_dir: str | os.PathLike) -> TrailCheck:
     if problem:
         return TrailCheck(False, len(lines), prev_hash, problem, seq, len(lines))
     return TrailCheck(True, len(lines), prev_hash)
+
+
+def repair_trail(audit_dir: str | os.PathLike, *, user: str, lock_timeout_s: float = 10.0) -> dict:
+    """Set aside an unfinished last write, then record that in the trail.
+
+    Only the bytes after the last newline are moved, to ``partial-<UTC time>.bin``
+    beside the trail, and only when every whole entry before them verifies; a
+    ``repair`` entry records their size, SHA-256 and file. Nothing else is ever
+    changed: an altered, removed or reordered entry stays for an investigator.
+
+    Returns
+    -------
+    dict
+        ``{"repaired": bool, "problem": str, "set_aside": path, "bytes": int,
+        "sha256": str, "entry": seq of the repair entry}``.
+    """
+    folder = Path(audit_dir)
+    path = folder / AUDIT_FILE
+    try:
+        with _LOCAL, FileLock(folder / LOCK_FILE, timeout=lock_timeout_s):
+            data = _read_trail(path)
+            if not data or data.endswith(b"\n"):
+                return {"repaired": False, "problem": "", "set_aside": "", "bytes": 0,
+                        "sha256": "", "entry": 0}
+            cut = data.rfind(b"\n") + 1
+            whole = [ln for ln in data[:cut].split(b"\n") if ln]
+            check = _check_lines(folder, whole, torn=False)
+            if not check.ok:
+                return {"repaired": False, "problem": check.problem, "set_aside": "", "bytes": 0,
+                        "sha256": "", "entry": 0}
+            return _set_aside(folder, path, data[cut:], cut, user)
+    except Timeout as exc:
+        raise AuditError(f"the audit trail {folder} is locked by another process") from exc
+    except OSError as exc:
+        raise AuditError(f"the audit trail in {folder} cannot be repaired ({exc})") from exc
+
+
+def _set_aside(folder: Path, path: Path, tail: bytes, cut: int, user: str) -> dict:
+    now = pd.Timestamp.now(tz="UTC")
+    aside = folder / f"partial-{now.strftime('%Y%m%dT%H%M%S%fZ')}.bin"
+    with open(aside, "xb") as fh:
+        fh.write(tail)
+        fh.flush()
+        os.fsync(fh.fileno())
+    _fsync_dir(folder)
+    os.truncate(path, cut)
+    digest = hashlib.sha256(tail).hexdigest()
+    entry = _append(folder, user, "repair", {"set_aside": aside.name, "bytes": len(tail),
+                                             "sha256": digest}, None, now)
+    return {"repaired": True, "problem": "", "set_aside": str(aside), "bytes": len(tail),
+            "sha256": digest, "entry": entry["seq"]}

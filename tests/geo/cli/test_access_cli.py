@@ -68,6 +68,23 @@ def test_verify_exit_codes_and_names_the_tampered_entry(tmp_path, capsys):
     assert "entry 2 (line 2) was altered" in capsys.readouterr().out
 
 
+def test_repair_after_a_power_cut_mid_line_lets_commands_run_again(tmp_path, capsys):
+    store = tmp_path / "store"
+    main(["users", "set", "a@force.example", "analyst", "--data-dir", str(store)])
+    with open(store / "audit" / AUDIT_FILE, "ab") as fh:
+        fh.write(b'{"seq": 2, "at": "2026-')  # the write cut short
+    assert main(["users", "set", "b@force.example", "viewer", "--data-dir", str(store)]) != 0
+    capsys.readouterr()
+    assert main(["audit", "verify", "--data-dir", str(store)]) == 1
+    assert "line 2 is an unfinished write" in capsys.readouterr().out
+    assert main(["audit", "repair", "--data-dir", str(store)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["repaired"] and out["bytes"] == 23 and out["entry"] == 2
+    assert main(["users", "set", "b@force.example", "viewer", "--data-dir", str(store)]) == 0
+    assert main(["audit", "verify", "--data-dir", str(store)]) == 0
+    assert [e["action"] for e in read_entries(store / "audit")] == ["role_change", "repair", "role_change"]
+
+
 def test_an_unwritable_audit_refuses_the_command(tmp_path, capsys):
     store = tmp_path / "store"
     store.mkdir()

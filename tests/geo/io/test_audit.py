@@ -16,6 +16,7 @@ from geo.io.audit import (
     filter_entries,
     read_entries,
     record,
+    repair_trail,
     verify_trail,
 )
 
@@ -124,7 +125,40 @@ def test_a_torn_last_line_refuses_new_entries(tmp_path):
         fh.write('{"seq": 3, "hal')
     with pytest.raises(AuditError, match="partial"):
         record(d, user="a@x", action="view")
-    assert not verify_trail(d).ok
+    check = verify_trail(d)
+    assert not check.ok and (check.seq, check.line) == (3, 3)
+    assert check.problem.startswith("line 3 is an unfinished write") and "entries 1-2 are intact" in check.problem
+
+
+def test_repair_sets_the_unfinished_write_aside_and_records_it(tmp_path):
+    import hashlib
+
+    d = _trail(tmp_path, 2)
+    before = (d / AUDIT_FILE).read_bytes()
+    with open(d / AUDIT_FILE, "ab") as fh:
+        fh.write(b'{"seq": 3, "hal')
+    out = repair_trail(d, user="admin@x")
+    assert out["repaired"] and out["bytes"] == 15 and out["entry"] == 3
+    aside = d / out["set_aside"].rsplit("/", 1)[-1]
+    assert aside.read_bytes() == b'{"seq": 3, "hal'
+    assert out["sha256"] == hashlib.sha256(b'{"seq": 3, "hal').hexdigest()
+    assert (d / AUDIT_FILE).read_bytes().startswith(before)  # the whole entries untouched
+    assert verify_trail(d).ok
+    last = read_entries(d)[-1]
+    assert (last["action"], last["user"], last["detail"]["bytes"]) == ("repair", "admin@x", 15)
+    record(d, user="a@x", action="view")  # writing works again
+    assert verify_trail(d).ok and repair_trail(d, user="admin@x")["repaired"] is False
+
+
+def test_repair_changes_nothing_when_a_whole_entry_was_altered(tmp_path):
+    d = _trail(tmp_path, 3)
+    lines = _lines(d)
+    lines[1] = lines[1].replace("u1@x", "u9@x")
+    (d / AUDIT_FILE).write_text("\n".join(lines) + "\n" + '{"seq": 4')
+    before = (d / AUDIT_FILE).read_bytes()
+    out = repair_trail(d, user="admin@x")
+    assert not out["repaired"] and out["problem"].startswith("entry 2 (line 2) was altered")
+    assert (d / AUDIT_FILE).read_bytes() == before and not list(d.glob("partial-*"))
 
 
 def test_concurrent_writers_keep_one_chain(tmp_path):
