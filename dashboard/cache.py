@@ -621,7 +621,9 @@ def warm(start_month: int = 9) -> None:
         now, keep_days=s.anpr_keep_days, authorise_after_days=s.anpr_authorise_after_days,
         authorised=not s.auth))
     dataset(dkey)
-    import streamlit_folium  # noqa: F401  (import cost: folium.plugins, for the map page)
+    # Import cost of streamlit_folium (for the map page), but not streamlit_folium itself:
+    # imported before the server runs, its component is never registered (a 404 in the page).
+    import folium.plugins  # noqa: F401
 
     import geo.io.interactions  # noqa: F401  (import cost: interactions_key, on every run)
 
