@@ -626,6 +626,7 @@ def warm(start_month: int = 9) -> None:
     import folium.plugins  # noqa: F401
 
     import geo.io.interactions  # noqa: F401  (import cost: interactions_key, on every run)
+    import streamlit.emojis  # noqa: F401  (import cost: st.set_page_config's emoji page icon)
 
     # The map page opened without a link: its incidents, hotspots and map first.
     found = seasons(dkey, start_month)
