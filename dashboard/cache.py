@@ -596,7 +596,9 @@ def validate_upload(data: bytes, name: str, kind: str | None, bkey: BoundaryKey)
 
 # -------------------------------------------------------------------- warm-up
 def warm(start_month: int = 9) -> None:
-    """Fill the caches every first visitor needs (boundaries, data, vehicles, ladder).
+    """Fill the caches every first visitor needs, in the order the map page needs them:
+    boundaries, data, the default view's incidents, hotspots and map, then vehicles and ladder,
+    then the maps of the two seasons before the default one (the likely next choice).
 
     Run by :mod:`dashboard.serve` in a background thread when the server
     starts, so the first page load does not pay for imports and the demo
@@ -604,15 +606,53 @@ def warm(start_month: int = 9) -> None:
     once per key and other callers wait for it.
     """
     from dashboard import maps  # noqa: F401  (import cost: folium, branca)
-    from geo import hotspots  # noqa: F401  (import cost: dbscan, scikit-learn)
+    from dashboard.state import Filters
+    import geo.hotspots  # noqa: F401  (import cost: dbscan, scikit-learn)
+    from geo.access import reads_shown_from
 
+    s = settings()
     bkey = boundary_key()
-    boundaries(bkey)
+    areas = boundaries(bkey)
     display_boundaries(bkey)
-    dkey = data_key(bkey)
+    # The key a page uses (``dashboard.context.load``): reads shown from the retention
+    # cut-off of a local user, or of a shared-mode user without an authorisation.
+    now = pd.Timestamp.now(tz="UTC")
+    dkey = data_key(bkey, reads_from=reads_shown_from(
+        now, keep_days=s.anpr_keep_days, authorise_after_days=s.anpr_authorise_after_days,
+        authorised=not s.auth))
     dataset(dkey)
+    # Import cost of streamlit_folium (for the map page), but not streamlit_folium itself:
+    # imported before the server runs, its component is never registered (a 404 in the page).
+    import folium.plugins  # noqa: F401
+
+    import geo.io.interactions  # noqa: F401  (import cost: interactions_key, on every run)
+    import streamlit.emojis  # noqa: F401  (import cost: st.set_page_config's emoji page icon)
+
+    # The map page opened without a link: its incidents, hotspots and map first.
+    found = seasons(dkey, start_month)
+    names = tuple(getattr(areas, "names", ())) or None
+    f = Filters.from_query_params({}, **({"force_names": names} if names else {}), seasons=found,
+                                  default_season=found[-1] if found else None)
+    if f.start_month != start_month:
+        return
+    _warm_map(dkey, f, redact=f.redact or s.auth)
     crossings(dkey)
     ladder(dkey, start_month)
+    # Then the seasons a visitor is most likely to switch to next (the map's cache holds 8).
+    for other in [x for x in reversed(found) if x != f.season][:_WARM_OTHER_SEASONS]:
+        _warm_map(dkey, f.with_(season=other), redact=f.redact or s.auth)
+
+
+#: Seasons besides the default one whose map :func:`warm` draws ahead.
+_WARM_OTHER_SEASONS = 2
+
+
+def _warm_map(dkey: DataKey, f, *, redact: bool) -> None:
+    """The map page's cached values for the filters ``f`` (no plates traced, no heat map)."""
+    date_extent(dkey, f.season, f.start_month)
+    hotspots(dkey, f.scope, f.eps_m, f.min_samples)
+    _overview_map(MapRequest(dkey=dkey, scope=f.scope, eps_m=f.eps_m, min_samples=f.min_samples,
+                             redact=redact, briefing=f.briefing, tiles=f.tiles))
 
 
 # ------------------------------------------------------------------ alerts

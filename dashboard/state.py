@@ -551,10 +551,10 @@ def _parse_hours(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
 
 def _parse_plan_days(text: str | None) -> str:
     """A canonical days token (``"fri,sat"``), or ``""`` (every day) for anything unusable."""
-    from geo.planning import PlanInputError, parse_window
-
     if not text or not text.strip():
         return ""
+    from geo.planning import PlanInputError, parse_window  # here: importing it (scipy) costs ~0.3 s
+
     try:
         return parse_window(text, None).days_token or ""
     except PlanInputError:
@@ -563,10 +563,10 @@ def _parse_plan_days(text: str | None) -> str:
 
 def _parse_plan_hours(text: str | None) -> str:
     """A canonical hours token (``"18-02"``), or ``""`` (all day) for anything unusable."""
-    from geo.planning import PlanInputError, parse_hours
-
     if not text or not text.strip():
         return ""
+    from geo.planning import PlanInputError, parse_hours  # here: importing it (scipy) costs ~0.3 s
+
     try:
         return parse_hours(text).token
     except PlanInputError:

@@ -358,7 +358,8 @@ def latest_force(ladder_rows: pd.DataFrame, incidents: pd.DataFrame) -> np.ndarr
 
 def _last_per_subject(subject: pd.Series, at: pd.Series, force: pd.Series, source: pd.Series) -> pd.DataFrame:
     """The latest (at, force, source) of each subject; ties keep the first given."""
-    df = pd.DataFrame({"subject": subject.astype(str).to_numpy(), "at": pd.to_datetime(at, utc=True).to_numpy(),
+    # .array: tz-aware times stay datetime64 (.to_numpy() makes an object array of Timestamps)
+    df = pd.DataFrame({"subject": subject.astype(str).to_numpy(), "at": pd.to_datetime(at, utc=True).array,
                        "force": force.astype(str).to_numpy(), "source": source.astype(str).to_numpy()})
     df = df[(df["subject"] != "") & df["at"].notna()]
     df = df.sort_values("at", kind="stable")

@@ -16,19 +16,11 @@ ctx = context.get_context()
 f = ctx.filters
 inc = ctx.incidents()
 hs = ctx.hotspots()
-hoppers = hoppers_view(ctx.ladder(), season=f.season, forces=f.forces)
 
 st.title("Map")
 st.caption(f"Season: {md_escape(ctx.season_label)} · forces: {len(f.forces)} of {len(ctx.force_names)}")
-widgets.metric_row([
-    ("Incidents", fmt_int(len(inc)), None),
-    ("Hotspots", fmt_int(len(hs.hotspots)), None),
-    ("Border-hoppers", fmt_int(n_subjects(hoppers)), None),
-    ("Not in a hotspot", fmt_int(hs.noise), None),
-], help_={
-    "Border-hoppers": "Subjects (vehicles or people) with incidents in two or more forces this season",
-    "Not in a hotspot": "Incidents DBSCAN leaves as noise with these settings",
-})
+# Filled after the map is sent: the border-hopper count needs the ladder, the slowest input.
+metrics = st.container()
 
 c1, c2 = st.columns([3, 1])
 plates = view.plate_options(inc)
@@ -57,6 +49,17 @@ with left:
         returned_objects=["last_object_clicked", "last_object_clicked_tooltip"],
     )
     st.caption(md_escape(ctx.areas.attribution))
+with metrics:
+    hoppers = hoppers_view(ctx.ladder(), season=f.season, forces=f.forces)
+    widgets.metric_row([
+        ("Incidents", fmt_int(len(inc)), None),
+        ("Hotspots", fmt_int(len(hs.hotspots)), None),
+        ("Border-hoppers", fmt_int(n_subjects(hoppers)), None),
+        ("Not in a hotspot", fmt_int(hs.noise), None),
+    ], help_={
+        "Border-hoppers": "Subjects (vehicles or people) with incidents in two or more forces this season",
+        "Not in a hotspot": "Incidents DBSCAN leaves as noise with these settings",
+    })
 with right:
     st.subheader("Details")
     traced = cache.trails(ctx.dkey, traced_plates)

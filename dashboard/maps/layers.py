@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import CssLink, Element, JavascriptLink
 from folium.elements import JSCSSMixin
 from folium.template import Template
 from pyproj import Transformer
@@ -128,6 +129,36 @@ class DataLayer(JSCSSMixin):
         self.data_json = js_json(data) if data_json is None else data_json
         self.default_js = list(js)
         self.default_css = list(css)
+
+    def render(self, **kwargs):
+        """As ``JSCSSMixin.render``, with the script added as plain text.
+
+        branca's ``MacroElement.render`` wraps the rendered script in a new
+        ``Element``, which compiles it as a Jinja template: the whole data
+        JSON tokenised on every render (half the time of a map build), and
+        the data read as template syntax. Here it is added as it is.
+        """
+        figure = self.get_root()
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(CssLink(url), name=name)
+        script = self._template.module.__dict__["script"](self, kwargs)
+        figure.script.add_child(_Text(script), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class _Text(Element):
+    """Text rendered as it is (no Jinja template made of it)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        # what Template(text).render() gives for text without template syntax
+        self._text = text[:-1] if text.endswith("\n") else text
+
+    def render(self, **kwargs) -> str:
+        return self._text
 
 
 
