@@ -7,6 +7,7 @@ hotspot significance tests (:mod:`geo.significance`):
   of the cell side, so two grids with the same ``cell_m`` line up;
 - :func:`incident_xy_m`: the (n, 2) easting/northing array of incidents;
 - :func:`bin_points`: per-cell sums and weighted centroids of points;
+- :func:`points_in_polygons`: which points lie in (or on the edge of) each polygon;
 - :func:`study_region`: the area analyses are measured against (force areas
   when known, else the buffered convex hull of the incidents).
 
@@ -34,6 +35,7 @@ __all__ = [
     "grid_over",
     "incident_xy_m",
     "bin_points",
+    "points_in_polygons",
     "study_region",
 ]
 
@@ -208,6 +210,50 @@ def bin_points(grid: CellGrid, xy_m: np.ndarray, weights: np.ndarray | None = No
         [np.bincount(inverse, weights=cw * xy_on[:, j], minlength=k) / norm for j in (0, 1)]
     )
     return CellSums(cells.astype("int64"), total, count, centroid)
+
+
+def points_in_polygons(polys: np.ndarray, xy_m: np.ndarray) -> list[np.ndarray]:
+    """Row positions of the points inside or on the edge of each polygon, ascending.
+
+    Same points as ``shapely.STRtree(shapely.points(xy_m)).query(polys,
+    predicate="intersects")``, without building a point per row: the points
+    are sorted by x once, and each polygon tests only the points in its
+    bounding box (``shapely.intersects_xy``).
+
+    Parameters
+    ----------
+    polys : ndarray of shapely geometries
+        Polygons (same CRS as ``xy_m``). They get prepared (a cache; their
+        value is unchanged).
+    xy_m : ndarray, shape (n, 2)
+        Point coordinates.
+
+    Returns
+    -------
+    list of ndarray of int64
+        One array per polygon: positions in ``xy_m``, in ascending order.
+    """
+    polys = np.asarray(polys, dtype=object)
+    xy_m = np.asarray(xy_m, dtype="float64").reshape(-1, 2)
+    empty = np.empty(0, dtype="int64")
+    if len(xy_m) == 0 or len(polys) == 0:
+        return [empty] * len(polys)
+    order = np.argsort(xy_m[:, 0], kind="stable")
+    sx, sy = xy_m[order, 0], xy_m[order, 1]
+    bounds = np.asarray(shapely.bounds(polys), dtype="float64").reshape(-1, 4)
+    shapely.prepare(polys)
+    lo = np.searchsorted(sx, bounds[:, 0], side="left")
+    hi = np.searchsorted(sx, bounds[:, 2], side="right")
+    out = []
+    for i in range(len(polys)):  # one cheap step per polygon, not per point
+        if not hi[i] > lo[i]:  # also NaN bounds (empty or missing geometry)
+            out.append(empty)
+            continue
+        x, y = sx[lo[i] : hi[i]], sy[lo[i] : hi[i]]
+        band = np.flatnonzero((y >= bounds[i, 1]) & (y <= bounds[i, 3]))
+        hit = band[shapely.intersects_xy(polys[i], x[band], y[band])]
+        out.append(np.sort(order[lo[i] + hit]).astype("int64", copy=False))
+    return out
 
 
 def study_region(

@@ -79,7 +79,7 @@ from scipy import stats
 from scipy.spatial import cKDTree
 
 from geo.areas import ForceAreas
-from geo.grids import CellGrid, grid_over, incident_xy_m, study_region
+from geo.grids import CellGrid, grid_over, incident_xy_m, points_in_polygons, study_region
 from geo.seasons import season_bounds, season_of
 
 __all__ = [
@@ -225,12 +225,7 @@ def _members(
         return [order[a:b] for a, b in zip(lo, hi, strict=True)]
     if "geometry" not in hotspots.columns:
         raise ValueError("hotspots need DBSCAN labels or a polygon geometry")
-    poly_i, pt_i = shapely.STRtree(shapely.points(xy)).query(
-        hotspots.geometry.values, predicate="intersects"
-    )
-    order = np.argsort(poly_i, kind="stable")
-    ends = np.cumsum(np.bincount(poly_i, minlength=len(hotspots)))
-    return np.split(pt_i[order], ends[:-1])
+    return points_in_polygons(hotspots.geometry.values, xy)
 
 
 def cell_frame(
@@ -428,7 +423,10 @@ def _check_args(cell_m, band_m, permutations, alpha) -> tuple[float, float, int,
 
 
 def _present_forces(incidents: pd.DataFrame) -> list[str]:
-    return sorted(set(incidents["force"].dropna().astype(str))) if "force" in incidents else []
+    """Distinct force names of the incidents, sorted (missing ones left out)."""
+    if "force" not in incidents:
+        return []
+    return sorted({str(v) for v in pd.unique(incidents["force"].dropna())})
 
 
 def hotspot_significance(
