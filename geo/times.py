@@ -121,15 +121,10 @@ def _arrow_iso(arr: pa.Array, todo: np.ndarray) -> tuple[pd.Series, np.ndarray] 
     """
     sub = arr.filter(pa.array(todo)) if not todo.all() else arr
     gap = np.zeros(len(arr), dtype=bool)
-    try:
-        parsed = pc.cast(sub, pa.timestamp("us"))
-        naive = True
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        try:
-            parsed = pc.cast(sub, pa.timestamp("us", tz="UTC"))
-            naive = False
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None
+    cast = _iso_cast(sub)
+    if cast is None:
+        return None
+    parsed, naive = cast
     values = pd.Series(parsed.to_pandas(), dtype="datetime64[us]" if naive else None)
     if naive:
         utc = _localise(values)
@@ -143,6 +138,28 @@ def _arrow_iso(arr: pa.Array, todo: np.ndarray) -> tuple[pd.Series, np.ndarray] 
     out[pos] = values.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
     gap[pos] = gap_sub
     return pd.Series(out).dt.tz_localize("UTC").array, gap
+
+
+def _try_cast(arr, to: pa.DataType) -> pa.Array | None:
+    try:
+        return pc.cast(arr, to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _iso_cast(sub) -> tuple[pa.Array, bool] | None:
+    """(Arrow timestamps, naive?) of strict ISO 8601 text: all naive, else all with an offset.
+
+    The naive cast is tried first, unless it already fails on the first value
+    (an offset or ``Z``): a cast fails if any value fails, so that skips a
+    whole failing pass over the column and changes nothing.
+    """
+    if len(sub) == 0 or _try_cast(sub.slice(0, 1), pa.timestamp("us")) is not None:
+        parsed = _try_cast(sub, pa.timestamp("us"))
+        if parsed is not None:
+            return parsed, True
+    parsed = _try_cast(sub, pa.timestamp("us", tz="UTC"))
+    return None if parsed is None else (parsed, False)
 
 
 def _match(arr) -> np.ndarray:
@@ -221,6 +238,9 @@ def _distinct_codes(values: pd.Series, sample: int = 2048) -> tuple[np.ndarray, 
     return codes, from_arrow(encoded.dictionary)
 
 
+_PRECISIONS = pa.array(["minute", "day", "month"], pa.large_string())
+
+
 def time_precision(values: pd.Series) -> pd.Series:
     """``"minute"``, ``"day"`` or ``"month"``: how much of each date-time was written.
 
@@ -235,8 +255,8 @@ def time_precision(values: pd.Series) -> pd.Series:
     arr = pc.utf8_trim_whitespace(as_arrow(values))
     month = _month_only(arr)
     day = ~month & _matches(arr, _DAY_ONLY, 10)
-    out = np.where(month, "month", np.where(day, "day", "minute"))
-    return pd.Series(out, index=values.index, dtype="str")
+    code = np.where(month, 2, np.where(day, 1, 0)).astype("int8")
+    return from_arrow(_PRECISIONS.take(pa.array(code)), values.index)
 
 
 def knows_weekday(precision: pd.Series | None, n: int) -> np.ndarray:
