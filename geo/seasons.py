@@ -105,7 +105,8 @@ def season_of(times, start_month: int = DEFAULTS.start_month) -> pd.Series:
         year = local.dt.year.to_numpy()[valid].astype("int64")
         month = local.dt.month.to_numpy()[valid].astype("int64")
         start_year = np.where(month >= start_month, year, year - 1)
-        values[valid] = _label(start_year, start_month)
+        years, which = np.unique(start_year, return_inverse=True)  # each label made once
+        values[valid] = _label(years, start_month)[which.reshape(-1)]
     # object array of str/None: pandas 3 infers its string dtype (missing = NaN)
     out = pd.Series(values, index=local.index, name="season")
     return out.astype("str") if len(out) == 0 else out
