@@ -605,9 +605,9 @@ def warm(start_month: int = 9) -> None:
     build. Safe to run beside a session: Streamlit computes a cached value
     once per key and other callers wait for it.
     """
+    import geo.hotspots
     from dashboard import maps  # noqa: F401  (import cost: folium, branca)
     from dashboard.state import Filters
-    import geo.hotspots  # noqa: F401  (import cost: dbscan, scikit-learn)
     from geo.access import reads_shown_from
 
     s = settings()
@@ -624,9 +624,9 @@ def warm(start_month: int = 9) -> None:
     # Import cost of streamlit_folium (for the map page), but not streamlit_folium itself:
     # imported before the server runs, its component is never registered (a 404 in the page).
     import folium.plugins  # noqa: F401
+    import streamlit.emojis  # noqa: F401  (import cost: st.set_page_config's emoji page icon)
 
     import geo.io.interactions  # noqa: F401  (import cost: interactions_key, on every run)
-    import streamlit.emojis  # noqa: F401  (import cost: st.set_page_config's emoji page icon)
 
     # The map page opened without a link: its incidents, hotspots and map first.
     found = seasons(dkey, start_month)
