@@ -41,7 +41,6 @@ __all__ = [
     "check_hours",
     "iso_utc",
     "fnv1a64",
-    "hash_words",
     "repeated",
 ]
 
@@ -302,77 +301,15 @@ def fnv1a64(values) -> np.ndarray:
     return out
 
 
-_WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-
-
-def hash_words(values) -> np.ndarray:
-    """A fast 64-bit hash of each string, eight bytes at a time (missing values as ``""``).
-
-    For finding equal strings within one run only (equal strings give equal
-    hashes; unequal ones almost never do, and callers confirm): the values are
-    not published and may change between versions; :func:`fnv1a64` is the
-    stable hash.
-
-    Parameters
-    ----------
-    values : array-like of str
-
-    Returns
-    -------
-    ndarray of uint64
-    """
-    arr = _large_string(values)
-    starts, lengths, data = _bytes_of(arr)
-    h = lengths.astype(np.uint64) * _MIX
-    if len(arr) == 0 or not lengths.any():
-        return h
-    padded = np.concatenate([data[: starts[-1] + lengths[-1]], np.zeros(8, dtype=np.uint8)])
-    # every byte offset read as a little-endian 64-bit word (unaligned, no copy)
-    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-    order = np.argsort(-lengths, kind="stable")  # longest first: word w uses a prefix
-    neg_sorted, pos, hs = -lengths[order], starts[order], h[order]
-    with np.errstate(over="ignore"):
-        for w in range(int((-neg_sorted[0] + 7) // 8)):
-            m = int(np.searchsorted(neg_sorted, -8 * w, side="left"))  # longer than 8 w bytes
-            left = np.minimum(-neg_sorted[:m] - 8 * w, 8)
-            mixed = (hs[:m] ^ (words[pos[:m] + 8 * w] & _WORD_MASKS[left])) * _MIX
-            hs[:m] = mixed ^ (mixed >> np.uint64(29))
-    h[order] = hs
-    return h
-
-
-def _ends_hash(arr: pa.Array) -> np.ndarray:
-    """A hash of each string's length, first eight and last eight bytes (two word reads)."""
-    starts, lengths, data = _bytes_of(arr)
-    if len(arr) == 0 or not lengths.any():
-        return lengths.astype(np.uint64)
-    padded = np.concatenate([data[: starts[-1] + lengths[-1]], np.zeros(8, dtype=np.uint8)])
-    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-    mask = _WORD_MASKS[np.minimum(lengths, 8)]
-    h = lengths.astype(np.uint64) * _MIX
-    with np.errstate(over="ignore"):
-        for at in (starts, starts + np.maximum(lengths - 8, 0)):
-            h ^= words[at] & mask
-            h *= _MIX
-            h ^= h >> np.uint64(29)
-    return h
-
-
 def repeated(values) -> np.ndarray:
     """True where a string occurs more than once in ``values`` (missing values as ``""``).
 
-    A vectorised ``duplicated(keep=False)``: a hash of each string's ends
-    (two word reads), then :func:`hash_words` on the strings whose ends
-    repeat, and an exact comparison of the few whose full hash repeats.
+    A vectorised ``duplicated(keep=False)`` through Arrow's own hash table
+    (``pyarrow.compute.dictionary_encode``), then a count per distinct value.
     """
     arr = _large_string(values)
-    pos = np.flatnonzero(pd.Series(_ends_hash(arr)).duplicated(keep=False).to_numpy(dtype=bool))
-    out = np.zeros(len(arr), dtype=bool)
-    if len(pos):
-        sub = arr.take(pa.array(pos))
-        maybe = pd.Series(hash_words(sub)).duplicated(keep=False).to_numpy(dtype=bool)
-        if maybe.any():
-            same = from_arrow(sub.filter(pa.array(maybe))).duplicated(keep=False)
-            out[pos[maybe]] = same.to_numpy(dtype=bool)
-    return out
+    if len(arr) == 0:
+        return np.zeros(0, dtype=bool)
+    encoded = pc.dictionary_encode(arr)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    return np.bincount(codes, minlength=len(encoded.dictionary))[codes] > 1
