@@ -286,7 +286,11 @@ def _esda_gi_star(y: np.ndarray, focal: np.ndarray, neighbours: list[np.ndarray]
     cells = np.arange(n, dtype="int64")
     src = np.concatenate([cells, np.repeat(focal, [len(nb) for nb in neighbours])])
     dst = np.concatenate([cells, *neighbours]).astype("int64")
-    graph = Graph.from_arrays(src, dst, np.ones(len(src)))
+    # canonical order (focal, then neighbour; ids 0..n-1 all present through the
+    # self-loops), so libpysal may skip its own re-sort (a MultiIndex reindex
+    # that took 0.25 s of 0.3 s on a 188k-cell grid)
+    order = np.lexsort((dst, src))
+    graph = Graph.from_arrays(src[order], dst[order], np.ones(len(src)), is_sorted=True)
     g = G_Local(y, graph, transform="B", star=True, permutations=0)
     return np.asarray(g.Gs)[focal], np.asarray(g.Zs)[focal]
 

@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     format_opt(h, ("geojson", "csv"))
     h.add_argument("--seed", type=int, default=0,
                    help="seed of the Gi* randomisations (significance and trend)")
+    h.add_argument("--no-significance", dest="significance", action="store_false",
+                   help="clusters only: skip the Gi* significance test and the trend class "
+                        "(no gi_z, gi_p, significant, trend; faster on large files)")
     h.set_defaults(func=cmd_hotspots)
 
     add_plan_parser(sub, DEFAULTS.start_month)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -147,6 +149,29 @@ def emit(args: argparse.Namespace, payload, text: Callable[[object], str]) -> No
         print(text(payload))
     else:
         print(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+def prefetch(*modules: str) -> threading.Thread:
+    """Import ``modules`` on a background thread while the command reads its input.
+
+    Importing is mostly Python work under the interpreter lock, but reading a
+    CSV, projecting coordinates and clustering spend much of their time in
+    compiled code that releases it, so the imports overlap with them. An
+    import that fails here is left for the command to raise where it needs
+    the module (Python's import lock makes a later import wait for, or redo,
+    this one). The thread is not a daemon: the process exits after it.
+    """
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - reported by the command's own import
+                return
+
+    thread = threading.Thread(target=load, name="harewatch-prefetch")
+    thread.start()
+    return thread
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from geo.cli._common import (
     gc_paused,
     incidents_source,
     load_accepted,
+    prefetch,
     progress,
     settings_from,
 )
@@ -38,6 +39,8 @@ def cmd_hotspots(args) -> int:
     from geo.hotspots import hotspots_with_trend
     from geo.io.formats import hotspots_to_frame, hotspots_to_geojson, hotspots_to_json
 
+    if args.significance:  # scipy, esda and libpysal load while the incidents are read
+        prefetch("scipy.stats", "esda", "libpysal.graph")
     with progress("hotspots", ["reading incidents", "clustering", "placing"]) as step:
         areas = areas_for(args)
         incidents, skipped = incidents_source(args, areas)
@@ -46,7 +49,8 @@ def cmd_hotspots(args) -> int:
         result = hotspots_with_trend(incidents, season=args.season or None, forces=forces,
                                      days=args.days, hours=args.hours,
                                      eps_m=args.eps_m, min_samples=args.min_samples, areas=areas,
-                                     start_month=args.season_start_month, significance=True,
+                                     start_month=args.season_start_month,
+                                     significance=args.significance,
                                      seed=args.seed)
         step()
         payload = hotspots_to_json(result) if args.format in ("json", "text") else None

@@ -81,7 +81,9 @@ def _hotspot_records(hotspots: pd.DataFrame) -> list[dict[str, Any]]:
                 "grid_ref": str(where["grid_ref"].iat[i]),
             }
         )
-    # imported here: scipy (under geo.significance) is not needed for offenders output
+    if "significant" not in hotspots.columns:  # hotspots found without the Gi* test
+        return out
+    # imported here: scipy (under geo.significance) is needed only for these columns
     from geo.significance import SIGNIFICANCE_COLUMNS, significance_records
 
     if set(SIGNIFICANCE_COLUMNS) <= set(hotspots.columns):  # added by hotspots_with_trend

@@ -226,3 +226,20 @@ def test_hotspots_csv_and_geojson_carry_the_same_fields(coursing_csv, boundaries
     props = {f["id"]: f["properties"] for f in json.loads(out)["features"]}
     assert {k: (p["gi_p"], p["significant"], p["trend"]) for k, p in props.items()} == {
         k: (h["gi_p"], h["significant"], h["trend"]) for k, h in by_id.items()}
+
+
+def test_hotspots_without_significance_are_the_same_clusters_without_its_fields(
+        coursing_csv, boundaries_path, capsys):
+    base = ["hotspots", "--incidents", str(coursing_csv), "--boundaries", str(boundaries_path),
+            "--season", COURSING_SEASONS[2]]
+    significance = ("gi_z", "gi_p", "significant", "trend")
+    _, out, _ = run(capsys, *base)
+    full = json.loads(out)["hotspots"]
+    code, out, _ = run(capsys, *base, "--no-significance")
+    bare = json.loads(out)["hotspots"]
+    assert code == 0 and bare
+    assert not any(k in h for h in bare for k in significance)
+    assert bare == [{k: v for k, v in h.items() if k not in significance} for h in full]
+    _, out, _ = run(capsys, *base, "--no-significance", "--format", "csv")
+    header = next(csv.reader(io.StringIO(out)))
+    assert "hotspot_id" in header and not set(significance) & set(header)
