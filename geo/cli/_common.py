@@ -166,7 +166,7 @@ def prefetch(*modules: str) -> threading.Thread:
         for name in modules:
             try:
                 importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - reported by the command's own import
+            except Exception:  # reported by the command where it imports the module
                 return
 
     thread = threading.Thread(target=load, name="harewatch-prefetch")
