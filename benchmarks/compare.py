@@ -24,6 +24,11 @@ policeuk        pyarrow CSV + pyproj + contains_xy (bench_policeuk.py)        1.
 dashboard_*     a trivial streamlit-folium app (real browser, Chromium)       1.0
 ==============  ===========================================================  ======
 
+``hotspots_100k_clusters`` and ``hotspots_1m_clusters`` run the same two
+against ``harewatch hotspots --no-significance`` (clusters only, what the peer
+does); the plain hotspots rows include the Gi* significance and trend classes
+that ``harewatch hotspots`` adds by default.
+
 Whole-process rows (ingest, hotspots, offenders) time the process from spawn
 to exit, imports included, as a user running the command sees it. The force
 assignment and data.police.uk rows time the work inside the process (as
@@ -44,7 +49,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,26 +218,55 @@ class Run:
     inner_s: float | None = None  # time the child measured itself (in-process rows)
 
 
+# A small launcher process forks and execs the measured command. Linux carries
+# a process's peak RSS across fork and exec, so a command started straight from
+# this (large) benchmark process would report this process's peak as its own;
+# the launcher is small, so its child's ``ru_maxrss`` is the command's.
+LAUNCH = r"""
+import json, os, sys, time
+report, cmd = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(cmd[0], cmd)
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+with open(report, "w") as fh:
+    json.dump({"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "maxrss_kb": ru.ru_maxrss}, fh)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(cmd: list[str], *, stdout: Path | None = None, env: dict | None = None,
         cwd: Path | None = None) -> Run:
     """Run ``cmd`` to completion: wall seconds, CPU seconds and peak RSS of that child."""
     out = open(stdout, "wb") if stdout else subprocess.PIPE  # noqa: SIM115
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    fd, report = tempfile.mkstemp(suffix=".json", prefix="harewatch-run-")
+    os.close(fd)
+    proc = subprocess.Popen([PY, "-c", LAUNCH, report, *map(str, cmd)], stdout=out,
+                            stderr=subprocess.PIPE, env=env, cwd=cwd)
     text = proc.stdout.read() if proc.stdout else b""
     err = proc.stderr.read()
-    _, status, ru = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.wait()
     if stdout:
         out.close()
+    try:
+        child = json.loads(Path(report).read_text() or "null")
+    finally:
+        os.unlink(report)
+    if child is None:
+        raise RuntimeError(f"{' '.join(map(str, cmd[:4]))}: the launcher reported nothing:\n"
+                           f"{err.decode(errors='replace')[-3000:]}")
     if proc.returncode not in (0, 1):  # harewatch exits 1 when some rows were rejected
         raise RuntimeError(f"{' '.join(map(str, cmd[:4]))} failed ({proc.returncode}):\n"
                            f"{err.decode(errors='replace')[-3000:]}")
     inner = None
     if text.strip().startswith(b"{") and b"seconds" in text:
         inner = json.loads(text.strip().splitlines()[-1])["seconds"]
-    return Run(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, inner)
+    return Run(child["wall"], child["cpu"], child["maxrss_kb"] / 1024, inner)
 
 
 @dataclass
@@ -258,7 +291,7 @@ class Row:
         ratio = self.ratio()
         met = "n/a" if self.goal is None else ("yes" if ratio <= self.goal else "NO")
         goal = "keep" if self.goal is None else f"<= {self.goal:g}"
-        return (f"{self.name:<15} {med(self.seconds(r) for r in p):7.2f} s {med(r.cpu_s for r in p):6.2f} "
+        return (f"{self.name:<22} {med(self.seconds(r) for r in p):7.2f} s {med(r.cpu_s for r in p):6.2f} "
                 f"{med(r.rss_mb for r in p):6.0f} | {med(self.seconds(r) for r in h):7.2f} s "
                 f"{med(r.cpu_s for r in h):6.2f} {med(r.rss_mb for r in h):6.0f} | {ratio:5.2f} "
                 f"{goal:>6} {met:>4}  {self.peer}{'; ' + self.note if self.note else ''}")
@@ -387,18 +420,24 @@ def row_force(paths, work: Path, env, pairs: int) -> list[Row]:
     return rows
 
 
-def row_hotspots(paths, work: Path, env, pairs: int, key: str, goal: float) -> Row:
-    csv = paths[key]
+def row_hotspots(paths, work: Path, env, pairs: int, name: str, goal: float) -> Row:
+    """``hotspots_100k``/``hotspots_1m``: the whole job (Gi* significance and trend
+    included, as ``harewatch hotspots`` runs by default); ``..._clusters``: the
+    same job with ``--no-significance``, which does what the peer does."""
+    csv = paths["inc1m" if "1m" in name else "inc100k"]
+    extra = ["--no-significance"] if name.endswith("_clusters") else []
 
     def peer():
         return run([PY, "-c", PEER_HOTSPOTS, str(csv)], env=env, stdout=work / "peer-hot.json")
 
     def hw():
         return run(harewatch_cmd("hotspots", "--incidents", str(csv), "--data-dir",
-                                 str(work / "empty-store")), env=env, stdout=work / "hw-hot.json")
+                                 str(work / "empty-store"), *extra),
+                   env=env, stdout=work / "hw-hot.json")
 
-    name = "hotspots_100k" if key == "inc100k" else "hotspots_1m"
-    return paired(Row(name, "pyarrow CSV+pyproj+dbscan -> JSON", goal), peer, hw, pairs)
+    peer_text = "pyarrow CSV+pyproj+dbscan -> JSON"
+    note = "clusters only (--no-significance)" if extra else "with Gi* significance and trend"
+    return paired(Row(name, peer_text, goal, note=note), peer, hw, pairs)
 
 
 def row_offenders(paths, work: Path, env, pairs: int, all_plates: bool) -> Row:
@@ -428,8 +467,8 @@ def row_policeuk(paths, work: Path, env, pairs: int) -> Row:
                   side(PEER), side(HAREWATCH), pairs)
 
 
-ROWS = ["ingest", "force", "hotspots_100k", "hotspots_1m", "offenders", "offenders_all",
-        "policeuk", "dashboard"]
+ROWS = ["ingest", "force", "hotspots_100k", "hotspots_100k_clusters", "hotspots_1m",
+        "hotspots_1m_clusters", "offenders", "offenders_all", "policeuk", "dashboard"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -451,9 +490,9 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(row_ingest(paths, args.work, env, args.pairs))
         elif name == "force":
             rows += row_force(paths, args.work, env, args.pairs)
-        elif name in ("hotspots_100k", "hotspots_1m"):
-            key, goal = ("inc100k", 1.1) if name == "hotspots_100k" else ("inc1m", 1.2)
-            rows.append(row_hotspots(paths, args.work, env, args.pairs, key, goal))
+        elif name.startswith("hotspots_"):
+            goal = 1.1 if "100k" in name else 1.2
+            rows.append(row_hotspots(paths, args.work, env, args.pairs, name, goal))
         elif name in ("offenders", "offenders_all"):
             rows.append(row_offenders(paths, args.work, env, args.pairs, name == "offenders_all"))
         elif name == "policeuk":
@@ -464,7 +503,7 @@ def main(argv: list[str] | None = None) -> None:
             rows += dashboard_rows(args.work, env, args.pairs)
     print(f"\n{os.cpu_count()} cores shared with other users; load average "
           f"{os.getloadavg()[0]:.1f}; {args.pairs} alternating pairs per row; medians")
-    print(f"{'row':<15} {'peer':>9} {'cpu':>6} {'MB':>6} | {'harewatch':>9} {'cpu':>6} {'MB':>6} | "
+    print(f"{'row':<22} {'peer':>9} {'cpu':>6} {'MB':>6} | {'harewatch':>9} {'cpu':>6} {'MB':>6} | "
           f"{'ratio':>5} {'goal':>6} {'met':>4}  peer script")
     for r in rows:
         print(r.line())
