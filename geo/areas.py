@@ -88,7 +88,7 @@ class ForceAreas:
 
     def __getstate__(self) -> dict[str, Any]:
         # The point-assignment index is a cache: rebuilt on demand, never pickled.
-        return {k: v for k, v in self.__dict__.items() if k != _INDEX_ATTR}
+        return {k: v for k, v in self.__dict__.items() if k not in (_INDEX_ATTR, _EDGES_ATTR)}
 
 
 def _find_column(columns, pattern: re.Pattern, fallbacks: tuple[str, ...]) -> str | None:
@@ -187,6 +187,11 @@ def nearest_force(areas: ForceAreas, easting_m, northing_m, max_distance_m: floa
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest force area within ``max_distance_m`` of each point, for points outside them all.
 
+    A point covered by an area gets it at distance 0 (the first in order, as
+    :func:`assign_force`). Otherwise the distance is to the areas' rings, cut
+    into short pieces in an R-tree; equal distances go to the first area in
+    order.
+
     Parameters
     ----------
     areas : ForceAreas
@@ -208,16 +213,76 @@ def nearest_force(areas: ForceAreas, easting_m, northing_m, max_distance_m: floa
     dist = np.full(len(e), np.nan)
     if not len(e) or not max_distance_m > 0:
         return idx, dist
+    index = _index_for(areas)
     # most points far out at sea are nowhere near an area: only the others are queried
-    cand = np.flatnonzero(_maybe_near(_index_for(areas), e, n, float(max_distance_m)))
+    cand = np.flatnonzero(_maybe_near(index, e, n, float(max_distance_m)))
     if not len(cand):
         return idx, dist
-    tree = shapely.STRtree(areas.gdf.geometry.to_numpy())
-    (src, hit), d = tree.query_nearest(shapely.points(e[cand], n[cand]),
-                                       max_distance=float(max_distance_m),
-                                       return_distance=True, all_matches=False)
-    idx[cand[src]] = hit
-    dist[cand[src]] = d
+    covered = _lookup(index, e[cand], n[cand]).astype("int64")  # distance 0
+    idx[cand], dist[cand] = covered, np.where(covered >= 0, 0.0, np.nan)
+    out = cand[covered < 0]
+    near, d = _nearest_edge(_edges_for(areas), e[out], n[out], float(max_distance_m))
+    idx[out], dist[out] = near, d
+    return idx, dist
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """The areas' rings cut into short pieces in an R-tree, each piece's area row in ``owner``."""
+
+    key: tuple[int, ...]
+    tree: shapely.STRtree
+    owner: np.ndarray
+
+
+#: Segments per boundary piece: the distance to a piece of a few segments is
+#: cheap, and a point's nearest pieces are few (0.68 s -> 0.18 s for 45,000
+#: coastal points against the ONS file, same areas and distances).
+_EDGE_SEGMENTS = 16
+
+
+def _edges_for(areas: ForceAreas) -> _Edges:
+    geoms = np.asarray(areas.gdf.geometry.values, dtype=object)
+    key = tuple(map(id, geoms))
+    cached = areas.__dict__.get(_EDGES_ATTR)
+    if cached is not None and cached.key == key:
+        return cached
+    parts, part_row = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    ends = np.r_[np.flatnonzero(np.diff(ring_of)) + 1, len(ring_of)]
+    starts = np.r_[0, ends[:-1]]
+    pieces, owner = [], []
+    for a, b in zip(starts, ends, strict=True):  # one per ring (hundreds)
+        for first in range(a, b - 1, _EDGE_SEGMENTS):
+            pieces.append(np.arange(first, min(first + _EDGE_SEGMENTS, b - 1) + 1))
+            owner.append(part_row[ring_part[ring_of[a]]])
+    which = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
+    take = np.concatenate(pieces) if pieces else np.zeros(0, dtype="int64")
+    lines = shapely.linestrings(coords[take], indices=which) if len(take) else np.empty(0, object)
+    edges = _Edges(key, shapely.STRtree(lines), np.asarray(owner, dtype="int64"))
+    areas.__dict__[_EDGES_ATTR] = edges  # a cache, like the cell index
+    return edges
+
+
+def _nearest_edge(edges: _Edges, x: np.ndarray, y: np.ndarray, max_distance_m: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Area of the nearest boundary piece within reach of each point (outside every area).
+
+    Outside an area, the distance to it is the distance to its rings. Equal
+    distances (a vertex two areas share) go to the first area in order.
+    """
+    idx = np.full(len(x), -1, dtype="int64")
+    dist = np.full(len(x), np.nan)
+    if not len(x) or not len(edges.owner):
+        return idx, dist
+    (src, hit), d = edges.tree.query_nearest(shapely.points(x, y), max_distance=max_distance_m,
+                                             return_distance=True, all_matches=True)
+    order = np.lexsort((edges.owner[hit], d, src))
+    src, hit, d = src[order], hit[order], d[order]
+    first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
+    idx[src[first]] = edges.owner[hit[first]]
+    dist[src[first]] = d[first]
     return idx, dist
 
 
@@ -308,6 +373,7 @@ def display_boundaries(
 
 
 _INDEX_ATTR = "_assign_index"
+_EDGES_ATTR = "_nearest_edges"
 
 
 #: Upper bound on grid cells of the assignment index (int32 each: 8 MB).

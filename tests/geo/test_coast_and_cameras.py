@@ -81,6 +81,27 @@ def test_inside_points_have_no_distance_and_tolerance_is_a_setting(ons_areas):
     assert np.isnan(dist[1])
 
 
+def test_nearest_force_equals_shapely_nearest_polygon_on_the_ons_file(ons_areas):
+    """Boundary pieces give the area and the distance shapely's nearest polygon gives,
+    for points scattered along the coast (inside, just off, beyond reach), and a point
+    inside an area gets it at distance 0."""
+    rng = np.random.default_rng(7)
+    seven = shapely.union_all(ons_areas.seven.geometry.to_numpy())
+    ring = shapely.segmentize(shapely.boundary(seven), 2_000)
+    xy = shapely.get_coordinates(ring)
+    xy = xy[rng.choice(len(xy), 1_500)] + rng.uniform(-3_000, 3_000, (1_500, 2))
+    idx, dist = nearest_force(ons_areas, xy[:, 0], xy[:, 1], 1_000)
+    geoms = ons_areas.gdf.geometry.to_numpy()
+    points = shapely.points(xy)
+    for i in range(len(xy)):  # one per point: a plain distance to every area
+        d = shapely.distance(points[i], geoms)
+        if d.min() > 1_000:
+            assert idx[i] == -1 and np.isnan(dist[i])
+        else:
+            assert dist[i] == d.min() and idx[i] == int(np.flatnonzero(d == d.min())[0])
+    assert (dist == 0).sum() > 100 and (dist > 0).sum() > 100 and (idx == -1).sum() > 100
+
+
 REGISTER = (
     "Camera ID,Camera Name,Latitude,Longitude\n"
     "CAM-101,A14 Bar Hill westbound,52.2510,0.0290\n"
