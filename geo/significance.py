@@ -152,19 +152,23 @@ class CellFrame:
         pos = np.minimum(np.searchsorted(self.cells, flat), len(self.cells) - 1)
         return np.where((flat >= 0) & (self.cells[pos] == flat), pos, -1)
 
-    def counts(self, xy_m: np.ndarray) -> np.ndarray:
-        """Incidents per region cell (points in no region cell are dropped)."""
-        pos = self.positions(xy_m)
+    def counts(self, xy_m: np.ndarray, positions: np.ndarray | None = None) -> np.ndarray:
+        """Incidents per region cell (points in no region cell are dropped).
+
+        ``positions``: ``self.positions(xy_m)`` when the caller has it already.
+        """
+        pos = self.positions(xy_m) if positions is None else positions
         return np.bincount(pos[pos >= 0], minlength=len(self.cells)).astype("float64")
 
-    def peaks(self, xy_m: np.ndarray, members: list[np.ndarray], fallback_m: np.ndarray):
+    def peaks(self, xy_m: np.ndarray, members: list[np.ndarray], fallback_m: np.ndarray,
+              positions: np.ndarray | None = None):
         """Each hotspot's tested cell: the region cell holding most of its incidents.
 
         Ties go to the cell nearest the members' mean position; a hotspot with
         no incidents in any region cell is tested at the cell nearest
-        ``fallback_m`` (its centroid).
+        ``fallback_m`` (its centroid). ``positions`` as for :meth:`counts`.
         """
-        pos = self.positions(xy_m)
+        pos = self.positions(xy_m) if positions is None else positions
         centres = self.grid.centres(self.cells)
         out = np.empty(len(members), dtype="int64")
         for i, rows in enumerate(members):  # one per hotspot
@@ -492,9 +496,10 @@ def hotspot_significance(
     frame = cell_frame(
         xy, cell_m=cell, band_m=band, areas=areas, present_forces=_present_forces(incidents)
     )
-    focal = frame.peaks(xy, _members(incidents, xy, hotspots, labels), _centroids(hotspots))
+    pos = frame.positions(xy)
+    focal = frame.peaks(xy, _members(incidents, xy, hotspots, labels), _centroids(hotspots), pos)
     result = gi_star(
-        frame.counts(xy),
+        frame.counts(xy, pos),
         focal,
         frame.neighbours(focal, band),
         permutations=perms,
@@ -659,12 +664,14 @@ def hotspot_trends(
     frame = cell_frame(
         xy, cell_m=cell, band_m=band, areas=areas, present_forces=_present_forces(incidents)
     )
-    focal = frame.peaks(xy, members, _centroids(hotspots))
+    pos = frame.positions(xy)
+    focal = frame.peaks(xy, members, _centroids(hotspots), pos)
     neighbours = frame.neighbours(focal, band)
     sig = np.zeros((k, n_s), dtype=bool)
     for s in range(n_s):  # one Gi* per season
+        in_season = season_idx == s
         g = gi_star(
-            frame.counts(xy[season_idx == s]),
+            frame.counts(xy[in_season], pos[in_season]),
             focal,
             neighbours,
             permutations=perms,
