@@ -242,11 +242,10 @@ _EDGE_SEGMENTS = 16
 
 
 def _edges_for(areas: ForceAreas) -> _Edges:
-    geoms = np.asarray(areas.gdf.geometry.values, dtype=object)
-    key = tuple(map(id, geoms))
-    cached = areas.__dict__.get(_EDGES_ATTR)
-    if cached is not None and cached.key == key:
-        return cached
+    return _cached_on(areas, _EDGES_ATTR, _build_edges)
+
+
+def _build_edges(geoms: np.ndarray, key: tuple[int, ...]) -> _Edges:
     parts, part_row = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
@@ -260,9 +259,7 @@ def _edges_for(areas: ForceAreas) -> _Edges:
     which = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
     take = np.concatenate(pieces) if pieces else np.zeros(0, dtype="int64")
     lines = shapely.linestrings(coords[take], indices=which) if len(take) else np.empty(0, object)
-    edges = _Edges(key, shapely.STRtree(lines), np.asarray(owner, dtype="int64"))
-    areas.__dict__[_EDGES_ATTR] = edges  # a cache, like the cell index
-    return edges
+    return _Edges(key, shapely.STRtree(lines), np.asarray(owner, dtype="int64"))
 
 
 def _nearest_edge(edges: _Edges, x: np.ndarray, y: np.ndarray, max_distance_m: float
@@ -508,15 +505,22 @@ def _build_index(geoms_in: np.ndarray, key: tuple[int, ...]) -> _CellIndex:
 
 
 def _index_for(areas: ForceAreas) -> _CellIndex:
+    return _cached_on(areas, _INDEX_ATTR, _build_index)
+
+
+def _cached_on(areas: ForceAreas, attr: str, build):
+    """``build(geoms, key)``, kept on ``areas`` until its geometries change.
+
+    A cache on a frozen dataclass: stored directly in ``__dict__``, invisible
+    to eq/repr/pickle (``__getstate__`` leaves it out).
+    """
     geoms = np.asarray(areas.gdf.geometry.values, dtype=object)
     key = tuple(map(id, geoms))
-    cached = areas.__dict__.get(_INDEX_ATTR)
+    cached = areas.__dict__.get(attr)
     if cached is not None and cached.key == key:
         return cached
-    index = _build_index(geoms, key)
-    # A cache on a frozen dataclass: stored directly, invisible to eq/repr/pickle.
-    areas.__dict__[_INDEX_ATTR] = index
-    return index
+    areas.__dict__[attr] = built = build(geoms, key)
+    return built
 
 
 #: Layout version of :func:`assignment_index` arrays; a cached index of another one is rebuilt.
