@@ -263,10 +263,15 @@ def boundaries(bkey: BoundaryKey):
 
 @st.cache_resource(max_entries=4, ttl=_TTL, show_spinner=False)
 def display_boundaries(bkey: BoundaryKey) -> gpd.GeoDataFrame:
-    """Simplified boundaries in EPSG:4326 for the map."""
+    """Simplified boundaries in EPSG:4326 for the map (kept on disk too: :func:`disk_key`)."""
     from geo.areas import display_boundaries as _display
 
-    return _display(boundaries(bkey))
+    def build() -> dict[str, pd.DataFrame]:
+        plain, meta = _geo_frame(_display(boundaries(bkey)))
+        return {"display": plain, "meta": pd.DataFrame({"json": [json.dumps(meta)]})}
+
+    frames = _on_disk("display-boundaries", bkey, {}, build)
+    return _from_geo_frame(frames["display"], json.loads(frames["meta"]["json"].iloc[0]))
 
 
 # ---------------------------------------------------------------- dataset
@@ -646,30 +651,34 @@ DISK_KEEP = 64
 _DISK_FORMAT = 1
 
 
-def disk_key(kind: str, dkey: DataKey, params: dict) -> str | None:
-    """The user-cache key of a result ``kind`` of the data ``dkey`` with ``params``.
+def disk_key(kind: str, key: DataKey | BoundaryKey, params: dict) -> str | None:
+    """The user-cache key of a result ``kind`` of the data (or boundaries) ``key`` with ``params``.
 
-    A hash of everything the result is made from: the store's stamp (newest commit and
-    its time per table, ``geo.io.store.read.store_stamp``) and folder, the boundary file's
-    SHA-256, the demo seed, the earliest ANPR read shown, the settings, and the source of
-    ``geo`` and of this module (any code change is a new key). ``params`` (JSON-able):
-    the function's own arguments. None when the store has changed since ``dkey`` was
-    made (its data is not the store's any more: not kept).
+    A hash of everything the result is made from: for a :class:`DataKey`, the store's
+    stamp (newest commit and its time per table, ``geo.io.store.read.store_stamp``) and
+    folder, the boundary file's SHA-256, the demo seed and the earliest ANPR read shown;
+    for a :class:`BoundaryKey`, the boundary file's SHA-256. Always the settings and the
+    source of ``geo`` and of this module (any code change is a new key). ``params``
+    (JSON-able): the function's own arguments. None when the store has changed since
+    the data key was made (its data is not the store's any more: not kept).
     """
     import geo
     from geo.io.cache import content_key, file_sha256, source_digest
     from geo.io.store.read import store_stamp
 
+    if isinstance(key, BoundaryKey):
+        data: tuple = (file_sha256(key.path),)
+    else:
+        stamp = store_stamp(key.data_dir) if key.store_sig else ()
+        if tuple(version for version, _ in stamp) != tuple(key.store_sig):
+            return None
+        data = (key.data_dir, stamp, file_sha256(key.boundaries.path), key.seed, key.reads_from)
     code = source_digest(str(Path(geo.__file__).resolve().parent), str(Path(__file__).resolve()))
-    stamp = store_stamp(dkey.data_dir) if dkey.store_sig else ()
-    if tuple(version for version, _ in stamp) != tuple(dkey.store_sig):
-        return None
-    return content_key("dashboard", kind, _DISK_FORMAT, code, dkey.data_dir, stamp,
-                       file_sha256(dkey.boundaries.path), dkey.seed, dkey.reads_from,
-                       repr(settings()), json.dumps(params, sort_keys=True, default=str))
+    return content_key("dashboard", kind, _DISK_FORMAT, code, *data, repr(settings()),
+                       json.dumps(params, sort_keys=True, default=str))
 
 
-def _on_disk(kind: str, dkey: DataKey, params: dict,
+def _on_disk(kind: str, dkey: DataKey | BoundaryKey, params: dict,
              build: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """``build()``'s frames, from the user cache when it has them under :func:`disk_key`
     (nested columns back as Python lists/dicts); no cache folder: just ``build()``."""
@@ -682,13 +691,28 @@ def _on_disk(kind: str, dkey: DataKey, params: dict,
     return cached_frames(folder, key, build, python_objects=True, keep=DISK_KEEP)
 
 
-def _hotspot_frames(res) -> dict[str, pd.DataFrame]:
-    """A ``geo.hotspots.HotspotResult`` as plain frames (geometry as WKB; labels with their index)."""
+def _geo_frame(gdf: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict]:
+    """A GeoDataFrame as a plain frame (geometry as WKB) and what else it needs (CRS, index name)."""
     import shapely
 
-    hs = pd.DataFrame(res.hotspots).assign(geometry=shapely.to_wkb(res.hotspots.geometry.to_numpy()))
-    meta = {"noise": int(res.noise), "params": res.params, "crs": None if res.hotspots.crs is None else res.hotspots.crs.to_json(),
-            "index": res.hotspots.index.name, "labels_name": res.labels.name}
+    plain = pd.DataFrame(gdf).assign(**{gdf.geometry.name: shapely.to_wkb(gdf.geometry.to_numpy())})
+    return plain, {"crs": None if gdf.crs is None else gdf.crs.to_json(), "index": gdf.index.name,
+                   "geometry": gdf.geometry.name}
+
+
+def _from_geo_frame(plain: pd.DataFrame, meta: dict) -> gpd.GeoDataFrame:
+    """The GeoDataFrame of :func:`_geo_frame` (as built, or read back from disk)."""
+    col = meta["geometry"]
+    gdf = gpd.GeoDataFrame(plain.drop(columns=col), geometry=gpd.GeoSeries.from_wkb(plain[col]),
+                           crs=meta["crs"])
+    gdf.index.name = meta["index"]
+    return gdf.rename_geometry(col) if col != "geometry" else gdf
+
+
+def _hotspot_frames(res) -> dict[str, pd.DataFrame]:
+    """A ``geo.hotspots.HotspotResult`` as plain frames (geometry as WKB; labels with their index)."""
+    hs, meta = _geo_frame(res.hotspots)
+    meta |= {"noise": int(res.noise), "params": res.params, "labels_name": res.labels.name}
     return {
         "hotspots": hs,
         "labels": pd.DataFrame({"index": res.labels.index.to_numpy(), "label": res.labels.to_numpy()}),
@@ -701,13 +725,10 @@ def _hotspots_from_frames(frames: dict):
     from geo.hotspots import HotspotResult
 
     meta = json.loads(frames["meta"]["json"].iloc[0])
-    hs = frames["hotspots"]
-    hs = gpd.GeoDataFrame(hs.drop(columns="geometry"), geometry=gpd.GeoSeries.from_wkb(hs["geometry"]),
-                          crs=meta["crs"])
-    hs.index.name = meta["index"]
     lab = frames["labels"]
     labels = pd.Series(lab["label"].to_numpy(), index=pd.Index(lab["index"].to_numpy()), name=meta["labels_name"])
-    return HotspotResult(labels=labels, hotspots=hs, noise=meta["noise"], params=meta["params"])
+    return HotspotResult(labels=labels, hotspots=_from_geo_frame(frames["hotspots"], meta),
+                         noise=meta["noise"], params=meta["params"])
 
 
 # -------------------------------------------------------------------- warm-up

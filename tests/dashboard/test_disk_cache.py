@@ -152,3 +152,23 @@ def test_settings_and_code_are_in_the_key(disk, monkeypatch):
     assert cache.disk_key("crossings", dkey, {}) == key
     monkeypatch.setattr(geo.io.cache, "source_digest", lambda *roots: "edited")
     assert cache.disk_key("crossings", dkey, {}) != key
+
+
+def test_display_boundaries_from_disk_equal_recompute(disk, monkeypatch):
+    import geo.areas
+    from dashboard import cache
+
+    dkey, folder = disk
+    bkey = dkey.boundaries
+    first = cache.display_boundaries(bkey)
+    cache.display_boundaries.clear()
+    with monkeypatch.context() as m:
+        m.setattr(geo.areas, "display_boundaries", lambda *_a, **_k: pytest.fail("recomputed"))
+        hit = cache.display_boundaries(bkey)
+    want = geo.areas.display_boundaries(cache.boundaries(bkey))
+    for got in (first, hit):
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert got.crs == want.crs and got.geometry.name == want.geometry.name
+        assert got.geometry.geom_equals_exact(want.geometry, 0).all()
+    assert cache.disk_key("display-boundaries", bkey, {}) != cache.disk_key(
+        "display-boundaries", bkey._replace(path=str(cache.boundary_key().path) + ".missing"), {})
