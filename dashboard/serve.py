@@ -72,11 +72,15 @@ def _warm() -> None:
         # The server first: warming shares the interpreter (one thread runs Python at a time),
         # so it starts once the server listens, while the browser loads the page.
         _wait_for_server()
-        from dashboard import cache, maps  # noqa: F401  (maps: import cost of folium, branca)
-
-        # Modules stay for good: out of the collector's full passes, which went through them
-        # again and again while the first page loaded (each 0.1-0.2 s, all other threads waiting).
-        gc.freeze()
+        # Modules stay for good: no collection while they are imported, then out of the
+        # collector's full passes, which went through them again and again while the first
+        # page loaded (each 0.1-0.2 s, all other threads waiting).
+        gc.disable()
+        try:
+            from dashboard import cache, maps  # noqa: F401  (maps: import cost of folium, branca)
+        finally:
+            gc.freeze()
+            gc.enable()
 
         def after_first_map() -> None:
             cache.wait_for_first_map(FIRST_MAP_WAIT_S)
