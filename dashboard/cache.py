@@ -706,7 +706,8 @@ def _from_geo_frame(plain: pd.DataFrame, meta: dict) -> gpd.GeoDataFrame:
     gdf = gpd.GeoDataFrame(plain.drop(columns=col), geometry=gpd.GeoSeries.from_wkb(plain[col]),
                            crs=meta["crs"])
     gdf.index.name = meta["index"]
-    return gdf.rename_geometry(col) if col != "geometry" else gdf
+    gdf = gdf.rename_geometry(col) if col != "geometry" else gdf
+    return gdf[list(plain.columns)]  # the geometry where it was
 
 
 def _hotspot_frames(res) -> dict[str, pd.DataFrame]:
