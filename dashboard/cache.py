@@ -25,6 +25,14 @@ are shared between sessions: callers must treat them as read-only (every
 (season lists, date extents, upload validation) use ``st.cache_data``.
 Every function is bounded with ``max_entries`` and a ``ttl``.
 
+The slow results of the default view (border crossings, the ladder, hotspots) are
+also kept on disk, in the user cache (``geo.io.cache``, folder ``dashboard``,
+bounded to :data:`DISK_KEEP` entries), keyed by a hash of everything they are
+made from (:func:`disk_key`: the store's stamp, the boundary file's SHA-256,
+the demo seed, the retention cut-off, the settings and the source of ``geo``
+and of this module), so a new server process reads them instead of computing
+them again. A hit gives the same frames as a recomputation (tests check it).
+
 No domain logic lives here: each cached function calls one ``geo`` function
 (or :func:`dashboard.maps.build_map`) on layers fetched from the level above.
 Configuration comes from ``geo._config.Settings.from_env()`` (:func:`settings`).
@@ -34,6 +42,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -87,6 +98,10 @@ __all__ = [
     "associates",
     "plate_candidates",
     "demo_alerts",
+    "DISK_KEEP",
+    "disk_key",
+    "warm",
+    "wait_for_first_map",
 ]
 
 _TTL = dt.timedelta(hours=12)
@@ -248,10 +263,15 @@ def boundaries(bkey: BoundaryKey):
 
 @st.cache_resource(max_entries=4, ttl=_TTL, show_spinner=False)
 def display_boundaries(bkey: BoundaryKey) -> gpd.GeoDataFrame:
-    """Simplified boundaries in EPSG:4326 for the map."""
+    """Simplified boundaries in EPSG:4326 for the map (kept on disk too: :func:`disk_key`)."""
     from geo.areas import display_boundaries as _display
 
-    return _display(boundaries(bkey))
+    def build() -> dict[str, pd.DataFrame]:
+        plain, meta = _geo_frame(_display(boundaries(bkey)))
+        return {"display": plain, "meta": pd.DataFrame({"json": [json.dumps(meta)]})}
+
+    frames = _on_disk("display-boundaries", bkey, {}, build)
+    return _from_geo_frame(frames["display"], json.loads(frames["meta"]["json"].iloc[0]))
 
 
 # ---------------------------------------------------------------- dataset
@@ -338,8 +358,15 @@ def hotspots(dkey: DataKey, scope: Scope, eps_m: float, min_samples: int):
     """``geo.hotspots.hotspots_with_trend`` of the incidents in ``scope``.
 
     When a season is selected, the same filters (forces, hours) on the
-    previous season give the trend.
+    previous season give the trend. Kept on disk too (:func:`disk_key`).
     """
+    params = {"scope": tuple(scope), "eps_m": float(eps_m), "min_samples": int(min_samples)}
+    frames = _on_disk("hotspots", dkey, params,
+                      lambda: _hotspot_frames(_hotspots_now(dkey, scope, eps_m, min_samples)))
+    return _hotspots_from_frames(frames)
+
+
+def _hotspots_now(dkey: DataKey, scope: Scope, eps_m: float, min_samples: int):
     from geo.hotspots import hotspots_with_trend
 
     return hotspots_with_trend(
@@ -436,7 +463,7 @@ def crossings(dkey: DataKey) -> pd.DataFrame:
     """``geo.movements.border_crossings`` of every vehicle."""
     from geo.movements import border_crossings
 
-    return border_crossings(vehicle_points(dkey))
+    return _on_disk("crossings", dkey, {}, lambda: {"crossings": border_crossings(vehicle_points(dkey))})["crossings"]
 
 
 @st.cache_resource(max_entries=16, ttl=_TTL, show_spinner="Building the escalation ladder…")
@@ -445,6 +472,11 @@ def ladder(dkey: DataKey, start_month: int) -> pd.DataFrame:
     plus where each subject was seen last (``geo.offenders.latest_sighting``, from the later of
     its latest ANPR read and incident: "who is now in our area"): ``latest_force``,
     ``latest_from`` ("ANPR read"/"incident") and ``latest_at``."""
+    return _on_disk("ladder", dkey, {"start_month": int(start_month)},
+                    lambda: {"ladder": _ladder_now(dkey, int(start_month))})["ladder"]
+
+
+def _ladder_now(dkey: DataKey, start_month: int) -> pd.DataFrame:
     from geo.offenders import ladder as _ladder
     from geo.offenders import latest_sighting
 
@@ -465,9 +497,9 @@ def trails(dkey: DataKey, plates: tuple[str, ...]) -> pd.DataFrame:
     from geo.movements import POINT_COLUMNS, trips
 
     cols = [*POINT_COLUMNS, "trip"]
-    pts = vehicle_points(dkey)
-    if not plates or not len(pts):
+    if not plates:  # the map's usual case: no linking of every vehicle needed
         return pd.DataFrame({c: [] for c in cols})
+    pts = vehicle_points(dkey)
     sel = pts[pts["vrm"].isin(list(plates))]
     if not len(sel):
         return pd.DataFrame({c: [] for c in cols})
@@ -528,7 +560,24 @@ def overview_map(req: MapRequest):
     keeps the element ids, so st_folium sees identical HTML on a rerun (no
     flicker, the user's pan/zoom is kept after a click).
     """
-    return copy.deepcopy(_overview_map(req))
+    fmap = copy.deepcopy(_overview_map(req))
+    _MAP_HANDED.set()
+    return fmap
+
+
+#: Set once a page has been handed a main map (:func:`overview_map`).
+_MAP_HANDED = threading.Event()
+
+
+def wait_for_first_map(timeout_s: float) -> bool:
+    """Block until a page has been handed its first main map, at most ``timeout_s`` seconds.
+
+    Returns
+    -------
+    bool
+        False on a timeout.
+    """
+    return _MAP_HANDED.wait(timeout_s)
 
 
 def subject_map(req: SubjectMapRequest):
@@ -594,18 +643,132 @@ def validate_upload(data: bytes, name: str, kind: str | None, bkey: BoundaryKey)
                       cameras=read_cameras(data_dir()), settings=settings())
 
 
+# ------------------------------------------------------------- disk cache
+#: Entries the user cache's ``dashboard`` folder keeps (the most recently used; each a few
+#: Parquet files, well under 1 MB for the demo).
+DISK_KEEP = 64
+#: Bumped when what :func:`_on_disk` stores changes shape.
+_DISK_FORMAT = 1
+
+
+def disk_key(kind: str, key: DataKey | BoundaryKey, params: dict) -> str | None:
+    """The user-cache key of a result ``kind`` of the data (or boundaries) ``key`` with ``params``.
+
+    A hash of everything the result is made from: for a :class:`DataKey`, the store's
+    stamp (newest commit and its time per table, ``geo.io.store.read.store_stamp``) and
+    folder, the boundary file's SHA-256, the demo seed and the earliest ANPR read shown;
+    for a :class:`BoundaryKey`, the boundary file's SHA-256. Always the settings and the
+    source of ``geo`` and of this module (any code change is a new key). ``params``
+    (JSON-able): the function's own arguments. None when the store has changed since
+    the data key was made (its data is not the store's any more: not kept).
+    """
+    import geo
+    from geo.io.cache import content_key, file_sha256, source_digest
+    from geo.io.store.read import store_stamp
+
+    if isinstance(key, BoundaryKey):
+        data: tuple = (file_sha256(key.path),)
+    else:
+        stamp = store_stamp(key.data_dir) if key.store_sig else ()
+        if tuple(version for version, _ in stamp) != tuple(key.store_sig):
+            return None
+        data = (key.data_dir, stamp, file_sha256(key.boundaries.path), key.seed, key.reads_from)
+    code = source_digest(str(Path(geo.__file__).resolve().parent), str(Path(__file__).resolve()))
+    return content_key("dashboard", kind, _DISK_FORMAT, code, *data, repr(settings()),
+                       json.dumps(params, sort_keys=True, default=str))
+
+
+def _on_disk(kind: str, dkey: DataKey | BoundaryKey, params: dict,
+             build: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """``build()``'s frames, from the user cache when it has them under :func:`disk_key`
+    (nested columns back as Python lists/dicts); no cache folder: just ``build()``."""
+    from geo.io.cache import cache_folder, cached_frames
+
+    folder = cache_folder("dashboard")
+    key = None if folder is None else disk_key(kind, dkey, params)
+    if key is None:
+        return build()
+    return cached_frames(folder, key, build, python_objects=True, keep=DISK_KEEP)
+
+
+def _geo_frame(gdf: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict]:
+    """A GeoDataFrame as a plain frame (geometry as WKB) and what else it needs (CRS, index name)."""
+    import shapely
+
+    plain = pd.DataFrame(gdf).assign(**{gdf.geometry.name: shapely.to_wkb(gdf.geometry.to_numpy())})
+    return plain, {"crs": None if gdf.crs is None else gdf.crs.to_json(), "index": gdf.index.name,
+                   "geometry": gdf.geometry.name}
+
+
+def _from_geo_frame(plain: pd.DataFrame, meta: dict) -> gpd.GeoDataFrame:
+    """The GeoDataFrame of :func:`_geo_frame` (as built, or read back from disk)."""
+    col = meta["geometry"]
+    gdf = gpd.GeoDataFrame(plain.drop(columns=col), geometry=gpd.GeoSeries.from_wkb(plain[col]),
+                           crs=meta["crs"])
+    gdf.index.name = meta["index"]
+    gdf = gdf.rename_geometry(col) if col != "geometry" else gdf
+    return gdf[list(plain.columns)]  # the geometry where it was
+
+
+def _hotspot_frames(res) -> dict[str, pd.DataFrame]:
+    """A ``geo.hotspots.HotspotResult`` as plain frames (geometry as WKB; labels with their index)."""
+    hs, meta = _geo_frame(res.hotspots)
+    meta |= {"noise": int(res.noise), "params": res.params, "labels_name": res.labels.name}
+    return {
+        "hotspots": hs,
+        "labels": pd.DataFrame({"index": res.labels.index.to_numpy(), "label": res.labels.to_numpy()}),
+        "meta": pd.DataFrame({"json": [json.dumps(meta)]}),
+    }
+
+
+def _hotspots_from_frames(frames: dict):
+    """The ``geo.hotspots.HotspotResult`` of :func:`_hotspot_frames` (as built, or read back)."""
+    from geo.hotspots import HotspotResult
+
+    meta = json.loads(frames["meta"]["json"].iloc[0])
+    lab = frames["labels"]
+    labels = pd.Series(lab["label"].to_numpy(), index=pd.Index(lab["index"].to_numpy()), name=meta["labels_name"])
+    return HotspotResult(labels=labels, hotspots=_from_geo_frame(frames["hotspots"], meta),
+                         noise=meta["noise"], params=meta["params"])
+
+
 # -------------------------------------------------------------------- warm-up
-def warm(start_month: int = 9) -> None:
+def warm(start_month: int = 9, *, before_more: Callable[[], None] | None = None) -> None:
     """Fill the caches every first visitor needs, in the order the map page needs them:
-    boundaries, data, the default view's incidents, hotspots and map, then vehicles and ladder,
+    boundaries, data, the default view's incidents, hotspots and map, then crossings and ladder,
     then the maps of the two seasons before the default one (the likely next choice).
 
-    Run by :mod:`dashboard.serve` in a background thread when the server
-    starts, so the first page load does not pay for imports and the demo
-    build. Safe to run beside a session: Streamlit computes a cached value
-    once per key and other callers wait for it.
+    Run by :mod:`dashboard.serve` in a background thread once the server listens, so
+    the first page load does not pay for imports and the demo build. Safe to run beside
+    a session: Streamlit computes a cached value once per key and other callers wait for it.
+
+    Parameters
+    ----------
+    start_month : int
+        Month a season starts in (the page's default, September).
+    before_more : callable, optional
+        Called after the default view, before the other seasons' maps (the server
+        waits there for the first map to reach the browser: the interpreter runs one
+        thread at a time, and the page's requests come first).
     """
-    import geo.hotspots
+    found, f, dkey, redact = _warm_default(start_month)
+    if f is None:
+        return
+    if before_more is not None:
+        before_more()
+    # Then the seasons a visitor is most likely to switch to next (the map's cache holds 8).
+    for other in [x for x in reversed(found) if x != f.season][:_WARM_OTHER_SEASONS]:
+        _warm_map(dkey, f.with_(season=other), redact=redact)
+
+
+def _warm_default(start_month: int):
+    """:func:`warm`'s first part: the map page opened without a link, its map first.
+
+    Returns
+    -------
+    (seasons, Filters or None, DataKey, redact)
+        None filters when the default view does not start seasons in ``start_month``.
+    """
     from dashboard import maps  # noqa: F401  (import cost: folium, branca)
     from dashboard.state import Filters
     from geo.access import reads_shown_from
@@ -628,19 +791,17 @@ def warm(start_month: int = 9) -> None:
 
     import geo.io.interactions  # noqa: F401  (import cost: interactions_key, on every run)
 
-    # The map page opened without a link: its incidents, hotspots and map first.
     found = seasons(dkey, start_month)
     names = tuple(getattr(areas, "names", ())) or None
     f = Filters.from_query_params({}, **({"force_names": names} if names else {}), seasons=found,
                                   default_season=found[-1] if found else None)
     if f.start_month != start_month:
-        return
-    _warm_map(dkey, f, redact=f.redact or s.auth)
-    crossings(dkey)
+        return found, None, dkey, False
+    redact = f.redact or s.auth
+    _warm_map(dkey, f, redact=redact)
+    crossings(dkey)  # on the map already; the ladder below needs them
     ladder(dkey, start_month)
-    # Then the seasons a visitor is most likely to switch to next (the map's cache holds 8).
-    for other in [x for x in reversed(found) if x != f.season][:_WARM_OTHER_SEASONS]:
-        _warm_map(dkey, f.with_(season=other), redact=f.redact or s.auth)
+    return found, f, dkey, redact
 
 
 #: Seasons besides the default one whose map :func:`warm` draws ahead.

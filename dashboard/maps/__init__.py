@@ -28,6 +28,7 @@ import pandas as pd
 from dashboard.maps.assets import (
     DEFAULT_BASE_URL,
     INLINE_BASE_URL,
+    LAYERS_DO_NOT_USE,
     STATIC_DIR,
     VENDOR_DIR,
     localise_assets,
@@ -241,4 +242,4 @@ def build_map(
         "banner": escape_html(layers.banner),
     }
     DataLayer(m, MAP_JS, data).add_to(m)
-    return localise_assets(m, base_url)
+    return localise_assets(m, base_url, leave_out=LAYERS_DO_NOT_USE)

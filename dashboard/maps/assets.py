@@ -22,6 +22,7 @@ __all__ = [
     "INLINE_BASE_URL",
     "STATIC_DIR",
     "VENDOR_DIR",
+    "LAYERS_DO_NOT_USE",
     "localise_assets",
     "offline_assets",
     "standalone_html",
@@ -65,14 +66,19 @@ _BY_FILENAME["jquery-3.7.1.min.js"] = _BY_NAME["jquery"]
 #: folium defaults with no offline copy and no use here (Bootstrap 3
 #: glyphicons are not on npm; use ``prefix="fa"`` icons), dropped.
 _DROPPABLE = {"glyphicons_css", "awesome_rotate_css"}
-#: Not needed by build_map's own layers; left out of the standalone HTML.
-_STANDALONE_SKIP = {
+#: folium defaults that build_map's own layers never use and that change nothing on
+#: screen when left out: scripts (Bootstrap's, awesome-markers') and the stylesheets
+#: of icon classes no layer sets (awesome-markers, Font Awesome). The dashboard's map
+#: loads its scripts one after another from the Streamlit server: two fewer.
+LAYERS_DO_NOT_USE = frozenset({
     "bootstrap",
-    "bootstrap_css",
     "awesome_markers",
     "awesome_markers_css",
     "awesome_markers_font_css",
-}
+})
+#: Left out of the standalone HTML: the above and Bootstrap's stylesheet (the dashboard
+#: keeps it: it sets the box model the legend and labels were laid out with).
+_STANDALONE_SKIP = LAYERS_DO_NOT_USE | {"bootstrap_css"}
 
 
 def _url(base_url: str, rel: str) -> str:
@@ -126,13 +132,15 @@ def _localise_list(items, base_url: str, where: str) -> list[tuple[str, str]]:
     return out
 
 
-def localise_assets(m: folium.Map, base_url: str = DEFAULT_BASE_URL) -> folium.Map:
+def localise_assets(m: folium.Map, base_url: str = DEFAULT_BASE_URL, *,
+                    leave_out: frozenset[str] = frozenset()) -> folium.Map:
     """Point the map and every element in it at the vendored files.
 
     streamlit-folium collects ``default_js``/``default_css`` from every
     element and stops at the first script that fails to load, so one CDN URL
     left in a plugin blanks the whole map offline. Sets instance attributes
-    (class defaults are untouched) and returns ``m``.
+    (class defaults are untouched) and returns ``m``. Assets named in
+    ``leave_out`` (e.g. :data:`LAYERS_DO_NOT_USE`) are not loaded at all.
 
     Raises
     ------
@@ -140,13 +148,14 @@ def localise_assets(m: folium.Map, base_url: str = DEFAULT_BASE_URL) -> folium.M
         When an element needs a file that is not vendored.
     """
     js, css = offline_assets(base_url)
-    m.default_js, m.default_css = js, css
+    m.default_js = [(n, u) for n, u in js if n not in leave_out]
+    m.default_css = [(n, u) for n, u in css if n not in leave_out]
     for el in walk(m):
         if el is m or not isinstance(el, JSCSSMixin):
             continue
         where = type(el).__name__
-        el.default_js = _localise_list(el.default_js, base_url, where)
-        el.default_css = _localise_list(el.default_css, base_url, where)
+        el.default_js = [a for a in _localise_list(el.default_js, base_url, where) if a[0] not in leave_out]
+        el.default_css = [a for a in _localise_list(el.default_css, base_url, where) if a[0] not in leave_out]
     return m
 
 
@@ -178,11 +187,7 @@ def standalone_html(m: folium.Map) -> str:
     use them). ``m`` is re-pointed at placeholder URLs while rendering, then
     back at :data:`DEFAULT_BASE_URL`.
     """
-    localise_assets(m, INLINE_BASE_URL)
-    for el in walk(m):
-        if isinstance(el, JSCSSMixin) or el is m:
-            el.default_js = [(n, u) for n, u in el.default_js if n not in _STANDALONE_SKIP]
-            el.default_css = [(n, u) for n, u in el.default_css if n not in _STANDALONE_SKIP]
+    localise_assets(m, INLINE_BASE_URL, leave_out=_STANDALONE_SKIP)
     try:
         doc = m.get_root().render()
     finally:

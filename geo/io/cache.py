@@ -9,12 +9,14 @@ a file); any problem reading or writing the cache only means the value is
 computed again.
 
 Only plain numpy arrays (``.npz``, loaded without pickle) and Parquet files are
-stored: nothing here runs code from the cache.
+stored: nothing here runs code from the cache. A folder can be bounded
+(``keep``: the most recently used entries are kept, the others deleted).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import tempfile
@@ -25,7 +27,8 @@ import numpy as np
 
 from geo import __version__
 
-__all__ = ["cache_folder", "content_key", "file_sha256", "cached_arrays", "cached_frames"]
+__all__ = ["cache_folder", "content_key", "file_sha256", "source_digest", "cached_arrays",
+           "cached_frames", "prune"]
 
 
 def cache_folder(kind: str, cache_dir: str | os.PathLike | None = None) -> Path | None:
@@ -44,6 +47,28 @@ def file_sha256(path: str | os.PathLike) -> str | None:
             return hashlib.file_digest(fh, "sha256").hexdigest()
     except (OSError, TypeError, ValueError):
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def source_digest(*roots: str) -> str:
+    """SHA-256 of the Python source under ``roots`` (files, or folders searched for ``*.py``):
+    a code version that changes with any edit, read once per process (about 1 MB: ms).
+
+    Parameters
+    ----------
+    roots : str
+        Paths of source files or package folders; a missing one counts as empty.
+    """
+    h = hashlib.sha256()
+    for root in roots:
+        p = Path(root)
+        files = sorted(p.rglob("*.py")) if p.is_dir() else [p]
+        for f in files:
+            with contextlib.suppress(OSError):
+                data = f.read_bytes()
+                h.update(f"{f.relative_to(p) if p.is_dir() else f.name}\0{len(data)}\0".encode())
+                h.update(data)
+    return h.hexdigest()
 
 
 def content_key(*parts: object) -> str:
@@ -91,39 +116,100 @@ def cached_arrays(folder: Path | None, key: str,
 
 
 def cached_frames(folder: Path | None, key: str,
-                  build: Callable[[], dict[str, object]]) -> dict[str, object]:
+                  build: Callable[[], dict[str, object]], *,
+                  python_objects: bool = False, keep: int | None = None) -> dict[str, object]:
     """DataFrames stored under ``key`` in ``folder`` (one Parquet file each); else ``build()``
     (a dict of name -> DataFrame, or None for "no frame"), stored for next time.
 
     Frames come back as pandas DataFrames with the dtypes Arrow keeps (the caller restores
     anything else, e.g. geometry from coordinates).
+
+    Parameters
+    ----------
+    python_objects : bool
+        Nested columns (Arrow lists, structs, maps) come back as Python lists and dicts,
+        as they were built, instead of numpy arrays.
+    keep : int, optional
+        Bound the folder: after a write, only the ``keep`` most recently used entries stay
+        (a hit counts as a use).
     """
+    if folder is not None:
+        got = _read_frames(folder, key, python_objects)
+        if got is not None:
+            return got
+    frames = build()
+    if folder is not None:
+        _write_frames(folder, key, frames)
+        if keep is not None:
+            prune(folder, keep)
+    return frames
+
+
+def _read_frames(folder: Path, key: str, python_objects: bool) -> dict[str, object] | None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    index = folder / f"{key}.names"
+    try:
+        names = index.read_text(encoding="utf-8").split()
+        got: dict[str, object] = {}
+        for entry in names:
+            name, _, present = entry.partition(":")
+            got[name] = (_to_pandas(pq.read_table(folder / f"{key}-{name}.parquet"), python_objects)
+                         if present == "1" else None)
+    except (OSError, ValueError, pa.ArrowException):
+        return None  # missing or unreadable: rebuild
+    with contextlib.suppress(OSError):
+        os.utime(index)  # most recently used (see prune)
+    return got
+
+
+def _to_pandas(table, python_objects: bool):
+    import pandas as pd
+    import pyarrow as pa
+
+    df = table.to_pandas()
+    if python_objects:
+        for i, f in enumerate(table.schema):
+            if pa.types.is_nested(f.type):
+                df[f.name] = pd.Series(table.column(i).to_pylist(), index=df.index, dtype=object)
+    return df
+
+
+def _write_frames(folder: Path, key: str, frames: dict[str, object]) -> None:
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if folder is not None:
-        index = folder / f"{key}.names"
-        try:
-            names = index.read_text(encoding="utf-8").split()
-            got: dict[str, object] = {}
-            for entry in names:
-                name, _, present = entry.partition(":")
-                got[name] = (pq.read_table(folder / f"{key}-{name}.parquet").to_pandas()
-                             if present == "1" else None)
-            return got
-        except (OSError, ValueError, pa.ArrowException):
-            pass  # missing or unreadable: rebuild
-    frames = build()
-    if folder is not None:
-        try:
-            for name, frame in frames.items():
-                if frame is not None:
-                    table = pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
-                    _write_atomic(folder / f"{key}-{name}.parquet",
-                                  lambda fh, t=table: pq.write_table(t, fh))
-            listing = " ".join(f"{n}:{int(f is not None)}" for n, f in frames.items())
-            _write_atomic(folder / f"{key}.names", lambda fh: fh.write(listing.encode()))
-        except (OSError, pa.ArrowException):
-            pass
-    return frames
+    try:
+        for name, frame in frames.items():
+            if frame is not None:
+                table = pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
+                _write_atomic(folder / f"{key}-{name}.parquet",
+                              lambda fh, t=table: pq.write_table(t, fh))
+        listing = " ".join(f"{n}:{int(f is not None)}" for n, f in frames.items())
+        _write_atomic(folder / f"{key}.names", lambda fh: fh.write(listing.encode()))
+    except (OSError, pa.ArrowException):
+        pass  # a read-only or full disk, an unstorable frame: the next process builds it
+
+
+def prune(folder: Path, keep: int) -> int:
+    """Delete all but the ``keep`` most recently used entries of ``cached_frames`` in ``folder``.
+
+    Returns
+    -------
+    int
+        Number of entries deleted (0 when the folder cannot be listed).
+    """
+    try:
+        entries = sorted(folder.glob("*.names"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    except OSError:
+        return 0
+    gone = 0
+    for index in entries[max(keep, 0):]:
+        key = index.name[: -len(".names")]
+        for f in [index, *folder.glob(f"{key}-*.parquet")]:
+            with contextlib.suppress(OSError):
+                f.unlink()
+        gone += 1
+    return gone

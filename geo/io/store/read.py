@@ -10,6 +10,7 @@ naming it. A store still in the 0.1.0/0.2.0 layout raises
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -58,6 +59,7 @@ __all__ = [
     "read_sightings",
     "store_version",
     "store_token",
+    "store_stamp",
     "stored_rows",
     "store_history",
     "read_snapshot_table",
@@ -393,6 +395,23 @@ def store_token(data_dir: str | os.PathLike) -> tuple[int, ...]:
         except OSError:
             pass
         out.append(newest)
+    return tuple(out)
+
+
+def store_stamp(data_dir: str | os.PathLike) -> tuple[tuple[int, int], ...]:
+    """:func:`store_token` with the modification time (ns) of each table's newest commit file:
+    ``((version, mtime_ns), ...)``, ``(-1, 0)`` for a table with none. Commit files are never
+    rewritten, so a store deleted and made again at the same versions stamps differently
+    (what a cache kept across processes needs; one ``stat`` per table on top of the token).
+    """
+    root = store_root(data_dir)
+    out = []
+    for kind, version in zip((INCIDENTS, SIGHTINGS, OUTCOMES), store_token(data_dir), strict=True):
+        mtime = 0
+        if version >= 0:
+            with contextlib.suppress(OSError):
+                mtime = (table_dir(root, kind) / "_delta_log" / f"{version:020d}.json").stat().st_mtime_ns
+        out.append((version, mtime))
     return tuple(out)
 
 
