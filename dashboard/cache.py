@@ -647,6 +647,9 @@ def validate_upload(data: bytes, name: str, kind: str | None, bkey: BoundaryKey)
 #: Entries the user cache's ``dashboard`` folder keeps (the most recently used; each a few
 #: Parquet files, well under 1 MB for the demo).
 DISK_KEEP = 64
+#: Seconds an entry derived from a real store stays on disk unused: the store's reads
+#: move past retention day by day, and their copies should not outlive them.
+DISK_MAX_AGE_S = 24 * 3600
 #: Bumped when what :func:`_on_disk` stores changes shape.
 _DISK_FORMAT = 1
 
@@ -682,13 +685,39 @@ def _on_disk(kind: str, dkey: DataKey | BoundaryKey, params: dict,
              build: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """``build()``'s frames, from the user cache when it has them under :func:`disk_key`
     (nested columns back as Python lists/dicts); no cache folder: just ``build()``."""
-    from geo.io.cache import cache_folder, cached_frames
+    from geo.io.cache import cached_frames
 
-    folder = cache_folder("dashboard")
+    folder, max_age_s = _disk_folder(dkey)
     key = None if folder is None else disk_key(kind, dkey, params)
     if key is None:
         return build()
-    return cached_frames(folder, key, build, python_objects=True, keep=DISK_KEEP)
+    return cached_frames(folder, key, build, python_objects=True, keep=DISK_KEEP,
+                         max_age_s=max_age_s)
+
+
+def _disk_folder(key: DataKey | BoundaryKey) -> tuple[Path | None, float | None]:
+    """Where :func:`_on_disk` keeps results, and how long an unused one may stay (s).
+
+    Boundaries and the built-in demo (no personal data): the user cache, no age limit.
+    Results of a real store (plates, ids, movements): with the store
+    (``<data_dir>/cache/dashboard``: its access rights, created for the owner only,
+    emptied by ``harewatch store purge``), for :data:`DISK_MAX_AGE_S` unused. No
+    folder (None) when there is none to write to.
+    """
+    from geo.io.cache import cache_folder
+
+    if isinstance(key, BoundaryKey):
+        return cache_folder("dashboard"), None
+    if not key.store_sig:  # an empty store: the demo is shown
+        return cache_folder("dashboard-demo"), None
+    from geo.io.store.layout import derived_dir
+
+    folder = derived_dir(key.data_dir, "dashboard")
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None, None  # a read-only store: computed each time
+    return folder, DISK_MAX_AGE_S
 
 
 def _geo_frame(gdf: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict]:

@@ -86,9 +86,12 @@ class Settings:
         Most data rows read from one file.
     cache_dir : Path or None
         The user cache: files rebuilt from their inputs when missing (the
-        force index of a boundary file, the demo data, the dashboard's default
-        view: crossings, ladder, hotspots, map boundaries), keyed by a hash of
-        what they are made from; never in the repository. None: no cache.
+        force index of a boundary file, the demo data and the dashboard's
+        default view of the demo, the map boundaries, the record of verified
+        store files), keyed by a hash of what they are made from; never in the
+        repository. None: no cache. The dashboard's results of a real store
+        (plates, ids, movements) are not kept here but with the store, in
+        ``<data_dir>/cache/`` (deleted by ``harewatch store purge``).
     earliest_year : int
         Dates before 1 January of this year are rejected as implausible.
     future_tolerance_h : float

@@ -179,6 +179,7 @@ def cmd_store_purge(args) -> int:
           f"{report.reads_removed:,} read(s) in {len(report.months)} month(s) "
           f"{', '.join(report.months)}; {report.alerts_removed} alert(s); "
           f"{len(report.rejects_removed)} rejects file(s); {report.files_deleted} data file(s) "
+          f"and {report.derived_removed} derived result file(s) (cache/) "
           f"{'to delete' if report.dry_run else 'deleted'}")
     if report.dry_run:
         err("dry run: nothing was changed; run again with --apply to purge")

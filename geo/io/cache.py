@@ -20,6 +20,7 @@ import functools
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -117,7 +118,8 @@ def cached_arrays(folder: Path | None, key: str,
 
 def cached_frames(folder: Path | None, key: str,
                   build: Callable[[], dict[str, object]], *,
-                  python_objects: bool = False, keep: int | None = None) -> dict[str, object]:
+                  python_objects: bool = False, keep: int | None = None,
+                  max_age_s: float | None = None) -> dict[str, object]:
     """DataFrames stored under ``key`` in ``folder`` (one Parquet file each); else ``build()``
     (a dict of name -> DataFrame, or None for "no frame"), stored for next time.
 
@@ -132,6 +134,8 @@ def cached_frames(folder: Path | None, key: str,
     keep : int, optional
         Bound the folder: after a write, only the ``keep`` most recently used entries stay
         (a hit counts as a use).
+    max_age_s : float, optional
+        After a write, entries unused for longer than this many seconds are deleted too.
     """
     if folder is not None:
         got = _read_frames(folder, key, python_objects)
@@ -140,8 +144,8 @@ def cached_frames(folder: Path | None, key: str,
     frames = build()
     if folder is not None:
         _write_frames(folder, key, frames)
-        if keep is not None:
-            prune(folder, keep)
+        if keep is not None or max_age_s is not None:
+            prune(folder, keep, max_age_s=max_age_s)
     return frames
 
 
@@ -193,8 +197,9 @@ def _write_frames(folder: Path, key: str, frames: dict[str, object]) -> None:
         pass  # a read-only or full disk, an unstorable frame: the next process builds it
 
 
-def prune(folder: Path, keep: int) -> int:
-    """Delete all but the ``keep`` most recently used entries of ``cached_frames`` in ``folder``.
+def prune(folder: Path, keep: int | None, *, max_age_s: float | None = None) -> int:
+    """Delete all but the ``keep`` most recently used entries of ``cached_frames`` in ``folder``,
+    and those unused for more than ``max_age_s`` seconds (None: no such bound).
 
     Returns
     -------
@@ -202,11 +207,15 @@ def prune(folder: Path, keep: int) -> int:
         Number of entries deleted (0 when the folder cannot be listed).
     """
     try:
-        entries = sorted(folder.glob("*.names"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        used = {p: p.stat().st_mtime_ns for p in folder.glob("*.names")}
     except OSError:
         return 0
+    entries = sorted(used, key=used.get, reverse=True)
+    now_ns = time.time_ns()
+    stale = [] if max_age_s is None else [p for p in entries if now_ns - used[p] > max_age_s * 1e9]
+    old = entries[max(keep, 0):] if keep is not None else []
     gone = 0
-    for index in entries[max(keep, 0):]:
+    for index in dict.fromkeys([*old, *stale]):
         key = index.name[: -len(".names")]
         for f in [index, *folder.glob(f"{key}-*.parquet")]:
             with contextlib.suppress(OSError):

@@ -43,7 +43,7 @@ def disk(tmp_path, boundaries_path, monkeypatch):
                  "HAREWATCH_NO_FETCH": "1", "HAREWATCH_CACHE_DIR": str(tmp_path / "cache")}.items():
         monkeypatch.setenv(k, v)
     cache.clear_store_caches()
-    yield cache.data_key(cache.boundary_key()), tmp_path / "cache" / "dashboard"
+    yield cache.data_key(cache.boundary_key()), store / "cache" / "dashboard"
     cache.clear_store_caches()
 
 
@@ -94,8 +94,8 @@ def test_disk_hit_equals_recompute(disk, monkeypatch):
         hit = _results(cache, dkey)
 
     cache.clear_store_caches()
-    monkeypatch.setattr(geo.io.cache, "cache_folder", lambda *_a, **_k: None)
-    recomputed = _results(cache, dkey)  # no user cache at all
+    monkeypatch.setattr(cache, "_disk_folder", lambda *_a, **_k: (None, None))
+    recomputed = _results(cache, dkey)  # nowhere to keep results at all
     _assert_same_results(hit, recomputed)
     _assert_same_results(first, recomputed)
 
@@ -173,3 +173,35 @@ def test_display_boundaries_from_disk_equal_recompute(disk, monkeypatch):
         assert got.geometry.geom_equals_exact(want.geometry, 0).all()
     assert cache.disk_key("display-boundaries", bkey, {}) != cache.disk_key(
         "display-boundaries", bkey._replace(path=str(cache.boundary_key().path) + ".missing"), {})
+
+
+def test_a_real_stores_results_stay_with_the_store_and_a_purge_deletes_them(disk, tmp_path):
+    """Plates, ids and movements derived from the store are personal data: they are kept
+    in the store's own folder (not the user cache), for the owner only, and
+    'harewatch store purge' deletes them with the old reads."""
+    from dashboard import cache
+    from geo.io.store.retention import purge_reads
+
+    dkey, folder = disk
+    _results(cache, dkey)
+    assert len(list(folder.glob("*.names"))) == 3
+    assert folder.parent.parent == tmp_path / "store" and (folder.stat().st_mode & 0o077) == 0
+    assert not list((tmp_path / "cache").rglob("*.parquet"))  # nothing in the user cache
+    n_files = len([p for p in folder.parent.rglob("*") if p.is_file()])
+    cutoff = pd.Timestamp("2000-01-01", tz="UTC")  # no read is that old: only the copies go
+    dry = purge_reads(dkey.data_dir, cutoff=cutoff, dry_run=True)
+    assert dry.derived_removed == n_files and folder.is_dir()
+    done = purge_reads(dkey.data_dir, cutoff=cutoff)
+    assert done.derived_removed == n_files and done.reads_removed == 0
+    assert not folder.parent.exists()
+
+
+def test_the_demo_and_the_boundaries_use_the_user_cache(disk, tmp_path):
+    from dashboard import cache
+
+    dkey, _ = disk
+    demo = dkey._replace(store_sig=())  # an empty store shows the demo
+    assert cache._disk_folder(demo) == (tmp_path / "cache" / "dashboard-demo", None)
+    assert cache._disk_folder(dkey.boundaries) == (tmp_path / "cache" / "dashboard", None)
+    assert cache._disk_folder(dkey) == (tmp_path / "store" / "cache" / "dashboard",
+                                        cache.DISK_MAX_AGE_S)

@@ -9,6 +9,9 @@ A store (``data_dir``) holds::
       season=<label>/month=<YYYY-MM>/bucket=<NN>/part-<token>-<sha256>.parquet
     rejects/<kind>-<UTC stamp>-<uuid8>.csv
     alerts/alerts.sqlite                 the watcher's alerts and ledger
+    cache/                               results derived from the store (the dashboard's
+                                         default view on disk): personal data kept
+                                         with the store's protection, emptied by a purge
     .harewatch-store.lock                the writer lock
 
 Stores of harewatch 0.1.0/0.2.0 (``incidents/part-*.parquet``,
@@ -48,6 +51,8 @@ __all__ = [
     "DEFAULT_LOCK_TIMEOUT_S",
     "SightingsLayout",
     "default_data_dir",
+    "derived_dir",
+    "DERIVED_FOLDER",
     "store_root",
     "check_lock_timeout",
     "writer_lock",
@@ -137,6 +142,20 @@ def default_data_dir() -> Path:
 
 def store_root(data_dir: str | os.PathLike | None) -> Path:
     return Path(data_dir) if data_dir is not None else default_data_dir()
+
+
+def derived_dir(data_dir: str | os.PathLike, kind: str) -> Path:
+    """``<data_dir>/cache/<kind>``: results derived from the store's personal data.
+
+    They sit with the store (its folder's access rights, its backups) rather than
+    in a user's cache folder, and a purge of old reads deletes them
+    (:func:`geo.io.store.retention.purge_reads`).
+    """
+    return Path(data_dir) / DERIVED_FOLDER / kind
+
+
+#: Folder of a store's derived results (:func:`derived_dir`).
+DERIVED_FOLDER = "cache"
 
 
 def layout_path(data_dir: str | os.PathLike) -> Path:

@@ -17,6 +17,7 @@ vacuum deletes); after it, only the deletions are repeated.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import pyarrow.compute as pc
 
 from geo.errors import StoreWriteFailed
 from geo.io.alert_db import purge_alerts
-from geo.io.store.layout import DEFAULT_LOCK_TIMEOUT_S, writer_lock
+from geo.io.store.layout import DEFAULT_LOCK_TIMEOUT_S, DERIVED_FOLDER, writer_lock
 from geo.io.store.read import read_snapshot_table, require_upgraded
 from geo.io.store.table import (
     SIGHTINGS,
@@ -65,6 +66,9 @@ class PurgeReport:
         Watcher alerts on reads before the cut-off.
     rejects_removed : list of str
         Sightings rejects files (``rejects/``) older than the cut-off.
+    derived_removed : int
+        Files of results derived from the store (``cache/``, the dashboard's
+        results on disk), deleted whatever their age: they may hold the reads.
     committed : bool
         Whether a table version was written by this call.
     """
@@ -78,6 +82,7 @@ class PurgeReport:
     files_deleted: int = 0
     alerts_removed: int = 0
     rejects_removed: list[str] = field(default_factory=list)
+    derived_removed: int = 0
     committed: bool = False
 
     def to_dict(self) -> dict:
@@ -159,6 +164,15 @@ def _old_rejects(root: Path, cutoff: pd.Timestamp, dry_run: bool) -> list[str]:
     return [p.name for p in old]
 
 
+def _drop_derived(root: Path, dry_run: bool) -> int:
+    """Delete the store's derived results (``cache/``); the number of files."""
+    folder = root / DERIVED_FOLDER
+    files = [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+    if not dry_run and folder.is_dir():
+        shutil.rmtree(folder)
+    return len(files)
+
+
 def purge_reads(data_dir: str | os.PathLike, *, cutoff: pd.Timestamp, dry_run: bool = False,
                 lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> PurgeReport:
     """Remove every ANPR read before ``cutoff`` from the store (see the module notes).
@@ -201,9 +215,10 @@ def purge_reads(data_dir: str | os.PathLike, *, cutoff: pd.Timestamp, dry_run: b
         deleted = _delete_unused(path, dry_run)
         alerts = purge_alerts(root, cutoff, dry_run=dry_run)
         rejects = _old_rejects(root, cutoff, dry_run)
+        derived = _drop_derived(root, dry_run)
     return PurgeReport(
         cutoff=pd.Timestamp(cutoff).tz_convert("UTC").isoformat(), dry_run=dry_run,
         reads_removed=reads, files_removed=len(whole), files_rewritten=len(rewritten),
         months=sorted({*whole["month"].astype(str), *months}) if len(snap.files) else [],
         files_deleted=deleted, alerts_removed=alerts, rejects_removed=rejects,
-        committed=bool(removes) and not dry_run)
+        derived_removed=derived, committed=bool(removes) and not dry_run)

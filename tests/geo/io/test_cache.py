@@ -48,3 +48,20 @@ def test_source_digest_changes_with_any_source_file(tmp_path):
     assert source_digest.__wrapped__(str(pkg)) == first
     (pkg / "sub" / "b.py").write_text("y = 3\n")
     assert source_digest.__wrapped__(str(pkg)) != first
+
+
+def test_prune_drops_entries_unused_for_longer_than_max_age(tmp_path):
+    import os
+    import time
+
+    import pandas as pd
+
+    from geo.io.cache import cached_frames, prune
+
+    for key in ("old", "new"):
+        cached_frames(tmp_path, key, lambda: {"f": pd.DataFrame({"a": [1]})})
+    day_ago = time.time() - 25 * 3600
+    os.utime(tmp_path / "old.names", (day_ago, day_ago))
+    assert prune(tmp_path, None, max_age_s=24 * 3600) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-f.parquet", "new.names"]
+    assert prune(tmp_path, 5, max_age_s=24 * 3600) == 0
