@@ -138,8 +138,8 @@ def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool
         WHERE gap_us > {gap_us} OR force <> from_force {"OR is_last" if latest else ""}
     ),
     t AS (
-        SELECT *, sum(CAST(brk AS INTEGER)) OVER (
-            PARTITION BY vrm ORDER BY rn ROWS UNBOUNDED PRECEDING) AS trip
+        SELECT *, CAST(sum(CAST(brk AS INTEGER)) OVER (  -- BIGINT, not a 128-bit decimal
+            PARTITION BY vrm ORDER BY rn ROWS UNBOUNDED PRECEDING) AS BIGINT) AS trip
         FROM ev
     )
     SELECT vrm, trip, from_force, force AS to_force, from_at, read_at AS "at", camera_id,
