@@ -13,7 +13,8 @@ variable                    setting                                  default
 ``HAREWATCH_DEMO_SEED``     ``demo_seed``: seed of the demo data     0
 ``HAREWATCH_NO_FETCH``      ``allow_fetch`` (``1`` turns it off)     fetch allowed
 ``HAREWATCH_CACHE_DIR``     ``cache_dir``: rebuildable files         ``$XDG_CACHE_HOME/harewatch``
-                            (force index, demo), ``off`` for none    (else ``~/.cache/harewatch``)
+                            (force index, demo, verified files),     (else ``~/.cache/harewatch``)
+                            ``off`` for none
 ``HAREWATCH_AUTH``          ``auth``: shared mode, login required    off (local mode)
 ``HAREWATCH_AUTH_PROVIDER`` ``auth_provider``: ``[auth.NAME]``       ``""`` (the ``[auth]`` keys)
 ``HAREWATCH_ROLES_CLAIM``   ``roles_claim``: OIDC claim of roles     ``roles``
@@ -87,7 +88,9 @@ class Settings:
     cache_dir : Path or None
         The user cache: files rebuilt from their inputs when missing (the
         force index of a boundary file, the demo data), keyed by a hash of
-        what they are made from; never in the repository. None: no cache.
+        what they are made from, and the record of store files whose SHA-256
+        was checked (:mod:`geo.io.store.verify`); never in the repository.
+        None: no cache.
     earliest_year : int
         Dates before 1 January of this year are rejected as implausible.
     future_tolerance_h : float
