@@ -203,6 +203,7 @@ def ladder(
     crossings: pd.DataFrame | None = None,
     forces: Collection[str] | str | None = None,
     window_h: float = DEFAULTS.window_h,
+    near: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Escalation stage of every plate and nominal, per season.
 
@@ -228,6 +229,10 @@ def ladder(
     window_h : float, default 3.0
         Hours either side of a linked incident for ``near_incident`` (only used
         when ``crossings`` lacks that column).
+    near : (Geo)DataFrame, optional
+        The incidents a crossing is flagged near (default ``incidents``), e.g.
+        every season's while the ladder counts one season's. Only the crossings
+        of the ladder's plates are flagged.
 
     Returns
     -------
@@ -313,7 +318,8 @@ def ladder(
     if crossings is not None:
         vehicles = out.loc[out["kind"] == "vehicle", "subject"].unique()
         crossing_lists = _crossing_lists(
-            crossings, incidents, start_month, window_h, pd.Index(vehicles)
+            crossings, incidents if near is None else near, start_month, window_h,
+            pd.Index(vehicles),
         )
     out["crossings"] = [
         list(crossing_lists.get((s, se), [])) if k == "vehicle" else []
@@ -347,13 +353,13 @@ def ladder_from_crossings(
 ) -> pd.DataFrame:
     """The ladder of ``season_incidents`` with ``crossings`` flagged near any of ``incidents``.
 
-    Only crossings of plates the ladder can list are flagged (each crossing's flag depends
-    on its own plate and time only): scanning every plate (``all_plates``) of the 10M-read
+    Only crossings of the ladder's plates are flagged (each crossing's flag depends on its
+    own plate and time only): scanning every plate (``all_plates``) of the 10M-read
     benchmark store gives 1.2M crossings, 29,000 of them of the ladder's plates.
     """
-    crossings = crossings[isin_strings(crossings["vrm"], ladder_plates(season_incidents))]
-    crossings = crossings_near_incidents(crossings, incidents, window_h)
-    return ladder(season_incidents, start_month=start_month, crossings=crossings, forces=forces)
+    crossings = crossings.drop(columns=["near_incident", "near_incident_ids"], errors="ignore")
+    return ladder(season_incidents, start_month=start_month, crossings=crossings, forces=forces,
+                  window_h=window_h, near=incidents)
 
 
 def latest_force(ladder_rows: pd.DataFrame, incidents: pd.DataFrame) -> np.ndarray:

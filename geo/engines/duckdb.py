@@ -493,7 +493,7 @@ plates, all_plates, threads, memory_limit
         sightings_paths, max_gap_h=max_gap_h, plates=scan, season=season,
         start_month=start_month, threads=threads, memory_limit=memory_limit, latest=latest,
         positions=False,  # the ladder lists crossings without their positions
-        keep=ladder_plates(inc),  # nor crossings of other plates (every plate's, if scanned)
+        keep=None if scan is not None else ladder_plates(inc),  # every plate's: the ladder's
     )
     ladder = ladder_from_crossings(incidents, inc, crossings, start_month=start_month,
                                    window_h=window_h, forces=forces)
