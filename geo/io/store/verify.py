@@ -13,7 +13,9 @@ modified less than 2 s before it was hashed is not remembered (a change in
 the same clock tick would keep its time). The same entries are kept in the
 user cache (``<cache_dir>/verified/sha256.json``, at most 20,000 files, the
 most recently verified kept; written to a temporary name and renamed into
-place) so the next process does not hash unchanged files again either: on
+place) so the next process does not hash unchanged files again either, for
+a day (damage that keeps a file's size and time, such as failing media, is
+then found at the first read of the next day, or by ``store verify``): on
 the offenders command over a 10M-read store (544 files, 0.3 GB) that is
 about 0.5 s of each run. A missing, unreadable or malformed cache file only
 means the files are hashed again. ``harewatch store verify`` never uses
@@ -61,7 +63,13 @@ _VERIFIED: OrderedDict[tuple, str] = OrderedDict()
 
 _DISK_MAX = 20_000
 
-_DISK_FORMAT = "harewatch-verified-1"
+_DISK_FORMAT = "harewatch-verified-2"
+
+#: Seconds a file hashed by an earlier process stays vouched for (damage that keeps a
+#: file's size and time, such as failing media, is found at most this long after).
+_DISK_MAX_AGE_S = 24 * 3600.0
+
+_Entry = tuple[int, int, int, str, float]
 
 #: The user cache's entries as this process loaded them: {"path": file, "entries": {...}}.
 _DISK: dict = {"path": None, "entries": None}
@@ -92,8 +100,9 @@ def verified_cache_path(cache_dir: str | os.PathLike | None = None) -> Path | No
     return None if folder is None else folder / "sha256.json"
 
 
-def load_verified(path: Path | None) -> dict[str, tuple[int, int, int, str]]:
-    """Verified files recorded at ``path``: ``{file: (size bytes, mtime ns, inode, sha256)}``.
+def load_verified(path: Path | None) -> dict[str, _Entry]:
+    """Verified files recorded at ``path``: ``{file: (size bytes, mtime ns, inode, sha256,
+    hashed at (s since the epoch))}``.
 
     A missing, unreadable or malformed record gives ``{}`` (the files are hashed again).
     """
@@ -103,8 +112,8 @@ def load_verified(path: Path | None) -> dict[str, tuple[int, int, int, str]]:
         doc = json.loads(path.read_bytes())
         if doc.get("format") != _DISK_FORMAT:
             return {}
-        return {str(f): (int(size), int(mtime), int(ino), _hex64(sha))
-                for f, size, mtime, ino, sha in doc["files"]}
+        return {str(f): (int(size), int(mtime), int(ino), _hex64(sha), float(at))
+                for f, size, mtime, ino, sha, at in doc["files"]}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}
 
@@ -115,7 +124,7 @@ def _hex64(text: object) -> str:
     return text
 
 
-def save_verified(path: Path | None, entries: Mapping[str, tuple[int, int, int, str]], *,
+def save_verified(path: Path | None, entries: Mapping[str, _Entry], *,
                   limit: int = _DISK_MAX) -> None:
     """Record ``entries`` (as :func:`load_verified` gives them, oldest first) at ``path``,
     keeping the last ``limit``; written atomically. A read-only or full disk is ignored."""
@@ -130,7 +139,7 @@ def save_verified(path: Path | None, entries: Mapping[str, tuple[int, int, int, 
         write_atomic(path, lambda fh: fh.write(data))
 
 
-def _disk_entries(use_cache: bool) -> dict[str, tuple[int, int, int, str]]:
+def _disk_entries(use_cache: bool) -> dict[str, _Entry]:
     """The user cache's verified files, loaded once per process (per cache location)."""
     if not use_cache:
         return {}
@@ -140,7 +149,7 @@ def _disk_entries(use_cache: bool) -> dict[str, tuple[int, int, int, str]]:
     return _DISK["entries"]
 
 
-def _remember_on_disk(new: dict[str, tuple[int, int, int, str]]) -> None:
+def _remember_on_disk(new: dict[str, _Entry]) -> None:
     """Add ``new`` verified files to the user cache (merged with what other processes wrote)."""
     path = _DISK["path"]
     if not new or path is None:
@@ -151,6 +160,13 @@ def _remember_on_disk(new: dict[str, tuple[int, int, int, str]]) -> None:
         merged[f] = v  # the newest last: the first to be dropped are the oldest
     _DISK["entries"] = merged
     save_verified(path, merged)
+
+
+def _vouched(entry: _Entry | None, file: tuple, now: float) -> bool:
+    """An earlier process's entry vouches for ``file`` (size, mtime ns, inode, sha256) now:
+    same key and hash, the file settled when hashed and hashed less than a day ago."""
+    return (entry is not None and entry[:4] == file and _settled(file[1], now)
+            and 0 <= now - entry[4] < _DISK_MAX_AGE_S)
 
 
 def _settled(mtime_ns: int, at: float) -> bool:
@@ -176,7 +192,7 @@ def _problem(path: Path, size_bytes: int, sha256: str, use_cache: bool,
         _VERIFIED.move_to_end(key)
         return None, None
     started = time.time()
-    if use_cache and disk.get(key[0]) == (*key[1:], sha256) and _settled(st.st_mtime_ns, started):
+    if use_cache and _vouched(disk.get(key[0]), (*key[1:], sha256), started):
         _VERIFIED[key] = sha256
         return None, None
     try:
@@ -190,7 +206,7 @@ def _problem(path: Path, size_bytes: int, sha256: str, use_cache: bool,
     _VERIFIED[key] = sha256
     if len(_VERIFIED) > _CACHE_MAX:
         _VERIFIED.popitem(last=False)
-    return None, key + (sha256,)
+    return None, (*key, sha256, started)
 
 
 def file_problems(

@@ -64,7 +64,7 @@ def test_a_new_process_skips_an_unchanged_file(tmp_path, cache, hashed):
     assert _check(f, sha, len(CONTENT)) == []
     assert hashed == [f]
     assert verified_cache_path().is_file()
-    assert load_verified(verified_cache_path())[str(f)][-1] == sha
+    assert load_verified(verified_cache_path())[str(f)][3] == sha
     forget_verified()  # as a new process: nothing in memory, the record reloaded
     assert _check(f, sha, len(CONTENT)) == []
     assert hashed == [f]  # not hashed again
@@ -98,8 +98,9 @@ def test_the_recorded_size_is_checked_before_any_cache(tmp_path, cache, hashed):
 @pytest.mark.parametrize("record", [
     b"\x00\xffnot json",
     b'{"format": "harewatch-verified-1", "files": [["a", 1]]}',
-    b'{"format": "harewatch-verified-1", "files": [["a", 1, 2, 3, "short"]]}',
-    b'{"format": "harewatch-verified-0", "files": []}',
+    b'{"format": "harewatch-verified-2", "files": [["a", 1, 2, 3, "short", 0.0]]}',
+    b'{"format": "harewatch-verified-2", "files": [["a", 1, 2, 3, "' + b"0" * 64 + b'"]]}',
+    b'{"format": "harewatch-verified-1", "files": []}',
     b"[]",
     b"",
 ])
@@ -120,7 +121,8 @@ def test_a_record_of_a_damaged_file_is_not_trusted_when_its_key_differs(tmp_path
     f = _settled_file(tmp_path / "a.parquet")
     sha = hashlib.sha256(CONTENT).hexdigest()
     st = f.stat()
-    save_verified(verified_cache_path(), {str(f): (st.st_size, st.st_mtime_ns + 1, st.st_ino, sha)})
+    save_verified(verified_cache_path(),
+                  {str(f): (st.st_size, st.st_mtime_ns + 1, st.st_ino, sha, time.time())})
     f.write_bytes(b"x" * len(CONTENT))
     os.utime(f, ns=(st.st_mtime_ns, st.st_mtime_ns))
     assert "does not match" in _check(f, sha)[0][1]
@@ -134,7 +136,8 @@ def test_a_freshly_modified_file_is_neither_recorded_nor_trusted(tmp_path, cache
     assert _check(f, sha) == []
     assert str(f) not in load_verified(verified_cache_path())
     st = f.stat()  # even an entry with its exact key is not trusted while it is fresh
-    save_verified(verified_cache_path(), {str(f): (st.st_size, st.st_mtime_ns, st.st_ino, sha)})
+    save_verified(verified_cache_path(),
+                  {str(f): (st.st_size, st.st_mtime_ns, st.st_ino, sha, time.time())})
     forget_verified()
     assert _check(f, sha) == []
     assert hashed == [f, f]
@@ -153,6 +156,19 @@ def test_no_record_without_a_user_cache_or_with_use_cache_off(tmp_path, cache, m
 
 def test_the_record_keeps_the_newest_entries_only(tmp_path):
     path = tmp_path / "sha256.json"
-    entries = {f"/s/{i}.parquet": (i, i, i, f"{i:064x}") for i in range(10)}
+    entries = {f"/s/{i}.parquet": (i, i, i, f"{i:064x}", float(i)) for i in range(10)}
     save_verified(path, entries, limit=3)
     assert list(load_verified(path)) == ["/s/7.parquet", "/s/8.parquet", "/s/9.parquet"]
+
+
+@pytest.mark.parametrize("hashed_ago_s", [25 * 3600.0, -3600.0])
+def test_an_entry_older_than_a_day_or_from_the_future_is_hashed_again(
+        tmp_path, cache, hashed, hashed_ago_s):
+    f = _settled_file(tmp_path / "a.parquet", age_s=30 * 3600.0)
+    sha = hashlib.sha256(CONTENT).hexdigest()
+    st = f.stat()
+    save_verified(verified_cache_path(), {
+        str(f): (st.st_size, st.st_mtime_ns, st.st_ino, sha, time.time() - hashed_ago_s)})
+    assert _check(f, sha) == []
+    assert hashed == [f]
+    assert time.time() - load_verified(verified_cache_path())[str(f)][4] < 60  # renewed
