@@ -25,7 +25,7 @@ from geo._frames import (
 from geo.engines.plan import scan_plan
 from geo.errors import InputError
 from geo.movements import empty_crossings_raw, finish_crossings
-from geo.offenders import ladder_from_crossings
+from geo.offenders import ladder_from_crossings, ladder_plates
 
 __all__ = [
     "crossings_from_parquet",
@@ -138,8 +138,8 @@ def _scan_sql(read_at: str, where: list[str], gap_us: int, *, season_start: bool
         WHERE gap_us > {gap_us} OR force <> from_force {"OR is_last" if latest else ""}
     ),
     t AS (
-        SELECT *, sum(CAST(brk AS INTEGER)) OVER (
-            PARTITION BY vrm ORDER BY rn ROWS UNBOUNDED PRECEDING) AS trip
+        SELECT *, CAST(sum(CAST(brk AS INTEGER)) OVER (  -- BIGINT, not a 128-bit decimal
+            PARTITION BY vrm ORDER BY rn ROWS UNBOUNDED PRECEDING) AS BIGINT) AS trip
         FROM ev
     )
     SELECT vrm, trip, from_force, force AS to_force, from_at, read_at AS "at", camera_id,
@@ -227,13 +227,16 @@ def crossings_and_latest_reads(
     memory_limit: str | None = None,
     latest: bool = True,
     positions: bool = True,
+    keep: Iterable[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """:func:`crossings_from_parquet` and, from the same scan, each plate's latest read.
 
     Parameters are those of :func:`crossings_from_parquet`; ``latest=False``
     skips the latest reads. ``positions=False``: the crossings' ``easting``
     and ``northing`` are NaN (not read; the ladder does not use them), which
-    saves reading and sorting them.
+    saves reading and sorting them. ``keep``: only the crossings of these plates
+    come back (the scan, its trips and the latest reads still cover ``plates``); they
+    are dropped before they become pandas rows.
 
     Returns
     -------
@@ -263,8 +266,8 @@ def crossings_and_latest_reads(
     finally:
         con.close()
     if not latest:
-        return finish_crossings(raw.to_pandas()), None
-    return _split_latest(raw)
+        return finish_crossings(_kept(raw, keep).to_pandas()), None
+    return _split_latest(raw, keep)
 
 
 def _connect(threads: int | None, memory_limit: str | None):
@@ -333,9 +336,21 @@ def _no_reads() -> pd.DataFrame:
                          "force": pd.Series([], dtype="str")})
 
 
-def _split_latest(raw) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(crossings, latest reads) from the rows of a ``latest`` scan (a pyarrow table)."""
-    crossing = raw.filter(raw["is_crossing"]).drop_columns(["is_crossing", "is_last"])
+def _kept(raw, keep: Iterable[str] | None):
+    """The rows of a scan's pyarrow table whose ``vrm`` is in ``keep`` (None: all)."""
+    if keep is None:
+        return raw
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pa.array(distinct_plates(keep), type=pa.string()).cast(raw.schema.field("vrm").type)
+    return raw.filter(pc.is_in(raw["vrm"], value_set=values))
+
+
+def _split_latest(raw, keep: Iterable[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(crossings of ``keep``'s plates, latest reads) from the rows of a ``latest`` scan
+    (a pyarrow table)."""
+    crossing = _kept(raw.filter(raw["is_crossing"]), keep).drop_columns(["is_crossing", "is_last"])
     last = raw.filter(raw["is_last"]).select(["vrm", "at", "to_force"])
     reads = last.rename_columns(["vrm", "read_at", "force"]).to_pandas()  # by plate already
     reads["read_at"] = pd.to_datetime(reads["read_at"], utc=True).dt.as_unit("us")
@@ -478,6 +493,7 @@ plates, all_plates, threads, memory_limit
         sightings_paths, max_gap_h=max_gap_h, plates=scan, season=season,
         start_month=start_month, threads=threads, memory_limit=memory_limit, latest=latest,
         positions=False,  # the ladder lists crossings without their positions
+        keep=None if scan is not None else ladder_plates(inc),  # every plate's: the ladder's
     )
     ladder = ladder_from_crossings(incidents, inc, crossings, start_month=start_month,
                                    window_h=window_h, forces=forces)

@@ -28,8 +28,8 @@ import numpy as np
 
 from geo import __version__
 
-__all__ = ["cache_folder", "content_key", "file_sha256", "source_digest", "cached_arrays",
-           "cached_frames", "prune"]
+__all__ = ["cache_folder", "content_key", "file_sha256", "source_digest", "write_atomic",
+           "cached_arrays", "cached_frames", "prune"]
 
 
 def cache_folder(kind: str, cache_dir: str | os.PathLike | None = None) -> Path | None:
@@ -80,7 +80,9 @@ def content_key(*parts: object) -> str:
     return h.hexdigest()
 
 
-def _write_atomic(path: Path, write: Callable[[object], None]) -> None:
+def write_atomic(path: Path, write: Callable[[object], None]) -> None:
+    """Write ``path`` through ``write(binary file)`` to a temporary name, then rename it into
+    place: a reader sees the old file or the whole new one, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -112,7 +114,7 @@ def cached_arrays(folder: Path | None, key: str,
     arrays = build()
     if folder is not None:
         with contextlib.suppress(OSError):  # a read-only or full disk: the next process builds it
-            _write_atomic(folder / f"{key}.npz", lambda fh: np.savez(fh, **arrays))
+            write_atomic(folder / f"{key}.npz", lambda fh: np.savez(fh, **arrays))
     return arrays
 
 
@@ -189,10 +191,10 @@ def _write_frames(folder: Path, key: str, frames: dict[str, object]) -> None:
         for name, frame in frames.items():
             if frame is not None:
                 table = pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
-                _write_atomic(folder / f"{key}-{name}.parquet",
+                write_atomic(folder / f"{key}-{name}.parquet",
                               lambda fh, t=table: pq.write_table(t, fh))
         listing = " ".join(f"{n}:{int(f is not None)}" for n, f in frames.items())
-        _write_atomic(folder / f"{key}.names", lambda fh: fh.write(listing.encode()))
+        write_atomic(folder / f"{key}.names", lambda fh: fh.write(listing.encode()))
     except (OSError, pa.ArrowException):
         pass  # a read-only or full disk, an unstorable frame: the next process builds it
 

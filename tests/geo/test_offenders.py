@@ -220,6 +220,29 @@ def test_crossings_attached_to_vehicles():
     assert ladder(inc)["crossings"].map(len).sum() == 0
 
 
+def test_crossings_flagged_near_every_season_while_one_season_counts():
+    """``near=`` and ladder_from_crossings flag only the ladder's plates, with the same
+    answer as flagging every crossing first (each flag depends on its own plate and time)."""
+    from geo.offenders import ladder_from_crossings
+    from geo.seasons import filter_incidents
+
+    # the last 2021-22 crossing (23:00 London, 31 Aug) is 1.5 h before a 2022-23 incident
+    inc = factories.incidents(occurred_at=["2021-10-05T20:00Z", "2022-08-31T23:30Z"],
+                              vrms=["AB12CDE", "AB12CDE"], force=["Norfolk", "Norfolk"])
+    rd = factories.reads(vrm=["AB12CDE", "AB12CDE", "XY99ZZZ", "XY99ZZZ"],
+                         read_at=["2022-08-31T21:00Z", "2022-08-31T22:00Z",
+                                  "2021-10-05T19:00Z", "2021-10-05T20:00Z"],
+                         force=["Cambridgeshire", "Norfolk", "Cambridgeshire", "Norfolk"])
+    cr = border_crossings(vehicle_points(None, rd))
+    season = filter_incidents(inc, season="2021-22")
+    expected = ladder(season, crossings=crossings_near_incidents(cr, inc))
+    assert [c["near_incident"] for c in expected["crossings"][0]] == [True]
+    assert list(expected["subject"]) == ["AB12CDE"]  # XY99ZZZ's crossing is not listed
+    pd.testing.assert_frame_equal(ladder(season, crossings=cr, near=inc), expected)
+    got = ladder_from_crossings(inc, season, cr, start_month=9, window_h=3.0, forces=None)
+    pd.testing.assert_frame_equal(got, expected)
+
+
 def test_json_and_frame():
     inc = incidents(LADDER_ROWS)
     cr = border_crossings(vehicle_points(None, reads(CROSS_READS)))

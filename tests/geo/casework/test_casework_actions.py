@@ -50,6 +50,19 @@ def row(df: pd.DataFrame, subject: str, kind: str = "vehicle", season: str = "20
 # --------------------------------------------------------------------------- next_step rules
 
 
+@pytest.mark.parametrize("at", [
+    "2021-10-31 00:59", "2021-10-31 01:00", "2021-03-27 23:59", "2021-03-28 00:00",
+    "2021-08-31 23:30", "2021-12-31 23:59", "1901-06-30 23:00", "1899-12-31 23:59",
+    "2038-01-19 03:14", "2024-02-29 23:00",
+])
+def test_rule_dates_are_london_dates(at):
+    """The date in a rule is the Europe/London date, as pandas converts it (BST edges too)."""
+    local = t(at).tz_convert("Europe/London")
+    day = f"{local.day} {local:%b %Y}"
+    assert f"incident in Norfolk on {day} and no warning" in next_step(
+        inc((at, "Norfolk")), []).rule
+
+
 def test_rule7_first_incident_no_warning_gives_warning():
     step = next_step(inc(("2021-10-01 20:00", "Norfolk")), [])
     assert step.next_action == NEXT_WARNING
