@@ -482,6 +482,9 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     paths = prepare(args.work, args)
+    # an installed tool: sources byte-compiled, as scripts/install.sh does
+    subprocess.run([PY, "-m", "compileall", "-q", str(REPO / "geo"), str(REPO / "dashboard")],
+                   check=True, stdout=subprocess.DEVNULL)
     env = {**os.environ, "HAREWATCH_BOUNDARIES": str(ONS), "HAREWATCH_NO_FETCH": "1",
            "PYTHONPATH": str(REPO)}
     rows: list[Row] = []

@@ -39,8 +39,9 @@ def cmd_hotspots(args) -> int:
     from geo.hotspots import hotspots_with_trend
     from geo.io.formats import hotspots_to_frame, hotspots_to_geojson, hotspots_to_json
 
-    if args.significance:  # scipy, esda and libpysal load while the incidents are read
-        prefetch("scipy.stats", "esda", "libpysal.graph")
+    # loaded while the incidents are read: scipy.spatial (DBSCAN's border points), and for
+    # the significance test scipy.stats, esda and libpysal
+    prefetch("scipy.spatial", *(("scipy.stats", "esda", "libpysal.graph") if args.significance else ()))
     with progress("hotspots", ["reading incidents", "clustering", "placing"]) as step:
         areas = areas_for(args)
         incidents, skipped = incidents_source(args, areas)
