@@ -607,7 +607,52 @@ def _overview_map(req: MapRequest):
         focus_forces=_focus(dkey, scope.forces),
         banner=_banner(dkey),
     )
-    return build_map(layers, tiles=req.tiles, redact=req.redact, briefing=req.briefing, heat=req.heat)
+
+    def build(payloads):
+        return build_map(layers, tiles=req.tiles, redact=req.redact, briefing=req.briefing,
+                         heat=req.heat, payloads=payloads)
+
+    if req.plan is not None or req.heat:  # not the usual views: drawn each time
+        return build(None)
+    return _with_kept_payloads("overview-map", dkey, _map_params(req), build)
+
+
+def _map_params(req: MapRequest) -> dict:
+    """What :func:`disk_key` needs of a :class:`MapRequest` besides its data key: every
+    other field (``redact`` too), and the source of the ``dashboard`` package (the map code)."""
+    from geo.io.cache import source_digest
+
+    return {"scope": tuple(req.scope), "eps_m": float(req.eps_m), "min_samples": int(req.min_samples),
+            "plates": list(req.plates), "redact": bool(req.redact), "briefing": bool(req.briefing),
+            "tiles": bool(req.tiles), "heat": bool(req.heat), "show": list(req.show),
+            "code": source_digest(str(Path(__file__).resolve().parent))}
+
+
+def _with_kept_payloads(kind: str, dkey: DataKey, params: dict, build: Callable):
+    """``build(payloads)``'s map, its layers' payloads (``dashboard.maps.PayloadMemo``) kept
+    on disk with :func:`_on_disk` under :func:`disk_key` (``kind``, ``dkey``, ``params``):
+    a new server process draws the same map (the same bytes) without making them again."""
+    from dashboard.maps import make_payload
+
+    made: dict[str, tuple[str, tuple]] = {}
+    built = []
+
+    def record(name, make):
+        made[name] = make_payload(name, make)
+        return made[name]
+
+    def frames() -> dict[str, pd.DataFrame]:
+        built.append(build(record))
+        return {"payloads": pd.DataFrame({"name": list(made), "json": [j for j, _ in made.values()],
+                                          "extra": [json.dumps(list(e)) for _, e in made.values()]},
+                                         dtype=object)}
+
+    got = _on_disk(kind, dkey, params, frames)
+    if built:
+        return built[0]
+    kept = {str(n): (str(j), tuple(json.loads(e))) for n, j, e in
+            got["payloads"][["name", "json", "extra"]].itertuples(index=False)}
+    return build(lambda name, make: kept[name] if name in kept else make_payload(name, make))
 
 
 @st.cache_resource(max_entries=8, ttl=_TTL, show_spinner="Drawing the trail…")

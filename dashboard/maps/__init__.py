@@ -41,6 +41,7 @@ from dashboard.maps.layers import (
     MAX_ZOOM,
     DataLayer,
     MapLayers,
+    PayloadMemo,
     boundary_layer,
     camera_layer,
     crossing_layer,
@@ -49,6 +50,7 @@ from dashboard.maps.layers import (
     hotspot_layer,
     incident_layer,
     legend_html,
+    make_payload,
     patrol_layer,
     swatch,
     trail_layer,
@@ -61,11 +63,13 @@ __all__ = [
     "STATIC_DIR",
     "VENDOR_DIR",
     "MapLayers",
+    "PayloadMemo",
     "build_map",
     "escape_html",
     "escape_series",
     "hotspot_colours",
     "localise_assets",
+    "make_payload",
     "offline_assets",
     "standalone_html",
 ]
@@ -82,6 +86,7 @@ def build_map(
     max_trail_points: int = 10_000,
     base_url: str = DEFAULT_BASE_URL,
     fit_patrols: bool = False,
+    payloads: PayloadMemo | None = None,
 ) -> folium.Map:
     """Build the Harewatch map (works offline; see the module docstring).
 
@@ -108,6 +113,9 @@ def build_map(
         Where ``dashboard/static/vendor`` is served (see :func:`offline_assets`).
     fit_patrols : bool
         Zoom to the patrol circles instead of the whole region.
+    payloads : PayloadMemo, optional
+        Gives the incident, hotspot and crossing layers' payloads (e.g. kept from an
+        earlier build of the same map); default: made from ``layers`` (:func:`make_payload`).
 
     Returns
     -------
@@ -149,7 +157,7 @@ def build_map(
 
     if layers.hotspots is not None and len(layers.hotspots):
         fg = group(m, "Hotspots")
-        hotspot_layer(m, fg, layers.hotspots, briefing=briefing)
+        hotspot_layer(m, fg, layers.hotspots, briefing=briefing, memo=payloads)
         pal = SEQ_BRIEFING if briefing else SEQ_NORMAL
         top = (
             int(pd.to_numeric(layers.hotspots["rank"], errors="coerce").max())
@@ -178,6 +186,7 @@ def build_map(
             briefing=briefing,
             max_markers=max_markers,
             heat=heat,
+            memo=payloads,
         )
         legend.append(
             (
@@ -207,7 +216,7 @@ def build_map(
     if layers.crossings is not None and len(layers.crossings):
         fg = group(m, "Border crossings")
         n_sites, n_cross = crossing_layer(
-            m, fg, layers.crossings, redact=redact, briefing=briefing
+            m, fg, layers.crossings, redact=redact, briefing=briefing, memo=payloads
         )
         legend.append(
             (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -38,6 +39,8 @@ from geo.schema import BNG, WGS84
 __all__ = [
     "MapLayers",
     "DataLayer",
+    "PayloadMemo",
+    "make_payload",
     "MAX_ZOOM",
     "read_js",
     "boundary_layer",
@@ -160,6 +163,18 @@ class _Text(Element):
     def render(self, **kwargs) -> str:
         return self._text
 
+
+
+#: ``memo(name, make) -> (data JSON, extra)``: a layer's payload, where ``make()`` gives
+#: ``(data, extra)`` (``extra``: a tuple of JSON-able values the caller needs, e.g. counts).
+#: A memo may give a kept payload instead of calling ``make`` (``dashboard.cache``).
+PayloadMemo = Callable[[str, Callable[[], tuple[Any, tuple]]], tuple[str, tuple]]
+
+
+def make_payload(name: str, make: Callable[[], tuple[Any, tuple]]) -> tuple[str, tuple]:
+    """The plain :data:`PayloadMemo`: ``make()`` now, its data as JSON (as :class:`DataLayer`)."""
+    data, extra = make()
+    return js_json(data), tuple(extra)
 
 
 def read_js(name: str) -> str:
@@ -363,8 +378,47 @@ def _incident_fields(inc: pd.DataFrame, redact: bool) -> dict[str, Any]:
 
 
 def incident_layer(
-    m, fg, inc: gpd.GeoDataFrame, *, redact: bool, briefing: bool, max_markers: int, heat: bool
+    m, fg, inc: gpd.GeoDataFrame, *, redact: bool, briefing: bool, max_markers: int, heat: bool,
+    memo: PayloadMemo | None = None,
 ):
+    """Incident markers (clustered; 1 km squares above ``max_markers``), maybe a heat layer.
+
+    ``memo`` gives the markers' payload (:data:`PayloadMemo`, name ``"incidents"``; not
+    with ``heat``, which needs the points). Returns (aggregated to squares, incidents drawn).
+    """
+    if heat:
+        data, aggregated, n_inc, lat, lon, weights = _incident_data(
+            inc, redact=redact, briefing=briefing, max_markers=max_markers)
+        data_json = js_json(data)
+    else:
+        data_json, (aggregated, n_inc) = (memo or make_payload)("incidents", lambda: _split(
+            _incident_data(inc, redact=redact, briefing=briefing, max_markers=max_markers)))
+    DataLayer(
+        m,
+        INCIDENTS_JS,
+        None,
+        data_json=data_json,
+        js=[("markerclusterjs", "")],
+        css=[("markerclustercss", ""), ("markerclusterdefaultcss", "")],
+    ).add_to(fg)
+    if heat and len(lat):
+        pts = np.column_stack([lat, lon, np.asarray(weights, dtype="float64")]).tolist()
+        DataLayer(
+            m,
+            HEAT_JS,
+            {"pts": pts, "options": {"radius": 18, "blur": 22, "minOpacity": 0.3, "maxZoom": 12}},
+            js=[("leaflet-heat.js", "")],
+        ).add_to(group(m, "Incident density"))
+    return aggregated, n_inc
+
+
+def _split(made: tuple) -> tuple[dict, tuple]:
+    """:func:`_incident_data`'s result as a payload: (data, (aggregated, n drawn))."""
+    return made[0], (made[1], made[2])
+
+
+def _incident_data(inc: gpd.GeoDataFrame, *, redact: bool, briefing: bool, max_markers: int):
+    """:func:`incident_layer`'s markers: (data, aggregated, n drawn, lat, lon, weights)."""
     e, n = _xy(inc)
     ok = np.isfinite(e) & np.isfinite(n)
     inc, e, n = inc[ok], e[ok], n[ok]
@@ -396,22 +450,7 @@ def incident_layer(
     data.update(
         style=style, uncluster_zoom=None if aggregated else 15, cell_text=" in this 1 km square"
     )
-    DataLayer(
-        m,
-        INCIDENTS_JS,
-        data,
-        js=[("markerclusterjs", "")],
-        css=[("markerclustercss", ""), ("markerclusterdefaultcss", "")],
-    ).add_to(fg)
-    if heat and len(lat):
-        pts = np.column_stack([lat, lon, np.asarray(weights, dtype="float64")]).tolist()
-        DataLayer(
-            m,
-            HEAT_JS,
-            {"pts": pts, "options": {"radius": 18, "blur": 22, "minOpacity": 0.3, "maxZoom": 12}},
-            js=[("leaflet-heat.js", "")],
-        ).add_to(group(m, "Incident density"))
-    return aggregated, len(inc)
+    return data, aggregated, len(inc), lat, lon, weights
 
 
 def _xy(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -432,7 +471,15 @@ def _fmt_list(values: pd.Series) -> pd.Series:
     return values.map(one)
 
 
-def hotspot_layer(m, fg, hs: gpd.GeoDataFrame, *, briefing: bool):
+def hotspot_layer(m, fg, hs: gpd.GeoDataFrame, *, briefing: bool, memo: PayloadMemo | None = None):
+    """Hotspot polygons, ranked colours and labels (``memo``: :data:`PayloadMemo`, name
+    ``"hotspots"``)."""
+    data_json, _ = (memo or make_payload)("hotspots", lambda: (_hotspot_data(hs, briefing=briefing), ()))
+    DataLayer(m, HOTSPOTS_JS, None, data_json=data_json).add_to(fg)
+
+
+def _hotspot_data(hs: gpd.GeoDataFrame, *, briefing: bool) -> dict:
+    """:func:`hotspot_layer`'s payload."""
     h = hs if hs.crs is None or hs.crs == WGS84 else hs.to_crs(WGS84)
     rank = _col(h, "rank", 0).astype("int64")
     nn = _col(h, "n", 0).astype("int64").astype(str)
@@ -505,7 +552,7 @@ def hotspot_layer(m, fg, hs: gpd.GeoDataFrame, *, briefing: bool):
         "weight": 2.5 if briefing else 1.5,
         "fillOpacity": 0.65 if briefing else 0.55,
     }
-    DataLayer(m, HOTSPOTS_JS, data).add_to(fg)
+    return data
 
 
 def trail_layer(
@@ -557,12 +604,29 @@ def trail_layer(
     return len(starts), n_trips_all
 
 
-def crossing_layer(m, fg, cx: pd.DataFrame, *, redact: bool, briefing: bool) -> tuple[int, int]:
+def crossing_layer(m, fg, cx: pd.DataFrame, *, redact: bool, briefing: bool,
+                   memo: PayloadMemo | None = None) -> tuple[int, int]:
     """One diamond per crossing site (same place, same from/to forces).
 
     Crossings happen at cameras, so thousands of crossings collapse onto a few
     hundred sites; each tooltip gives the count and the latest few plates.
+    ``memo``: :data:`PayloadMemo`, name ``"crossings"``. Returns (sites, crossings).
     """
+    data_json, (n_sites, n_cross) = (memo or make_payload)(
+        "crossings", lambda: _crossing_data(cx, redact=redact, briefing=briefing))
+    DataLayer(
+        m,
+        CROSSINGS_JS,
+        None,
+        data_json=data_json,
+        js=[("markerclusterjs", "")],
+        css=[("markerclustercss", ""), ("markerclusterdefaultcss", "")],
+    ).add_to(fg)
+    return n_sites, n_cross
+
+
+def _crossing_data(cx: pd.DataFrame, *, redact: bool, briefing: bool) -> tuple[dict, tuple[int, int]]:
+    """:func:`crossing_layer`'s payload and (sites, crossings)."""
     e, n = cx["easting"].to_numpy("float64"), cx["northing"].to_numpy("float64")
     ok = np.isfinite(e) & np.isfinite(n)
     keys = ["_e", "_n", "_from", "_to"]
@@ -613,14 +677,7 @@ def crossing_layer(m, fg, cx: pd.DataFrame, *, redact: bool, briefing: bool) -> 
         "count": count.tolist(),
         "cluster": bool(len(sites) > _CROSSING_CLUSTER_ABOVE),
     }
-    DataLayer(
-        m,
-        CROSSINGS_JS,
-        data,
-        js=[("markerclusterjs", "")],
-        css=[("markerclustercss", ""), ("markerclusterdefaultcss", "")],
-    ).add_to(fg)
-    return len(sites), int(count.sum()) if len(count) else 0
+    return data, (len(sites), int(count.sum()) if len(count) else 0)
 
 
 def camera_layer(m, fg, cams: pd.DataFrame, *, briefing: bool):

@@ -205,3 +205,73 @@ def test_the_demo_and_the_boundaries_use_the_user_cache(disk, tmp_path):
     assert cache._disk_folder(dkey.boundaries) == (tmp_path / "cache" / "dashboard", None)
     assert cache._disk_folder(dkey) == (tmp_path / "store" / "cache" / "dashboard",
                                         cache.DISK_MAX_AGE_S)
+
+
+def _map_request(cache, dkey, **kw):
+    return cache.MapRequest(dkey=dkey, scope=SCOPE, eps_m=1500.0, min_samples=3, **kw)
+
+
+def _map_script(cache, req) -> str:
+    """What st_folium sends of the main map (element ids made stable, as st_folium does)."""
+    from streamlit_folium import generate_leaflet_string
+
+    fmap = cache.overview_map(req)
+    fmap.get_root().render()
+    return generate_leaflet_string(fmap)
+
+
+def test_map_payloads_from_disk_give_the_same_map(disk, monkeypatch):
+    """The main map drawn from the layers' payloads kept on disk is the map drawn afresh,
+    masked or not; a hit makes no payload."""
+    import dashboard.maps.layers as layers
+    from dashboard import cache
+
+    dkey, folder = disk
+    for redact in (False, True):
+        req = _map_request(cache, dkey, redact=redact)
+        first = _map_script(cache, req)  # drawn, payloads stored
+        cache.clear_store_caches()
+        with monkeypatch.context() as m:
+            for name in ("_incident_data", "_hotspot_data", "_crossing_data"):
+                m.setattr(layers, name, lambda *_a, **_k: pytest.fail("payload made again"))
+            hit = _map_script(cache, req)
+        cache.clear_store_caches()
+        with monkeypatch.context() as m:
+            m.setattr(cache, "_disk_folder", lambda *_a, **_k: (None, None))
+            fresh = _map_script(cache, req)  # nowhere to keep anything: drawn
+        cache.clear_store_caches()
+        assert "AB12CDE" in fresh if not redact else "AB12CDE" not in fresh
+        assert first == hit == fresh
+    assert "Hotspot #1" in fresh and "crossing" in fresh
+
+
+def test_map_payload_key_has_every_map_input(disk):
+    """Masking (redact) and every other map option is a new key, never a kept payload."""
+    from dashboard import cache
+
+    dkey, _ = disk
+    base = _map_request(cache, dkey)
+
+    def key(req):
+        return cache.disk_key("overview-map", req.dkey, cache._map_params(req))
+
+    other_scope = SCOPE._replace(season="2020-21")
+    changed = [_map_request(cache, dkey, redact=True), _map_request(cache, dkey, briefing=True),
+               _map_request(cache, dkey, tiles=True), _map_request(cache, dkey, plates=("AB12CDE",)),
+               _map_request(cache, dkey, show=("incidents",)),
+               cache.MapRequest(dkey=dkey, scope=other_scope, eps_m=1500.0, min_samples=3),
+               cache.MapRequest(dkey=dkey, scope=SCOPE, eps_m=1000.0, min_samples=3),
+               cache.MapRequest(dkey=dkey, scope=SCOPE, eps_m=1500.0, min_samples=4),
+               _map_request(cache, dkey._replace(seed=1))]
+    keys = {key(base), *map(key, changed)}
+    assert key(base) == key(_map_request(cache, dkey)) and len(keys) == len(changed) + 1
+
+
+def test_a_real_stores_map_payloads_stay_with_the_store(disk, tmp_path):
+    """Map payloads (plates in tooltips) of a real store: in its folder, not the user cache."""
+    from dashboard import cache
+
+    dkey, folder = disk
+    _map_script(cache, _map_request(cache, dkey))
+    assert any("payloads" in p.name for p in folder.glob("*.parquet"))
+    assert not list((tmp_path / "cache").rglob("*payloads*"))
