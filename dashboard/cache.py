@@ -255,7 +255,36 @@ def data_key(bkey: BoundaryKey, seed: int | None = None,
 # ------------------------------------------------------------ boundaries
 @st.cache_resource(max_entries=4, ttl=_TTL, show_spinner="Reading police force boundaries…")
 def boundaries(bkey: BoundaryKey):
-    """``geo.areas.ForceAreas`` for the file at ``bkey.path``."""
+    """``geo.areas.ForceAreas`` for the file at ``bkey.path`` (kept on disk too, as read and
+    reprojected: :func:`disk_key`; a file whose reading warns is read each time, warning)."""
+    import warnings
+
+    from geo.areas import ForceAreas
+    from geo.io.boundaries import with_cached_index
+
+    read = []
+
+    def build() -> dict[str, pd.DataFrame]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            read.append(_read_areas(bkey))
+        plain, meta = _geo_frame(read[0].gdf)
+        meta |= {"source": read[0].source, "attribution": read[0].attribution, "warned": bool(caught)}
+        return {"areas": plain, "meta": pd.DataFrame({"json": [json.dumps(meta)]})}
+
+    frames = _on_disk("force-areas", bkey, {}, build)
+    meta = json.loads(frames["meta"]["json"].iloc[0])
+    if meta["warned"]:  # read again where its warnings are seen
+        return _read_areas(bkey)
+    if read:
+        return read[0]
+    areas = ForceAreas(gdf=_from_geo_frame(frames["areas"], meta), source=meta["source"],
+                       attribution=meta["attribution"])
+    with_cached_index(areas, bkey.path)
+    return areas
+
+
+def _read_areas(bkey: BoundaryKey):
     from geo.io.boundaries import load_boundaries
 
     return load_boundaries(bkey.path, allow_fetch=False, log=lambda *_: None)

@@ -114,7 +114,7 @@ def build_map(
     fit_patrols : bool
         Zoom to the patrol circles instead of the whole region.
     payloads : PayloadMemo, optional
-        Gives the incident, hotspot and crossing layers' payloads (e.g. kept from an
+        Gives the boundary, incident, hotspot and crossing layers' payloads (e.g. kept from an
         earlier build of the same map); default: made from ``layers`` (:func:`make_payload`).
 
     Returns
@@ -140,7 +140,8 @@ def build_map(
     notes: list[str] = []
 
     fg_b = group(m, "Force areas")
-    minx, miny, maxx, maxy = boundary_layer(m, fg_b, layers.boundaries, briefing=briefing)
+    minx, miny, maxx, maxy = boundary_layer(m, fg_b, layers.boundaries, briefing=briefing,
+                                            memo=payloads)
     minx, miny, maxx, maxy = focus_bounds(layers.boundaries, layers.focus_forces) or (minx, miny, maxx, maxy)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     legend.append(

@@ -166,14 +166,19 @@ class _Text(Element):
 
 
 #: ``memo(name, make) -> (data JSON, extra)``: a layer's payload, where ``make()`` gives
-#: ``(data, extra)`` (``extra``: a tuple of JSON-able values the caller needs, e.g. counts).
-#: A memo may give a kept payload instead of calling ``make`` (``dashboard.cache``).
-PayloadMemo = Callable[[str, Callable[[], tuple[Any, tuple]]], tuple[str, tuple]]
+#: ``(data JSON, extra)`` (``extra``: a tuple of JSON-able values the caller needs, e.g.
+#: counts). A memo may give a kept payload instead of calling ``make`` (``dashboard.cache``).
+PayloadMemo = Callable[[str, Callable[[], tuple[str, tuple]]], tuple[str, tuple]]
 
 
-def make_payload(name: str, make: Callable[[], tuple[Any, tuple]]) -> tuple[str, tuple]:
-    """The plain :data:`PayloadMemo`: ``make()`` now, its data as JSON (as :class:`DataLayer`)."""
-    data, extra = make()
+def make_payload(name: str, make: Callable[[], tuple[str, tuple]]) -> tuple[str, tuple]:
+    """The plain :data:`PayloadMemo`: ``make()`` now."""
+    data_json, extra = make()
+    return data_json, tuple(extra)
+
+
+def _encoded(data: Any, extra: tuple = ()) -> tuple[str, tuple]:
+    """A payload: ``data`` as JSON (as :class:`DataLayer` encodes it) and ``extra``."""
     return js_json(data), tuple(extra)
 
 
@@ -246,9 +251,14 @@ def _opt(label: str, values: pd.Series) -> pd.Series:
 
 
 def boundary_layer(
-    m, fg, boundaries: gpd.GeoDataFrame, *, briefing: bool
+    m, fg, boundaries: gpd.GeoDataFrame, *, briefing: bool, memo: PayloadMemo | None = None
 ) -> tuple[float, float, float, float]:
-    data_json, bounds = _boundary_payload(boundaries, briefing=briefing)
+    """Force areas and their labels (``memo``: :data:`PayloadMemo`, name ``"boundaries"``).
+
+    Returns the seven forces' bounds (minx, miny, maxx, maxy), degrees.
+    """
+    data_json, bounds = (memo or make_payload)(
+        "boundaries", lambda: _boundary_payload(boundaries, briefing=briefing))
     DataLayer(m, BOUNDARY_JS, None, data_json=data_json).add_to(fg)
     return bounds
 
@@ -412,9 +422,9 @@ def incident_layer(
     return aggregated, n_inc
 
 
-def _split(made: tuple) -> tuple[dict, tuple]:
-    """:func:`_incident_data`'s result as a payload: (data, (aggregated, n drawn))."""
-    return made[0], (made[1], made[2])
+def _split(made: tuple) -> tuple[str, tuple]:
+    """:func:`_incident_data`'s result as a payload: (data JSON, (aggregated, n drawn))."""
+    return _encoded(made[0], (made[1], made[2]))
 
 
 def _incident_data(inc: gpd.GeoDataFrame, *, redact: bool, briefing: bool, max_markers: int):
@@ -474,7 +484,7 @@ def _fmt_list(values: pd.Series) -> pd.Series:
 def hotspot_layer(m, fg, hs: gpd.GeoDataFrame, *, briefing: bool, memo: PayloadMemo | None = None):
     """Hotspot polygons, ranked colours and labels (``memo``: :data:`PayloadMemo`, name
     ``"hotspots"``)."""
-    data_json, _ = (memo or make_payload)("hotspots", lambda: (_hotspot_data(hs, briefing=briefing), ()))
+    data_json, _ = (memo or make_payload)("hotspots", lambda: _encoded(_hotspot_data(hs, briefing=briefing)))
     DataLayer(m, HOTSPOTS_JS, None, data_json=data_json).add_to(fg)
 
 
@@ -613,7 +623,7 @@ def crossing_layer(m, fg, cx: pd.DataFrame, *, redact: bool, briefing: bool,
     ``memo``: :data:`PayloadMemo`, name ``"crossings"``. Returns (sites, crossings).
     """
     data_json, (n_sites, n_cross) = (memo or make_payload)(
-        "crossings", lambda: _crossing_data(cx, redact=redact, briefing=briefing))
+        "crossings", lambda: _encoded(*_crossing_data(cx, redact=redact, briefing=briefing)))
     DataLayer(
         m,
         CROSSINGS_JS,

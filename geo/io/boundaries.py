@@ -54,6 +54,7 @@ __all__ = [
     "load_boundaries",
     "read_boundaries",
     "resolve_boundaries_path",
+    "with_cached_index",
 ]
 
 
@@ -383,13 +384,22 @@ def read_boundaries(path: str | os.PathLike) -> ForceAreas:
     """
     raw = gpd.read_file(path)
     areas = areas_from_frame(raw, str(path))
-    _with_cached_index(areas, path)
+    with_cached_index(areas, path)
     return areas
 
 
-def _with_cached_index(areas: ForceAreas, path: str | os.PathLike) -> None:
+def with_cached_index(areas: ForceAreas, path: str | os.PathLike) -> None:
     """Give ``areas`` the point-assignment index from the user cache, keyed by the boundary
-    file's SHA-256 (built and stored there on a miss), so no process builds it twice."""
+    file's SHA-256 (built and stored there on a miss), so no process builds it twice.
+
+    Parameters
+    ----------
+    areas : ForceAreas
+        Read from ``path`` (:func:`read_boundaries` does this itself; for areas kept
+        elsewhere, e.g. the dashboard's disk cache).
+    path : path-like
+        The boundary file.
+    """
     from geo.io.cache import cache_folder, cached_arrays, content_key, file_sha256
 
     digest = file_sha256(path)

@@ -275,3 +275,58 @@ def test_a_real_stores_map_payloads_stay_with_the_store(disk, tmp_path):
     _map_script(cache, _map_request(cache, dkey))
     assert any("payloads" in p.name for p in folder.glob("*.parquet"))
     assert not list((tmp_path / "cache").rglob("*payloads*"))
+
+
+def _same_areas(got, want) -> None:
+    import numpy as np
+
+    from geo.areas import assign_force
+
+    pd.testing.assert_frame_equal(pd.DataFrame(got.gdf).drop(columns="geometry"),
+                                  pd.DataFrame(want.gdf).drop(columns="geometry"), check_exact=True)
+    assert list(got.gdf.columns) == list(want.gdf.columns) and got.gdf.crs == want.gdf.crs
+    assert got.gdf.geometry.geom_equals_exact(want.gdf.geometry, 0).all()
+    assert (got.source, got.attribution) == (want.source, want.attribution)
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(480_000, 660_000, 2000), rng.uniform(150_000, 350_000, 2000)
+    assert (assign_force(got, x, y) == assign_force(want, x, y)).all()
+
+
+def test_force_areas_from_disk_equal_a_fresh_read(disk, monkeypatch):
+    import geo.io.boundaries
+    from dashboard import cache
+
+    dkey, _ = disk
+    bkey = dkey.boundaries
+    cache.boundaries.clear()
+    first = cache.boundaries(bkey)  # read, then stored
+    cache.boundaries.clear()
+    with monkeypatch.context() as m:
+        m.setattr(geo.io.boundaries, "load_boundaries", lambda *_a, **_k: pytest.fail("read again"))
+        hit = cache.boundaries(bkey)
+    cache.boundaries.clear()
+    want = geo.io.boundaries.load_boundaries(bkey.path, allow_fetch=False, log=lambda *_: None)
+    _same_areas(first, want)
+    _same_areas(hit, want)
+    other = bkey._replace(path=str(bkey.path) + ".missing")
+    assert cache.disk_key("force-areas", bkey, {}) != cache.disk_key("force-areas", other, {})
+
+
+def test_force_areas_that_warn_are_read_each_time(disk, tmp_path, boundaries_path):
+    """A boundary file whose reading warns is never served from disk: it warns every time."""
+    import geopandas as gpd
+    import shapely
+
+    from dashboard import cache
+
+    raw = gpd.read_file(boundaries_path)
+    raw.loc[raw.index[-1], raw.geometry.name] = shapely.LineString([(0.1, 52.0), (0.2, 52.1)])
+    path = tmp_path / "warns.geojson"
+    raw.to_file(path, driver="GeoJSON")
+    bkey = cache.BoundaryKey(str(path.resolve()), path.stat().st_mtime_ns)
+    for _ in range(2):
+        cache.boundaries.clear()
+        with pytest.warns(UserWarning, match="unusable"):
+            areas = cache.boundaries(bkey)
+        assert areas.source == str(path.resolve())
+    cache.boundaries.clear()
