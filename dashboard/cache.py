@@ -25,13 +25,15 @@ are shared between sessions: callers must treat them as read-only (every
 (season lists, date extents, upload validation) use ``st.cache_data``.
 Every function is bounded with ``max_entries`` and a ``ttl``.
 
-The slow results of the default view (border crossings, the ladder, hotspots) are
-also kept on disk, in the user cache (``geo.io.cache``, folder ``dashboard``,
-bounded to :data:`DISK_KEEP` entries), keyed by a hash of everything they are
+The slow results of the default view (border crossings, the ladder, hotspots, the
+force areas as read, the main map's layer payloads: :func:`_with_kept_payloads`) are
+also kept on disk (``geo.io.cache``; where: :func:`_disk_folder`, a real store's in the
+store, bounded to :data:`DISK_KEEP` entries), keyed by a hash of everything they are
 made from (:func:`disk_key`: the store's stamp, the boundary file's SHA-256,
 the demo seed, the retention cut-off, the settings and the source of ``geo``
-and of this module), so a new server process reads them instead of computing
-them again. A hit gives the same frames as a recomputation (tests check it).
+and of this module; for the map, every map option, ``redact`` too, and the source of
+``dashboard``), so a new server process reads them instead of computing them again.
+A hit gives the same frames (the same map) as a recomputation (tests check it).
 
 No domain logic lives here: each cached function calls one ``geo`` function
 (or :func:`dashboard.maps.build_map`) on layers fetched from the level above.
