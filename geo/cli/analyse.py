@@ -30,8 +30,9 @@ def _hotspots_text(payload: dict) -> str:
     lines = [head]
     for h in payload["hotspots"]:
         near = h["place"] if (h["place_distance_km"] or 0) < 0.5 else f"{h['place_distance_km']:.1f} km from {h['place']}"
+        when = dict.fromkeys([h["busiest_weekday"], h["busiest_hours"]])  # "not known" said once
         lines.append(f"#{h['rank']:<3} {h['n']:>4} incidents  {h['grid_ref']}  {near}  "
-                     f"({', '.join(h['forces'])}; busiest {h['busiest_weekday']} {h['busiest_hours']})")
+                     f"({', '.join(h['forces'])}; busiest {' '.join(when)})")
     return "\n".join(lines)
 
 

@@ -78,3 +78,18 @@ def test_validate_ingest_demo_speak_json_by_default_and_text_on_request(incident
     assert "\r" not in cap.err  # no progress bar when stderr is not a terminal
     assert main(["demo", "--out", str(tmp_path / "d"), "--format", "text", *b]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("incidents: ")
+
+
+def test_text_hotspots_of_month_only_rows_say_not_known_once(tmp_path, boundaries_path, capsys):
+    """A data.police.uk street file has months only: no busiest weekday or hour to give."""
+    street = tmp_path / "street.csv"
+    street.write_text(
+        "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+        "Crime type,Last outcome category,Context\n"
+        ",2024-10,Essex Police,Essex Police,0.7023,51.7355,On or near Maldon Road,,,Anti-social behaviour,,\n"
+        ",2024-10,Essex Police,Essex Police,0.7040,51.7360,On or near Mill Road,,,Anti-social behaviour,,\n",
+        encoding="utf-8")
+    assert main(["hotspots", "--incidents", str(street), "--boundaries", str(boundaries_path),
+                 "--min-samples", "2", "--no-significance", "--format", "text"]) == 0
+    line = capsys.readouterr().out.splitlines()[1]
+    assert line.endswith("(Essex; busiest not known (month-only dates))")
