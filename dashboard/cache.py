@@ -720,8 +720,8 @@ def validate_upload(data: bytes, name: str, kind: str | None, bkey: BoundaryKey)
 
 
 # ------------------------------------------------------------- disk cache
-#: Entries the user cache's ``dashboard`` folder keeps (the most recently used; each a few
-#: Parquet files, well under 1 MB for the demo).
+#: Entries each disk-cache folder (:func:`_disk_folder`) keeps, the most recently used; each
+#: a few Parquet files, well under 1 MB for the demo.
 DISK_KEEP = 64
 #: Seconds an entry derived from a real store stays on disk unused: the store's reads
 #: move past retention day by day, and their copies should not outlive them.
@@ -731,7 +731,7 @@ _DISK_FORMAT = 1
 
 
 def disk_key(kind: str, key: DataKey | BoundaryKey, params: dict) -> str | None:
-    """The user-cache key of a result ``kind`` of the data (or boundaries) ``key`` with ``params``.
+    """The disk-cache key of a result ``kind`` of the data (or boundaries) ``key`` with ``params``.
 
     A hash of everything the result is made from: for a :class:`DataKey`, the store's
     stamp (newest commit and its time per table, ``geo.io.store.read.store_stamp``) and
@@ -759,8 +759,8 @@ def disk_key(kind: str, key: DataKey | BoundaryKey, params: dict) -> str | None:
 
 def _on_disk(kind: str, dkey: DataKey | BoundaryKey, params: dict,
              build: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """``build()``'s frames, from the user cache when it has them under :func:`disk_key`
-    (nested columns back as Python lists/dicts); no cache folder: just ``build()``."""
+    """``build()``'s frames, from the disk cache (:func:`_disk_folder`) when it has them under
+    :func:`disk_key` (nested columns back as Python lists/dicts); no folder: just ``build()``."""
     from geo.io.cache import cached_frames
 
     folder, max_age_s = _disk_folder(dkey)
